@@ -34,6 +34,9 @@ SHARE_VERSION = 1
 _CHECKSUM_LEN = 4
 _SHARE_MIN_BYTES = 1 + PUBLIC_KEY_LEN + _CHECKSUM_LEN
 _SHARE_MAX_BYTES = _SHARE_MIN_BYTES + MAX_NAME_BYTES
+_SHARE_LENGTHS = frozenset(
+    base32.encoded_length(n) for n in range(_SHARE_MIN_BYTES, _SHARE_MAX_BYTES + 1)
+)
 
 _KEY_ID_PERSON = b"jarshy-key-v1"
 _FINGERPRINT_PERSON = b"jarshy-fpr-v1"
@@ -181,12 +184,20 @@ def decode_share(text: str) -> SharedKey:
     stripped = text.strip()
     if stripped[: len(SHARE_PREFIX)].lower() != SHARE_PREFIX:
         raise ShareError("bad-prefix", f"a share string starts with {SHARE_PREFIX!r}")
+    symbols = base32.normalize(stripped[len(SHARE_PREFIX) :])
+    if len(symbols) not in _SHARE_LENGTHS:
+        raise ShareError(
+            "bad-length",
+            f"{len(symbols)} characters after the prefix: too short or too long (cut off?)",
+        )
     try:
-        raw = base32.decode(stripped[len(SHARE_PREFIX) :])
+        raw = base32.decode(symbols)
     except base32.Base32Error as exc:
-        raise ShareError(exc.code, f"{exc} (typo?)") from None
-    if not _SHARE_MIN_BYTES <= len(raw) <= _SHARE_MAX_BYTES:
-        raise ShareError("bad-length", "too short or too long for a share string (cut off?)")
+        if exc.code == "bad-padding":
+            message = "the last character cannot end a share string (typo, or cut off?)"
+        else:
+            message = f"{exc} (typo?)"
+        raise ShareError(exc.code, message) from None
     body, checksum = raw[:-_CHECKSUM_LEN], raw[-_CHECKSUM_LEN:]
     if _share_checksum(body) != checksum:
         raise ShareError("bad-checksum", "checksum does not match: there is a typo somewhere")
