@@ -1,0 +1,255 @@
+"""The shared air between emulated radios.
+
+A :class:`Medium` carries MeshPackets from one radio to the radios in range and owns the clock
+that airtime, relay delays and duty cycles are measured on. Radios implement :class:`AirPort`.
+Flooding is node behaviour (each radio decides whether to rebroadcast, as the firmware does); the
+medium decides who hears what, when, and with what SNR/RSSI.
+
+:class:`InProcessMedium` is the simple implementation: LoRa time on air per packet (Semtech formula,
+the preset of the sending radio), one transmission at a time per sender, optional seeded random
+loss, links either all-to-all or listed explicitly, and a time-scale factor so tests run 100×
+faster or with zero airtime. It does not model collisions, capture, distance or half-duplex
+receive. A discrete-event simulator can implement the same interface with virtual time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from relay.radio.airtime import packet_airtime
+
+log = logging.getLogger(__name__)
+
+
+class AirPort(Protocol):
+    """What a medium needs from a radio attached to it."""
+
+    @property
+    def node_num(self) -> int:
+        """The radio's node number."""
+        ...
+
+    @property
+    def modem_preset(self) -> str:
+        """Name of the radio's LoRa preset (decides airtime)."""
+        ...
+
+    def receive_from_air(self, packet: Any, snr: float, rssi: int) -> None:
+        """A MeshPacket (mesh_pb2) was heard; called on the medium's thread."""
+        ...
+
+    def transmit_done(self, packet: Any, airtime: float) -> None:
+        """Our own transmission of ``packet`` finished after ``airtime`` seconds on air."""
+        ...
+
+    def channel_busy(self, airtime: float) -> None:
+        """Someone in range occupied the channel for ``airtime`` seconds (utilisation figures)."""
+        ...
+
+
+class Medium(Protocol):
+    """The air: who hears whom, when, and the clock relay timers run on."""
+
+    def attach(self, radio: AirPort) -> None:
+        """Put a radio on the air."""
+        ...
+
+    def detach(self, radio: AirPort) -> None:
+        """Take a radio off the air."""
+        ...
+
+    def transmit(self, sender: AirPort, packet: Any) -> None:
+        """Queue ``packet`` (a mesh_pb2.MeshPacket with from/id/hop_limit set) for the air."""
+        ...
+
+    def now(self) -> float:
+        """Current time of the medium in (emulated) seconds."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` after ``delay`` emulated seconds; returns a cancel function."""
+        ...
+
+
+@dataclass
+class LinkQuality:
+    """How well one radio hears another."""
+
+    snr: float = 6.0
+    rssi: int = -90
+    loss: float | None = None  # None: the medium's default loss
+
+
+class InProcessMedium:
+    """All radios in one process; deliveries happen on one scheduler thread."""
+
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        loss: float = 0.0,
+        seed: int | None = None,
+        full_mesh: bool = True,
+        default_link: LinkQuality | None = None,
+    ) -> None:
+        """``time_scale``: emulated seconds per real second (``math.inf`` = zero airtime)."""
+        if not time_scale > 0:
+            raise ValueError("time_scale must be > 0 (use math.inf for zero airtime)")
+        if not 0.0 <= loss <= 1.0:
+            raise ValueError("loss must be within 0..1")
+        self.time_scale = time_scale
+        self.loss = loss
+        self.full_mesh = full_mesh
+        self.default_link = default_link or LinkQuality()
+        self._rng = random.Random(seed)
+        self._radios: dict[int, AirPort] = {}
+        self._links: dict[tuple[int, int], LinkQuality] = {}
+        self._busy_until: dict[int, float] = {}
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._cancelled: set[int] = set()
+        self._cond = threading.Condition()
+        self._t0 = time.monotonic()
+        self._virtual = 0.0
+        self._closed = False
+        self.transmissions = 0
+        self.deliveries = 0
+        self.losses = 0
+        self._thread = threading.Thread(target=self._run, name="medium", daemon=True)
+        self._thread.start()
+
+    # Topology.
+    def attach(self, radio: AirPort) -> None:
+        """Put a radio on the air."""
+        with self._cond:
+            self._radios[radio.node_num] = radio
+
+    def detach(self, radio: AirPort) -> None:
+        """Take a radio off the air."""
+        with self._cond:
+            self._radios.pop(radio.node_num, None)
+
+    def link(self, a: int, b: int, quality: LinkQuality | None = None) -> None:
+        """Let nodes ``a`` and ``b`` hear each other (both directions)."""
+        q = quality or LinkQuality(self.default_link.snr, self.default_link.rssi)
+        with self._cond:
+            self._links[(a, b)] = q
+            self._links[(b, a)] = q
+
+    def unlink(self, a: int, b: int) -> None:
+        """Stop ``a`` and ``b`` hearing each other (also in a full mesh)."""
+        with self._cond:
+            self._links[(a, b)] = LinkQuality(loss=1.0)
+            self._links[(b, a)] = LinkQuality(loss=1.0)
+
+    def _quality(self, a: int, b: int) -> LinkQuality | None:
+        q = self._links.get((a, b))
+        if q is None and self.full_mesh:
+            return self.default_link
+        return q
+
+    # Clock.
+    def now(self) -> float:
+        """Emulated seconds since the medium was created."""
+        with self._cond:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        if math.isinf(self.time_scale):
+            return self._virtual
+        return max(self._virtual, (time.monotonic() - self._t0) * self.time_scale)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` on the medium thread after ``delay`` emulated seconds."""
+        with self._cond:
+            seq = next(self._seq)
+            heapq.heappush(self._heap, (self._now_locked() + max(delay, 0.0), seq, callback))
+            self._cond.notify()
+
+        def cancel() -> None:
+            with self._cond:
+                self._cancelled.add(seq)
+
+        return cancel
+
+    # Air.
+    def transmit(self, sender: AirPort, packet: Any) -> None:
+        """Send ``packet`` after the sender's previous transmission; deliver at its end."""
+        airtime = packet_airtime(len(packet.decoded.SerializeToString()), sender.modem_preset)
+        frozen = type(packet)()
+        frozen.CopyFrom(packet)
+        with self._cond:
+            now = self._now_locked()
+            start = max(now, self._busy_until.get(sender.node_num, 0.0))
+            end = start + airtime
+            self._busy_until[sender.node_num] = end
+            self.transmissions += 1
+        self.call_later(end - now, lambda: self._deliver(sender, frozen, airtime))
+
+    def _deliver(self, sender: AirPort, packet: Any, airtime: float) -> None:
+        with self._cond:
+            receivers = []
+            for num, radio in self._radios.items():
+                if num == sender.node_num:
+                    continue
+                q = self._quality(sender.node_num, num)
+                if q is None:
+                    continue
+                loss = self.loss if q.loss is None else q.loss
+                if loss and self._rng.random() < loss:
+                    self.losses += 1
+                    continue
+                receivers.append((radio, q))
+        sender.transmit_done(packet, airtime)
+        for radio, q in receivers:
+            self.deliveries += 1
+            radio.channel_busy(airtime)
+            copy = type(packet)()
+            copy.CopyFrom(packet)
+            try:
+                radio.receive_from_air(copy, q.snr, q.rssi)
+            except Exception:
+                log.exception("radio %08x failed to receive", radio.node_num)
+
+    # Scheduler thread.
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._heap:
+                        due, seq, _ = self._heap[0]
+                        if seq in self._cancelled:
+                            heapq.heappop(self._heap)
+                            self._cancelled.discard(seq)
+                            continue
+                        wait = (due - self._now_locked()) / self.time_scale
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+                if self._closed:
+                    return
+                due, seq, callback = heapq.heappop(self._heap)
+                self._virtual = max(self._virtual, due)
+            try:
+                callback()
+            except Exception:
+                log.exception("medium callback failed")
+
+    def close(self) -> None:
+        """Stop the scheduler thread; pending deliveries are dropped."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
