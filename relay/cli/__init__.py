@@ -14,7 +14,9 @@ from relay.errors import UserError
 
 # Modules that contribute subcommands; each exposes ``register(subparsers)``.
 COMMAND_MODULES = (
-    "relay.cli.offline",
+    "relay.cli.keys",
+    "relay.cli.bulletins",
+    "relay.cli.bundle",
 )
 
 Handler = Callable[[argparse.Namespace], int]

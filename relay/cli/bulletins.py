@@ -1,0 +1,220 @@
+"""`jarshy compose`, `jarshy inspect` and `jarshy size`: make and check on-air bytes offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from typing import Any
+
+from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
+from relay.crypto.keys import Identity, fingerprint
+from relay.errors import UserError
+from relay.ingest import Outcome
+from relay.language import guess_language
+from relay.packets import bulletin_from_packet_file, to_packet_file
+from relay.trust import Status, evaluate
+from relay.wire import bulletin as wire
+from relay.wire.errors import WireError
+from relay.wire.fields import (
+    CATEGORIES,
+    CERTAINTIES,
+    EVENTS,
+    KIND_NAMES,
+    SEVERITIES,
+    URGENCIES,
+    Content,
+    Kind,
+    SafetyInfo,
+)
+from relay.wire.fragments import split
+
+COMPOSE_KINDS = ("news", "safety", "correction", "retraction")
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd]?)\s*$")
+
+
+def register(sub: Any) -> None:
+    compose = sub.add_parser("compose", help="sign a bulletin and write its exact on-air bytes")
+    compose.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
+    compose.add_argument("--text", default="")
+    compose.add_argument("--lang", help="ru, kk, kk-Latn, en, mixed (default: guessed)")
+    compose.add_argument("--expires", help="lifetime: 90m, 6h, 2d (safety default 24h)")
+    compose.add_argument("--ref", help="hex id of the bulletin corrected or retracted")
+    compose.add_argument("--event", default="other", help=f"safety: {', '.join(EVENTS)} or text")
+    compose.add_argument("--category", default="safety", help=", ".join(CATEGORIES))
+    compose.add_argument("--severity", choices=SEVERITIES, default="unknown")
+    compose.add_argument("--urgency", choices=URGENCIES, default="unknown")
+    compose.add_argument("--certainty", choices=CERTAINTIES, default="unknown")
+    compose.add_argument("--area", help="safety: area description")
+    compose.add_argument("--point", help="safety: LAT,LON,RADIUS_M")
+    compose.add_argument("--geohash")
+    compose.add_argument("--as", dest="identity", help="identity to sign with")
+    compose.add_argument("--out", required=True, help="file for the on-air bytes")
+    compose.set_defaults(handler=compose_command)
+
+    inspect = sub.add_parser("inspect", help="decode and verify a bulletin file")
+    inspect.add_argument("file")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(handler=inspect_command)
+
+    size = sub.add_parser("size", help="on-air bytes and time on air of a text")
+    size.add_argument("--text", required=True)
+    size.add_argument("--lang")
+    size.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
+    size.set_defaults(handler=size_command)
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in ``90m``, ``6h``, ``2d`` or a bare number of minutes."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UserError(f"cannot read duration {text!r}: use e.g. 90m, 6h or 2d")
+    value, unit = int(match.group(1)), match.group(2) or "m"
+    seconds = value * {"m": 60, "h": 3600, "d": 86400}[unit]
+    if not 60 <= seconds <= 400 * 86400:
+        raise UserError("lifetime must be between 1 minute and 400 days")
+    return seconds
+
+
+def parse_point(text: str) -> tuple[int, int, int]:
+    try:
+        lat, lon, radius = (part.strip() for part in text.split(","))
+        point = (round(float(lat) * 1e5), round(float(lon) * 1e5), int(radius))
+    except ValueError:
+        raise UserError("--point must be LAT,LON,RADIUS_M, e.g. 43.238,76.945,500") from None
+    if not (abs(point[0]) <= 9_000_000 and abs(point[1]) <= 18_000_000 and 0 <= point[2] <= 10**6):
+        raise UserError("--point is out of range")
+    return point
+
+
+def build_content(args: argparse.Namespace, author: bytes, created: int) -> Content:
+    """The typed content the compose arguments describe (validated like a receiver would)."""
+    kind = Kind[args.kind.upper()]
+    text = args.text.strip()
+    lang = args.lang or guess_language(text)
+    lifetime = parse_duration(args.expires) if args.expires else None
+    safety = None
+    if kind is Kind.SAFETY:
+        safety = SafetyInfo(
+            event=args.event,
+            category=args.category,
+            severity=args.severity,
+            urgency=args.urgency,
+            certainty=args.certainty,
+            area=args.area,
+            point=parse_point(args.point) if args.point else None,
+            geohash=args.geohash,
+        )
+        lifetime = lifetime or 24 * 3600
+    ref = None
+    if kind in (Kind.CORRECTION, Kind.RETRACTION):
+        if not args.ref or not re.fullmatch(r"[0-9a-fA-F]{16}", args.ref):
+            raise UserError("--ref with the 16-hex-digit id of the earlier bulletin is required")
+        ref = bytes.fromhex(args.ref)
+    elif args.ref:
+        raise UserError("--ref is only for corrections and retractions")
+    if kind is not Kind.RETRACTION and not text:
+        raise UserError("--text is required")
+    return Content(kind, author, created, text, lang, lifetime, ref, safety)
+
+
+def sign_content(content: Content, identity: Identity) -> wire.Bulletin:
+    try:
+        return wire.sign(content, identity)
+    except (ValueError, WireError) as exc:
+        raise UserError(f"cannot make this bulletin: {exc}") from None
+
+
+def compose_command(args: argparse.Namespace) -> int:
+    build_content(args, bytes(8), int(now()))  # argument errors before the passphrase prompt
+    identity = unlock_identity(args.identity)
+    content = build_content(args, identity.key_id, int(now()))
+    signed = sign_content(content, identity)
+    packets = split(signed.raw)
+    with open_node() as node:
+        result = node.ingest(signed.raw, now(), source="local")
+    if result.outcome is Outcome.REJECTED:
+        raise UserError(f"this node rejects the bulletin: {result.reason}")
+    write_bytes(args.out, to_packet_file(signed.raw))
+    fits = "fits one packet" if len(packets) == 1 else f"{len(packets)} packets"
+    print(f"bulletin {signed.id.hex()}: {len(signed.raw)} bytes, {fits}, written to {args.out}")
+    return 0
+
+
+def describe(bulletin: wire.Bulletin) -> dict[str, Any]:
+    """Every field of a bulletin as JSON-ready values."""
+    c = bulletin.content
+    info: dict[str, Any] = {
+        "id": bulletin.id.hex(),
+        "kind": KIND_NAMES[c.kind],
+        "author": c.author.hex(),
+        "created": c.created,
+        "lang": c.lang,
+        "lifetime": c.lifetime,
+        "text": c.text,
+        "bytes": len(bulletin.raw),
+        "packets": len(split(bulletin.raw)),
+    }
+    if c.ref is not None:
+        info["ref"] = c.ref.hex()
+    if c.safety is not None:
+        info["safety"] = {k: getattr(c.safety, k) for k in c.safety.__slots__}
+    if c.subject_key is not None:
+        info["subject_fingerprint"] = fingerprint(c.subject_key)
+    for name in ("name", "kinds", "reason"):
+        if getattr(c, name) is not None:
+            info[name] = getattr(c, name)
+    if c.revoked is not None:
+        info["revoked"] = c.revoked.hex()
+    return info
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    data = read_bytes(args.file)
+    try:
+        bulletin = wire.decode(bulletin_from_packet_file(data))
+    except WireError as exc:
+        if args.json:
+            print(json.dumps({"verdict": "invalid", "reason": str(exc)}))
+        else:
+            print(f"verdict: INVALID — {exc}")
+        return 1
+    with open_node() as node:
+        public_key = node.state.public_key(bulletin)
+        signature_ok = None if public_key is None else wire.verify(bulletin, public_key)
+        verdict = evaluate(node.state, bulletin, signature_ok, now())
+    info = describe(bulletin)
+    info["verdict"] = str(verdict.status)
+    info["reason"] = verdict.reason
+    info["signer"] = verdict.name
+    info["claimed_name"] = verdict.claimed_name
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            if value is not None and key not in ("verdict", "reason"):
+                print(f"{key}: {value}")
+        print(f"verdict: {verdict.status.upper()} — {verdict.reason}")
+    return 1 if verdict.status is Status.INVALID else 0
+
+
+def size_command(args: argparse.Namespace) -> int:
+    from relay.crypto.keys import generate_identity
+    from relay.lora import PRESETS, packet_airtime
+
+    scratch = generate_identity("size")
+    args.expires, args.ref = None, ("0" * 16 if args.kind in ("correction", "retraction") else None)
+    args.event, args.category, args.severity = "other", "safety", "unknown"
+    args.urgency, args.certainty, args.area, args.point, args.geohash = (
+        "unknown", "unknown", None, None, None,
+    )  # fmt: skip
+    signed = sign_content(build_content(args, scratch.key_id, int(now())), scratch)
+    packets = split(signed.raw)
+    utf8 = len(args.text.encode())
+    print(f"text: {len(args.text)} characters, {utf8} bytes UTF-8 ({signed.content.lang})")
+    print(f"on air: {len(signed.raw)} bytes signed, {len(packets)} packet(s)")
+    print("fits one packet" if len(packets) == 1 else "does NOT fit one packet")
+    for name in PRESETS:
+        seconds = sum(packet_airtime(len(p), name) for p in packets)
+        print(f"  {name:<14} {seconds * 1000:8.0f} ms")
+    return 0

@@ -1,0 +1,67 @@
+"""`jarshy export` and `jarshy import`: carry bulletins and keys on a USB stick."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from typing import Any
+
+from relay.bundle import RECORD_KEY, read_bundle, write_bundle
+from relay.cli.common import now, open_node, read_bytes, write_bytes
+from relay.errors import UserError
+from relay.ingest import Outcome
+from relay.trust import Status
+from relay.wire.errors import WireError
+
+
+def register(sub: Any) -> None:
+    export = sub.add_parser("export", help="write held bulletins and keys to a bundle file")
+    export.add_argument("--out", required=True)
+    export.set_defaults(handler=export_command)
+    imp = sub.add_parser("import", help="verify and take in a bundle file")
+    imp.add_argument("file")
+    imp.set_defaults(handler=import_command)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    with open_node() as node:
+        keys = [public_key for _, public_key in node.store.keys()]
+        keys += [public_key for _, public_key, _ in node.store.roots()]
+        rows = node.store.by_status(tuple(s for s in Status if s is not Status.INVALID))
+        bulletins = [row.raw for row in sorted(rows, key=lambda r: r.received_at)]
+    write_bytes(args.out, write_bundle(bulletins, dict.fromkeys(keys)))
+    print(f"exported {len(bulletins)} bulletins and {len(set(keys))} keys to {args.out}")
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    data = read_bytes(args.file)
+    outcomes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    try:
+        records = list(read_bundle(data))
+    except WireError as exc:
+        raise UserError(f"{args.file}: {exc}") from None
+    with open_node() as node:
+        for kind, payload in records:
+            if kind == RECORD_KEY:
+                if len(payload) == 32:
+                    node.learn_key(payload, now())
+                    outcomes["keys"] += 1
+                continue
+            result = node.ingest(payload, now(), source="bundle")
+            outcomes[str(result.outcome)] += 1
+            if result.outcome is Outcome.REJECTED:
+                reasons[result.reason] += 1
+            elif result.outcome is Outcome.ACCEPTED and result.verdict is not None:
+                outcomes[str(result.verdict.status)] += 1
+    print(
+        f"accepted {outcomes['accepted']}, duplicates {outcomes['duplicate']}, "
+        f"rejected {outcomes['rejected']}, keys {outcomes['keys']}"
+    )
+    for status in Status:
+        if outcomes[str(status)]:
+            print(f"  {status}: {outcomes[str(status)]}")
+    for reason, count in reasons.most_common():
+        print(f"  rejected: {reason} ×{count}")
+    return 0

@@ -1,0 +1,202 @@
+"""`jarshy keys ...` and `jarshy trust ...`: identities, certificates, revocations, trusted roots."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from relay.cli.common import (
+    choose_identity_name,
+    now,
+    open_node,
+    read_share,
+    unlock_identity,
+    write_bytes,
+)
+from relay.crypto.keys import encode_share, fingerprint, key_id
+from relay.crypto.keystore import Keystore, get_passphrase
+from relay.errors import UserError
+from relay.ingest import Outcome
+from relay.wire import bulletin as wire
+from relay.wire.fields import CERTIFY_BIT, KIND_BY_NAME, REVOCATION_REASONS, Content, Kind
+
+DAY = 24 * 3600
+
+
+def register(sub: Any) -> None:
+    keys = sub.add_parser("keys", help="your identities: create, list, export, certify, revoke")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    new = ksub.add_parser("new", help="create an identity (encrypted with a passphrase)")
+    new.add_argument("name")
+    new.set_defaults(handler=keys_new)
+    ksub.add_parser("list", help="list identities").set_defaults(handler=keys_list)
+    export = ksub.add_parser("export", help="print an identity's share string")
+    export.add_argument("name", nargs="?")
+    export.add_argument("--qr", action="store_true", help="also print a terminal QR code")
+    export.set_defaults(handler=keys_export)
+    certify = ksub.add_parser("certify", help="certify someone's key for some kinds")
+    certify.add_argument("share", help="their share string or a file holding it")
+    certify.add_argument("--name", required=True, help="the name you vouch for")
+    certify.add_argument("--kinds", default="news,safety,correction,retraction")
+    certify.add_argument("--days", type=int, default=90)
+    certify.add_argument("--may-certify", action="store_true", help="let them certify others")
+    certify.add_argument("--as", dest="identity", help="your identity to sign with")
+    certify.add_argument("--out", help="also write the certificate's on-air bytes here")
+    certify.set_defaults(handler=keys_certify)
+    revoke = ksub.add_parser("revoke", help="revoke your own key or one you certified")
+    revoke.add_argument("target", nargs="?", help="share string or hex key id (default: yourself)")
+    revoke.add_argument("--reason", choices=REVOCATION_REASONS, default="unspecified")
+    revoke.add_argument("--as", dest="identity")
+    revoke.add_argument("--out")
+    revoke.set_defaults(handler=keys_revoke)
+
+    trust = sub.add_parser("trust", help="the keys you trust as roots")
+    tsub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
+    add = tsub.add_parser("add", help="trust a key (share string or file)")
+    add.add_argument("share")
+    add.add_argument("--name", help="name to show (default: the one in the share string)")
+    add.set_defaults(handler=trust_add)
+    tsub.add_parser("list", help="list trusted roots").set_defaults(handler=trust_list)
+    remove = tsub.add_parser("remove", help="stop trusting a root")
+    remove.add_argument("key", help="hex key id prefix, fingerprint or name")
+    remove.set_defaults(handler=trust_remove)
+
+
+def keys_new(args: argparse.Namespace) -> int:
+    keystore = Keystore()
+    passphrase = get_passphrase(f"New passphrase for {args.name}: ", confirm=True)
+    identity = keystore.create(args.name, passphrase)
+    announcement = Content(
+        kind=Kind.ANNOUNCEMENT,
+        author=identity.key_id,
+        created=int(now()),
+        subject_key=identity.public_key,
+        name=identity.name,
+    )
+    signed = wire.sign(announcement, identity)
+    with open_node() as node:
+        node.learn_key(identity.public_key, now())
+        node.ingest(signed.raw, now(), source="local")
+    print(f"created {identity.name}")
+    print(f"fingerprint {identity.fingerprint}")
+    print(encode_share(identity.public_key, identity.name))
+    return 0
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    infos = Keystore().list()
+    if not infos:
+        print("no identities; create one with `jarshy keys new NAME`")
+    for info in infos:
+        print(f"{info.name}\t{info.key_id.hex()}\t{info.fingerprint}")
+    return 0
+
+
+def keys_export(args: argparse.Namespace) -> int:
+    keystore = Keystore()
+    share = keystore.export_share(choose_identity_name(keystore, args.name))
+    print(share)
+    if args.qr:
+        from relay.crypto.qr import qr_text
+
+        print(qr_text(share))
+    return 0
+
+
+def parse_kinds(text: str, may_certify: bool) -> int:
+    mask = 0
+    for word in filter(None, (part.strip().lower() for part in text.split(","))):
+        kind = KIND_BY_NAME.get(word)
+        if kind is None or kind not in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION, Kind.RETRACTION):
+            raise UserError(f"unknown kind {word!r}: use news, safety, correction, retraction")
+        mask |= 1 << int(kind)
+    if not mask:
+        raise UserError("--kinds names no kind")
+    return mask | (CERTIFY_BIT if may_certify else 0)
+
+
+def _publish_locally(signed: wire.Bulletin, out: str | None, what: str) -> None:
+    with open_node() as node:
+        result = node.ingest(signed.raw, now(), source="local")
+    if result.outcome is Outcome.REJECTED:
+        raise UserError(f"{what} was rejected by this node: {result.reason}")
+    if out:
+        write_bytes(out, signed.raw)
+    print(f"{what} {signed.id.hex()} ({len(signed.raw)} bytes)" + (f" written to {out}" if out else ""))
+
+
+def keys_certify(args: argparse.Namespace) -> int:
+    shared = read_share(args.share)
+    if not 1 <= args.days <= 400:
+        raise UserError("--days must be 1..400")
+    kinds = parse_kinds(args.kinds, args.may_certify)
+    identity = unlock_identity(args.identity)
+    content = Content(
+        kind=Kind.CERTIFICATE,
+        author=identity.key_id,
+        created=int(now()),
+        lifetime=args.days * DAY,
+        subject_key=shared.public_key,
+        name=args.name,
+        kinds=kinds,
+    )
+    _publish_locally(wire.sign(content, identity), args.out, "certificate")
+    print(f"certified {args.name} ({shared.fingerprint})")
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    identity = unlock_identity(args.identity)
+    if args.target is None:
+        revoked = identity.key_id
+    elif len(args.target) == 16 and all(c in "0123456789abcdefABCDEF" for c in args.target):
+        revoked = bytes.fromhex(args.target)
+    else:
+        revoked = key_id(read_share(args.target).public_key)
+    content = Content(
+        kind=Kind.REVOCATION,
+        author=identity.key_id,
+        created=int(now()),
+        revoked=revoked,
+        reason=args.reason,
+    )
+    _publish_locally(wire.sign(content, identity), args.out, "revocation")
+    return 0
+
+
+def trust_add(args: argparse.Namespace) -> int:
+    shared = read_share(args.share)
+    name = args.name or shared.name or fingerprint(shared.public_key)
+    with open_node() as node:
+        changed = node.add_root(shared.public_key, name, now())
+    print(f"trusting {name} ({shared.fingerprint}); {len(changed)} verdict(s) changed")
+    return 0
+
+
+def trust_list(args: argparse.Namespace) -> int:
+    with open_node() as node:
+        roots = node.store.roots()
+    if not roots:
+        print("no trusted roots; add one with `jarshy trust add SHARE`")
+    for kid, public_key, name in roots:
+        print(f"{name}\t{kid.hex()}\t{fingerprint(public_key)}")
+    return 0
+
+
+def trust_remove(args: argparse.Namespace) -> int:
+    wanted = args.key.strip().lower()
+    with open_node() as node:
+        matches = [
+            (kid, name)
+            for kid, public_key, name in node.store.roots()
+            if kid.hex().startswith(wanted)
+            or fingerprint(public_key).lower() == wanted
+            or name.lower() == wanted
+        ]
+        if len(matches) != 1:
+            found = "no" if not matches else "several"
+            raise UserError(f"{found} trusted roots match {args.key!r}; see `jarshy trust list`")
+        kid, name = matches[0]
+        changed = node.remove_root(kid, now())
+    print(f"no longer trusting {name}; {len(changed)} verdict(s) changed")
+    return 0

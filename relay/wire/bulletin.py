@@ -1,0 +1,190 @@
+"""Bulletin frames (wire v1): encode, sign, decode and check signatures.
+
+Layout (all integers big-endian)::
+
+    offset  size  what
+    0       1     frame byte = (VERSION << 4) | kind
+    1       8     author key id
+    9       4     created, Unix seconds on the author's clock
+    13      n     field map, canonical CBOR (relay.wire.codec_fields)
+    13+n    m     text blob: codec byte + payload (relay.codec), m may be 0
+    end-64  64    Ed25519 signature over SIGNING_DOMAIN + bytes[0:end-64]
+
+The bulletin id is BLAKE2b-64 of bytes[0:end-64] with personalisation ``jarshy-id-v1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from relay.codec import CodecError, decode_text, encode_text
+from relay.wire.codec_fields import content_from_fields, fields_from_content
+from relay.wire.errors import WireError
+from relay.wire.fields import Content, Kind
+
+VERSION = 1
+HEADER_LEN = 13
+SIGNATURE_LEN = 64
+KEY_ID_LEN = 8
+ID_LEN = 8
+PACKET_MAX = 231  # bytes of application payload the firmware accepts on a private port
+MAX_BULLETIN = 16 * 218  # the most that 16 fragments carry
+SIGNING_DOMAIN = b"jarshy-bulletin-v1\x00"
+FRAGMENT_TYPE = 8  # frame types 8-15 are not bulletins (fragments, sync control)
+
+
+class Signer(Protocol):
+    """Anything that can sign as an author (relay.crypto.keys.Identity)."""
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+def bulletin_id(signed_bytes: bytes) -> bytes:
+    """The 8-byte id of a bulletin from the bytes its signature covers."""
+    return hashlib.blake2b(signed_bytes, digest_size=ID_LEN, person=b"jarshy-id-v1").digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Bulletin:
+    """A decoded bulletin: its typed content plus the exact bytes that were signed."""
+
+    content: Content
+    raw: bytes
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return self.raw[:-SIGNATURE_LEN]
+
+    @property
+    def signature(self) -> bytes:
+        return self.raw[-SIGNATURE_LEN:]
+
+    @property
+    def id(self) -> bytes:
+        return bulletin_id(self.signed_bytes)
+
+    @property
+    def kind(self) -> Kind:
+        return self.content.kind
+
+    @property
+    def author(self) -> bytes:
+        return self.content.author
+
+    def signing_message(self) -> bytes:
+        """The message the Ed25519 signature is over (domain-separated)."""
+        return SIGNING_DOMAIN + self.signed_bytes
+
+
+def encode_unsigned(content: Content) -> bytes:
+    """Header, field map and text blob of ``content`` (what the signature will cover)."""
+    if len(content.author) != KEY_ID_LEN:
+        raise ValueError("author must be an 8-byte key id")
+    if not 0 <= content.created < 2**32:
+        raise ValueError("created must fit an unsigned 32-bit Unix time")
+    header = bytes([(VERSION << 4) | int(content.kind)]) + content.author
+    header += content.created.to_bytes(4, "big")
+    text_blob = encode_text(content.text, content.lang) if content.text else b""
+    return header + fields_from_content(content) + text_blob
+
+
+def sign(content: Content, signer: Signer) -> Bulletin:
+    """Encode ``content`` and sign it; the author key id must be the signer's."""
+    if content.author != signer.key_id:
+        raise ValueError("content.author is not the signer's key id")
+    unsigned = encode_unsigned(content)
+    raw = unsigned + signer.sign(SIGNING_DOMAIN + unsigned)
+    if len(raw) > MAX_BULLETIN:
+        raise ValueError(f"bulletin is {len(raw)} bytes; the most a bulletin may be is {MAX_BULLETIN}")
+    decoded = decode(raw)  # the encoder and the decoder must agree, always
+    return decoded
+
+
+def decode(raw: bytes) -> Bulletin:
+    """Parse and validate the structure of a bulletin (not its signature: see ``verify``)."""
+    if len(raw) > MAX_BULLETIN:
+        raise WireError("too-large", f"bulletin of {len(raw)} bytes exceeds {MAX_BULLETIN}")
+    if len(raw) < HEADER_LEN + 1 + SIGNATURE_LEN:
+        raise WireError("truncated", f"bulletin of {len(raw)} bytes is too short")
+    frame = raw[0]
+    if frame >> 4 != VERSION:
+        raise WireError("unknown-version", f"format version {frame >> 4} is not supported")
+    kind_value = frame & 0x0F
+    if kind_value >= FRAGMENT_TYPE:
+        raise WireError("not-a-bulletin", f"frame type {kind_value} is not a bulletin")
+    try:
+        kind = Kind(kind_value)
+    except ValueError:
+        raise WireError("unknown-kind", f"bulletin kind {kind_value} is not defined") from None
+    author = bytes(raw[1:9])
+    created = int.from_bytes(raw[9:13], "big")
+    body = raw[HEADER_LEN:-SIGNATURE_LEN]
+    content_without_text, text_offset = content_from_fields(kind, author, created, body)
+    blob = body[text_offset:]
+    text = ""
+    if blob:
+        try:
+            text = decode_text(blob)
+        except CodecError as exc:
+            raise WireError("bad-text", f"text does not decode: {exc}") from None
+    content = _with_text(content_without_text, text)
+    _check_kind_rules(content)
+    return Bulletin(content=content, raw=bytes(raw))
+
+
+def verify(bulletin: Bulletin, public_key: bytes) -> bool:
+    """True if the signature is the author's; the key must hash to the author key id."""
+    from relay.crypto.keys import key_id
+    from relay.crypto.keys import verify as verify_signature
+
+    if key_id(public_key) != bulletin.author:
+        return False
+    return verify_signature(public_key, bulletin.signing_message(), bulletin.signature)
+
+
+def _with_text(content: Content, text: str) -> Content:
+    from dataclasses import replace
+
+    return replace(content, text=text)
+
+
+def _check_kind_rules(content: Content) -> None:
+    """Which fields each kind requires and forbids (docs/protocol.md, 'Kinds')."""
+    kind = content.kind
+    has_text = bool(content.text)
+
+    def need(condition: bool, what: str) -> None:
+        if not condition:
+            raise WireError("bad-fields", f"{kind.name.lower()}: {what}")
+
+    key_fields = (content.subject_key, content.name, content.kinds, content.revoked)
+    if kind in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION, Kind.RETRACTION):
+        need(all(value is None for value in key_fields), "key fields not allowed")
+        need(kind in (Kind.CORRECTION, Kind.RETRACTION) or content.ref is None, "ref not allowed")
+    if kind in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION):
+        need(has_text, "text required")
+    if kind is Kind.SAFETY:
+        need(content.safety is not None, "safety fields required")
+        need(content.lifetime is not None, "a safety alert must have a lifetime")
+    else:
+        need(content.safety is None, "safety fields not allowed")
+    if kind in (Kind.CORRECTION, Kind.RETRACTION):
+        need(content.ref is not None, "ref (id of the bulletin corrected) required")
+    if kind is Kind.CERTIFICATE:
+        need(content.subject_key is not None and content.name is not None, "subject and name required")
+        need(content.kinds is not None, "allowed kinds required")
+        need(content.lifetime is not None, "a certificate must have a lifetime")
+        need(content.revoked is None and content.ref is None, "revocation fields not allowed")
+    if kind is Kind.ANNOUNCEMENT:
+        need(content.subject_key is not None and content.name is not None, "key and name required")
+        need(content.kinds is None and content.revoked is None, "certificate fields not allowed")
+    if kind is Kind.REVOCATION:
+        need(content.revoked is not None, "revoked key id required")
+        need(content.subject_key is None and content.kinds is None, "certificate fields not allowed")
+    if kind in (Kind.CERTIFICATE, Kind.REVOCATION, Kind.ANNOUNCEMENT):
+        need(content.ref is None, "ref not allowed")

@@ -1,0 +1,197 @@
+"""The field map of a bulletin: typed :class:`Content` <-> canonical CBOR map, strictly checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relay.wire import cbor
+from relay.wire.errors import WireError
+from relay.wire.fields import (
+    CATEGORIES,
+    CERTAINTIES,
+    EVENTS,
+    LANGUAGES,
+    MAX_AREA_TEXT,
+    MAX_LIFETIME,
+    MAX_SHORT_TEXT,
+    REVOCATION_REASONS,
+    SEVERITIES,
+    URGENCIES,
+    Content,
+    Field,
+    Kind,
+    SafetyInfo,
+)
+
+_SAFETY_CODES = {
+    Field.SEVERITY: SEVERITIES,
+    Field.URGENCY: URGENCIES,
+    Field.CERTAINTY: CERTAINTIES,
+}
+
+
+def _code_or_text(value: str, table: tuple[str, ...]) -> int | str:
+    """Wire value of ``value``: its index in ``table`` if listed, else the text itself."""
+    return table.index(value) if value in table else value
+
+
+def fields_from_content(content: Content) -> bytes:
+    """Canonical CBOR map of every field of ``content`` that is set (text travels apart)."""
+    fields: dict[int, Any] = {}
+    if content.lang != "und":
+        fields[Field.LANG] = _code_or_text(content.lang, LANGUAGES)
+    if content.lifetime is not None:
+        fields[Field.LIFETIME] = content.lifetime
+    if content.ref is not None:
+        fields[Field.REF] = content.ref
+    safety = content.safety
+    if safety is not None:
+        fields[Field.EVENT] = _code_or_text(safety.event, EVENTS)
+        fields[Field.CATEGORY] = _code_or_text(safety.category, CATEGORIES)
+        fields[Field.SEVERITY] = SEVERITIES.index(safety.severity)
+        fields[Field.URGENCY] = URGENCIES.index(safety.urgency)
+        fields[Field.CERTAINTY] = CERTAINTIES.index(safety.certainty)
+        if safety.area is not None:
+            fields[Field.AREA] = safety.area
+        if safety.point is not None:
+            fields[Field.POINT] = list(safety.point)
+        if safety.geohash is not None:
+            fields[Field.GEOHASH] = safety.geohash
+    if content.subject_key is not None:
+        fields[Field.SUBJECT_KEY] = content.subject_key
+    if content.name is not None:
+        fields[Field.NAME] = content.name
+    if content.kinds is not None:
+        fields[Field.KINDS] = content.kinds
+    if content.revoked is not None:
+        fields[Field.REVOKED] = content.revoked
+    if content.reason is not None:
+        fields[Field.REASON] = REVOCATION_REASONS.index(content.reason)
+    encoded = cbor.encode({int(key): value for key, value in fields.items()})
+    # Validate by decoding: whatever we send must pass our own receiver's checks.
+    content_from_fields(content.kind, content.author, content.created, encoded)
+    return encoded
+
+
+def content_from_fields(kind: Kind, author: bytes, created: int, body: bytes) -> tuple[Content, int]:
+    """Decode the field map at the start of ``body``; return content (no text) and map length."""
+    value, end = cbor.decode_prefix(body)
+    if not isinstance(value, dict):
+        raise WireError("bad-type", "field map must be a CBOR map")
+    reader = _FieldReader(value)
+    lang = reader.coded(Field.LANG, LANGUAGES, MAX_SHORT_TEXT) or "und"
+    lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME)
+    ref = reader.fixed_bytes(Field.REF, 8)
+    safety = _safety(reader)
+    subject_key = reader.fixed_bytes(Field.SUBJECT_KEY, 32)
+    name = reader.text(Field.NAME, MAX_SHORT_TEXT)
+    kinds = reader.uint(Field.KINDS, 0xFF)
+    revoked = reader.fixed_bytes(Field.REVOKED, 8)
+    reason_code = reader.uint(Field.REASON, len(REVOCATION_REASONS) - 1)
+    reader.finish()
+    content = Content(
+        kind=kind,
+        author=author,
+        created=created,
+        lang=lang,
+        lifetime=lifetime,
+        ref=ref,
+        safety=safety,
+        subject_key=subject_key,
+        name=name,
+        kinds=kinds,
+        revoked=revoked,
+        reason=None if reason_code is None else REVOCATION_REASONS[reason_code],
+    )
+    return content, end
+
+
+def _safety(reader: _FieldReader) -> SafetyInfo | None:
+    safety_keys = (Field.EVENT, Field.CATEGORY, Field.SEVERITY, Field.URGENCY, Field.CERTAINTY)
+    present = [key for key in safety_keys if key in reader.fields]
+    optional = (Field.AREA, Field.POINT, Field.GEOHASH)
+    if not present:
+        if any(key in reader.fields for key in optional):
+            raise WireError("bad-fields", "area fields without a safety alert")
+        return None
+    if len(present) != len(safety_keys):
+        raise WireError("bad-fields", "safety alert lacks event/category/severity/urgency/certainty")
+    event = reader.coded(Field.EVENT, EVENTS, MAX_SHORT_TEXT) or "other"
+    category = reader.coded(Field.CATEGORY, CATEGORIES, MAX_SHORT_TEXT) or "other"
+    levels = {key: reader.uint(key, len(_SAFETY_CODES[key]) - 1) for key in _SAFETY_CODES}
+    point = reader.point(Field.POINT)
+    return SafetyInfo(
+        event=event,
+        category=category,
+        severity=SEVERITIES[levels[Field.SEVERITY] or 0],
+        urgency=URGENCIES[levels[Field.URGENCY] or 0],
+        certainty=CERTAINTIES[levels[Field.CERTAINTY] or 0],
+        area=reader.text(Field.AREA, MAX_AREA_TEXT),
+        point=point,
+        geohash=reader.text(Field.GEOHASH, 12),
+    )
+
+
+class _FieldReader:
+    """Typed, bounded access to the decoded map; every key must be consumed exactly once."""
+
+    def __init__(self, fields: dict[Any, Any]) -> None:
+        self.fields = fields
+        self.seen: set[int] = set()
+
+    def _get(self, key: Field) -> Any:
+        self.seen.add(int(key))
+        return self.fields.get(int(key))
+
+    def _bad(self, key: Field, what: str) -> WireError:
+        return WireError("bad-field", f"field {key.name.lower()} ({int(key)}): {what}")
+
+    def uint(self, key: Field, maximum: int) -> int | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or not 0 <= value <= maximum:
+            raise self._bad(key, f"expected an integer 0..{maximum}")
+        return value
+
+    def text(self, key: Field, max_bytes: int) -> str | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value or len(value.encode()) > max_bytes:
+            raise self._bad(key, f"expected text of 1..{max_bytes} bytes")
+        return value
+
+    def coded(self, key: Field, table: tuple[str, ...], max_bytes: int) -> str | None:
+        value = self.fields.get(int(key))
+        if isinstance(value, int):
+            code = self.uint(key, len(table) - 1)
+            return None if code is None else table[code]
+        text = self.text(key, max_bytes)
+        if text is not None and text in table:
+            raise self._bad(key, "a listed value must travel as its code")
+        return text
+
+    def fixed_bytes(self, key: Field, length: int) -> bytes | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bytes) or len(value) != length:
+            raise self._bad(key, f"expected {length} bytes")
+        return value
+
+    def point(self, key: Field) -> tuple[int, int, int] | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        ok = isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value)
+        if not ok or not (-9_000_000 <= value[0] <= 9_000_000 and -18_000_000 <= value[1] <= 18_000_000):
+            raise self._bad(key, "expected [latitude e5, longitude e5, radius m]")
+        if not 0 <= value[2] <= 1_000_000:
+            raise self._bad(key, "radius must be 0..1000000 m")
+        return (value[0], value[1], value[2])
+
+    def finish(self) -> None:
+        unknown = [key for key in self.fields if key not in self.seen]
+        if unknown:
+            raise WireError("unknown-field", f"unknown field key(s) {sorted(map(str, unknown))}")
