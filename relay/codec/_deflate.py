@@ -24,7 +24,7 @@ def inflate(payload: bytes, zdict: bytes, max_out: int) -> bytes:
     except zlib.error as exc:
         raise DeflateError("corrupt deflate stream") from exc
     if len(out) > max_out or dec.unconsumed_tail:
-        raise DeflateError("deflate bomb")
+        raise DeflateError(f"deflate bomb or text longer than {max_out} bytes")
     if not dec.eof:
         raise DeflateError("truncated deflate stream")
     if dec.unused_data:

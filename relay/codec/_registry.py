@@ -38,11 +38,15 @@ def _specs() -> tuple[CodecSpec, ...]:
     kz_families = ("ru", "kk", "en", "mixed")
     for i, fam in enumerate(kz_families):
         rows.append(
-            CodecSpec(2 + i, f"deflate-{fam}-kz1048", Kind.DEFLATE, "kz1048", fam, f"deflate-{fam}.txt")
+            CodecSpec(
+                2 + i, f"deflate-{fam}-kz1048", Kind.DEFLATE, "kz1048", fam, f"deflate-{fam}.txt"
+            )
         )
     for i, fam in enumerate((*kz_families, "kk-latn")):
         rows.append(
-            CodecSpec(6 + i, f"deflate-{fam}-utf8", Kind.DEFLATE, "utf-8", fam, f"deflate-{fam}.txt")
+            CodecSpec(
+                6 + i, f"deflate-{fam}-utf8", Kind.DEFLATE, "utf-8", fam, f"deflate-{fam}.txt"
+            )
         )
     for i, fam in enumerate(FAMILIES):
         rows.append(

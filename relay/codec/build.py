@@ -90,9 +90,7 @@ def deflate_dictionary(family: str, rows: Sequence[Row]) -> str:
     docfreq: Counter[str] = Counter()
     for t in texts:
         docfreq.update(_phrases(t))
-    scored = sorted(
-        ((c - 1) * len(p), p) for p, c in docfreq.items() if c >= 2 and len(p) >= 3
-    )
+    scored = sorted(((c - 1) * len(p), p) for p, c in docfreq.items() if c >= 2 and len(p) >= 3)
     picked: list[tuple[int, str]] = []
     size = 0
     for score, phrase in reversed(scored):
@@ -139,7 +137,9 @@ def build_files(rows: Sequence[Row]) -> dict[str, str]:
     return files
 
 
-def cross_validate(rows: Sequence[Row], folds: int = 5, seed: int = 1) -> dict[str, dict[str, float]]:
+def cross_validate(
+    rows: Sequence[Row], folds: int = 5, seed: int = 1
+) -> dict[str, dict[str, float]]:
     """Median blob/UTF-8 ratio per language for the best PPM, best deflate and overall choice."""
     shuffled = list(rows)
     random.Random(seed).shuffle(shuffled)
