@@ -71,6 +71,6 @@ def time_on_air(
 
 
 def packet_airtime(payload_len: int, preset: str = "LONG_FAST") -> float:
-    """Time on air of a Meshtastic packet carrying ``payload_len`` encoded bytes after the header."""
+    """Time on air of a Meshtastic packet with ``payload_len`` encoded bytes after the header."""
     modem = PRESETS.get(preset, PRESETS["LONG_FAST"])
     return time_on_air(min(MESH_HEADER_LEN + payload_len, 255), modem)

@@ -194,7 +194,7 @@ class EmulatedRadio:
         self, session: ClientSession | None, error: int, request_id: int, channel: int = 0
     ) -> None:
         pkt = mesh_pb2.MeshPacket(to=self.node_num, id=self._next_id(), channel=channel)
-        setattr(pkt, "from", self.node_num)  # noqa: B010 - "from" is a Python keyword
+        setattr(pkt, "from", self.node_num)
         pkt.rx_time = int(time.time())
         pkt.priority = mesh_pb2.MeshPacket.Priority.ACK
         pkt.decoded.portnum = portnums_pb2.PortNum.ROUTING_APP
@@ -212,13 +212,15 @@ class EmulatedRadio:
 
     def handle_phone_packet(self, session: ClientSession, packet: Any) -> None:
         """A MeshPacket the client asked us to send (the firmware's handleToRadio)."""
-        setattr(packet, "from", self.node_num)  # noqa: B010 - clients cannot spoof "from"
+        setattr(packet, "from", self.node_num)
         if packet.id == 0:
             packet.id = self._next_id()
         self.from_phone.append(packet)
         decoded = packet.HasField("decoded")
-        if decoded and packet.decoded.portnum == portnums_pb2.PortNum.ADMIN_APP and (
-            packet.to in (self.node_num, 0)
+        if (
+            decoded
+            and packet.decoded.portnum == portnums_pb2.PortNum.ADMIN_APP
+            and (packet.to in (self.node_num, 0))
         ):
             session.send_queue_status(ERRNO_OK, packet.id)
             self._handle_admin(session, packet)
@@ -264,7 +266,7 @@ class EmulatedRadio:
             self._routing_to_phone(session, Routing.Error.NONE, packet.id, packet.channel)
         if reply is not None:
             out = mesh_pb2.MeshPacket(to=self.node_num, id=self._next_id(), channel=packet.channel)
-            setattr(out, "from", self.node_num)  # noqa: B010
+            setattr(out, "from", self.node_num)
             out.rx_time = int(time.time())
             out.decoded.portnum = portnums_pb2.PortNum.ADMIN_APP
             out.decoded.payload = reply.SerializeToString()
@@ -363,7 +365,7 @@ class EmulatedRadio:
         if self.medium is None:
             return
         pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self._next_id())
-        setattr(pkt, "from", self.node_num)  # noqa: B010
+        setattr(pkt, "from", self.node_num)
         pkt.hop_limit = pkt.hop_start = self.state.config.lora.hop_limit
         pkt.decoded.portnum = portnums_pb2.PortNum.NODEINFO_APP
         pkt.decoded.payload = self.state.owner.SerializeToString()
@@ -381,7 +383,7 @@ class EmulatedRadio:
         metrics.battery_level = 101  # powered
         metrics.uptime_seconds = int(self._now())
         pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self._next_id())
-        setattr(pkt, "from", self.node_num)  # noqa: B010
+        setattr(pkt, "from", self.node_num)
         pkt.rx_time = int(time.time())
         pkt.decoded.portnum = portnums_pb2.PortNum.TELEMETRY_APP
         pkt.decoded.payload = telemetry.SerializeToString()
@@ -396,9 +398,7 @@ class EmulatedRadio:
                 log.exception("telemetry failed")
 
     # Test helpers.
-    def wait_heard(
-        self, predicate: Callable[[Any], bool], timeout: float = 5.0
-    ) -> Any | None:
+    def wait_heard(self, predicate: Callable[[Any], bool], timeout: float = 5.0) -> Any | None:
         """Block until a packet given to the phone satisfies ``predicate``; None on timeout."""
         deadline = time.monotonic() + timeout
         with self.heard_event:

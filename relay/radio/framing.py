@@ -1,8 +1,9 @@
 """The Meshtastic client stream framing: ``0x94 0xC3 len_hi len_lo`` followed by a protobuf.
 
-Serial and TCP carry the same byte stream. Bytes outside a frame are device log text (or the 32 wake
-bytes 0xC3 a client sends first) and are skipped; a declared length over 512 bytes is garbage, so the
-parser drops it and resynchronises on the next 0x94. Pure code: no I/O, usable from any thread.
+Serial and TCP carry the same byte stream. Bytes outside a frame are device log text (or the 32
+wake bytes 0xC3 a client sends first) and are skipped; a declared length over 512 bytes is garbage,
+so the parser drops it and resynchronises on the next 0x94.
+Pure code: no I/O, usable from any thread.
 """
 
 from __future__ import annotations

@@ -58,7 +58,9 @@ class ClientSession:
             try:
                 self._handle(to_radio)
             except Exception:
-                log.exception("%s: error handling %s", self.name, to_radio.WhichOneof("payload_variant"))
+                log.exception(
+                    "%s: error handling %s", self.name, to_radio.WhichOneof("payload_variant")
+                )
 
     def _handle(self, to_radio: Any) -> None:
         variant = to_radio.WhichOneof("payload_variant")

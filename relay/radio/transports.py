@@ -172,7 +172,9 @@ class TcpTransport:
         self.port = server.getsockname()[1]
         self._server = server
         self.plugged = True
-        threading.Thread(target=self._accept_loop, args=(server,), name="tcp-accept", daemon=True).start()
+        threading.Thread(
+            target=self._accept_loop, args=(server,), name="tcp-accept", daemon=True
+        ).start()
 
     def _accept_loop(self, server: socket.socket) -> None:
         while True:
@@ -183,7 +185,9 @@ class TcpTransport:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             write_lock = threading.Lock()
 
-            def write(data: bytes, conn: socket.socket = conn, lock: threading.Lock = write_lock) -> None:
+            def write(
+                data: bytes, conn: socket.socket = conn, lock: threading.Lock = write_lock
+            ) -> None:
                 with lock:
                     conn.sendall(data)
 
