@@ -121,6 +121,7 @@ class InProcessMedium:
         self._t0 = time.monotonic()
         self._virtual = 0.0
         self._closed = False
+        self._running = False
         self.transmissions = 0
         self.deliveries = 0
         self.losses = 0
@@ -241,10 +242,26 @@ class InProcessMedium:
                     return
                 due, seq, callback = heapq.heappop(self._heap)
                 self._virtual = max(self._virtual, due)
+                self._running = True
             try:
                 callback()
             except Exception:
                 log.exception("medium callback failed")
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until nothing is scheduled or running (tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._running or any(seq not in self._cancelled for _, seq, _ in self._heap):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+            return True
 
     def close(self) -> None:
         """Stop the scheduler thread; pending deliveries are dropped."""

@@ -140,7 +140,6 @@ class RadioState:
             info = mesh_pb2.NodeInfo(
                 num=seen.num, snr=seen.snr, last_heard=seen.last_heard, hops_away=seen.hops_away
             )
-            info.has_hops_away = True
             if seen.user is not None:
                 info.user.CopyFrom(seen.user)
             else:
