@@ -95,6 +95,8 @@ class RadioLink:
         self._waiting: dict[int, asyncio.Future[Outcome]] = {}
         self._queue: tuple[int, int] | None = None  # (free, maxlen) from the last queue status
         self._last_probe = 0.0
+        self._queue_room = asyncio.Event()
+        self._status_event = asyncio.Event()
         self._info: dict[str, Any] = {}
         self._nodes: dict[int, NodeHeard] = {}
         self._metrics: dict[str, float] = {}
@@ -244,9 +246,15 @@ class RadioLink:
         elif event == "config_complete":
             self._absorb_snapshot(value)
             self._set_state(LinkState.UP)
+            self._status_changed()
         elif event == "queue_status":
             res, free, maxlen, packet_id = value
             self._queue = (free, maxlen)
+            if free > 0:
+                self._queue_room.set()
+            else:
+                self._queue_room.clear()
+            self._status_changed()
             if packet_id:
                 self._outcome(packet_id, ("queue", (res, free, maxlen)))
 
@@ -286,11 +294,13 @@ class RadioLink:
                 ):
                     if key in metrics:
                         self._metrics[name] = float(metrics[key])
+                self._status_changed()
             return
         old = self._nodes.get(sender)
         self._nodes[sender] = NodeHeard(
             sender, snr, hops, time.time(), old.long_name if old else None
         )
+        self._status_changed()
         if port != self.port_num or self.on_packet is None:
             return
         event = PacketReceived(
@@ -317,6 +327,22 @@ class RadioLink:
                     node.get("last_heard"),
                     node.get("long_name"),
                 )
+
+    def _status_changed(self) -> None:
+        self._status_event.set()
+        self._status_event = asyncio.Event()
+
+    async def wait_info(self, predicate: Callable[[RadioInfo], bool], timeout: float) -> RadioInfo:
+        """Wait until :attr:`info` satisfies ``predicate``; TimeoutError after ``timeout`` s."""
+
+        async def watch() -> RadioInfo:
+            while True:
+                info = self.info
+                if info is not None and predicate(info):
+                    return info
+                await self._status_event.wait()
+
+        return await asyncio.wait_for(watch(), timeout)
 
     @property
     def info(self) -> RadioInfo | None:
@@ -405,6 +431,26 @@ class RadioLink:
             handlers = getattr(iface, "responseHandlers", None)
             if handlers is not None:  # broadcasts get no ACK: drop the handler the library keeps
                 handlers.pop(packet_id, None)
+
+    async def wait_queue_free(self, timeout: float) -> None:
+        """After ``QUEUE_FULL``: wait until the radio reports room, asking it twice a second.
+
+        Raises TimeoutError after ``timeout`` seconds, LinkDown if the radio goes away.
+        """
+        if self._queue is None or self._queue[0] > 0:
+            return
+
+        async def poll() -> None:
+            while not self._queue_room.is_set():
+                iface = self._iface
+                if iface is None:
+                    raise LinkDown(f"radio {self.address} is {self.state.value}")
+                self._last_probe = 0.0
+                await self._probe_queue(iface)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._queue_room.wait(), 0.5)
+
+        await asyncio.wait_for(poll(), timeout)
 
     async def _probe_queue(self, iface: Any) -> None:
         """Ask for a fresh queue status (a heartbeat), at most twice a second."""
