@@ -111,6 +111,10 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write (joins an enclosing :meth:`batch` if there is one)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -118,6 +122,12 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many writes into one commit (bundle import); all or nothing on a crash."""
+        with self.transaction():
+            yield
 
     # -- bulletins ---------------------------------------------------------------------------
 

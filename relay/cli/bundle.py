@@ -42,7 +42,7 @@ def import_command(args: argparse.Namespace) -> int:
         records = list(read_bundle(data))
     except WireError as exc:
         raise UserError(f"{args.file}: {exc}") from None
-    with open_node() as node:
+    with open_node() as node, node.store.batch():
         for kind, payload in records:
             if kind == RECORD_KEY:
                 if len(payload) == 32:
