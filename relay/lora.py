@@ -43,7 +43,7 @@ class Preset:
     @property
     def symbol_time(self) -> float:
         """Seconds per LoRa symbol: 2^SF / BW."""
-        return float(2**self.sf) / (self.bw_khz * 1000.0)
+        return float(1 << self.sf) / (self.bw_khz * 1000.0)
 
     @property
     def low_data_rate(self) -> bool:
@@ -68,7 +68,7 @@ class Preset:
     @property
     def bitrate(self) -> float:
         """Raw bit rate in bit/s: SF · BW / 2^SF · 4/CR."""
-        return self.sf * self.bw_khz * 1000.0 / 2**self.sf * 4.0 / self.cr
+        return self.sf * self.bw_khz * 1000.0 / (1 << self.sf) * 4.0 / self.cr
 
 
 PRESETS: dict[str, Preset] = {
@@ -90,7 +90,7 @@ DEFAULT_PRESET = PRESETS["LONG_FAST"]
 
 
 def get_preset(preset: str | Preset) -> Preset:
-    """Resolve a preset name (case-insensitive, ``LongFast`` or ``LONG_FAST``) or pass one through."""
+    """Resolve a preset by name (``LONG_FAST``, ``long_fast``, ``LongFast``) or pass it through."""
     if isinstance(preset, Preset):
         return preset
     key = preset.strip().upper().replace("-", "_")
