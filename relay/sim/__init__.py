@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from relay.sim.core import Counters, ItemRecord, SimResult, Simulation, SimulationError
+from relay.sim.core import ItemRecord, SimResult, Simulation, SimulationError
 from relay.sim.engines import (
     ENGINES,
     DeliveryProbe,
@@ -27,6 +27,7 @@ from relay.sim.engines import (
     get_engine_factory,
     register_engine,
 )
+from relay.sim.mac import Counters
 from relay.sim.report import Report, build_report, format_text
 from relay.sim.scenario import (
     NodeSpec,
