@@ -416,11 +416,15 @@ class RadioLink:
                 res, free, maxlen = outcome[1]
                 fut = self._loop.create_future()
                 self._waiting[packet_id] = fut
-                with contextlib.suppress(TimeoutError):
-                    outcome = await asyncio.wait_for(fut, min(self.confirm_timeout, 0.5))
+                early = self._outcomes.pop(packet_id, None)  # the NAK may already be here
+                if early is not None:
+                    outcome = early
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        outcome = await asyncio.wait_for(fut, min(self.confirm_timeout, 0.5))
                 if outcome[0] == "queue":
                     status = SendStatus.QUEUE_FULL if free == 0 else SendStatus.REJECTED
-                    return SendResult(status, packet_id, f"ERRNO_{res}", free, maxlen)
+                    return SendResult(status, packet_id, _errno_name(res), free, maxlen)
             if outcome[0] == "nak":
                 free, maxlen = self._queue if self._queue else (None, None)
                 return SendResult(SendStatus.REJECTED, packet_id, str(outcome[1]), free, maxlen)
@@ -463,6 +467,14 @@ class RadioLink:
         with contextlib.suppress(Exception):
             # Straight to the wire: sendHeartbeat() would wait for queue space we know is absent.
             await self._run(iface._sendToRadioImpl, heartbeat)
+
+
+def _errno_name(res: int) -> str:
+    """Name a refusal code: the firmware reports routing errors (below 32) as the result."""
+    if 0 < res < 32:
+        with contextlib.suppress(ValueError):
+            return str(mesh_pb2.Routing.Error.Name(res))
+    return f"ERRNO_{res}"
 
 
 def _dispose(iface: Any) -> None:
