@@ -174,22 +174,34 @@ class Channel:
         for i in self.static:
             x, y = pos[i]
             grid.setdefault((int(x // cell), int(y // cell)), []).append(i)
+        path_loss, sigma, seed = (
+            self.propagation.path_loss,
+            self.propagation.shadowing_db,
+            self.seed,
+        )
+        eirp = [t + g for t, g in zip(self.tx_dbm, self.gain_db, strict=True)]
+        gain, floor, links = self.gain_db, self.floor, self._static_links
         for i in self.static:
             x, y = pos[i]
             cx, cy = int(x // cell), int(y // cell)
-            links = self._static_links[i]
             for dx in (-1, 0, 1):
                 for dy in (-1, 0, 1):
                     for j in grid.get((cx + dx, cy + dy), ()):
-                        if j == i:
-                            continue
+                        if j <= i:
+                            continue  # each pair once; both directions below
                         xj, yj = pos[j]
                         d = math.hypot(x - xj, y - yj)
                         if d > cell:
                             continue
-                        p = self.rssi(i, j, d)
-                        if p >= self.floor:
-                            links.append((j, p))
+                        loss = path_loss(d) + link_shadowing(seed, i, j, sigma)
+                        p_ij = eirp[i] + gain[j] - loss
+                        p_ji = eirp[j] + gain[i] - loss
+                        if p_ij >= floor:
+                            links[i].append((j, p_ij))
+                        if p_ji >= floor:
+                            links[j].append((i, p_ji))
+        for out in links:
+            out.sort()
 
     def links_from(self, tx: int, t: float) -> list[Link]:
         """Receivers that hear ``tx`` at time ``t`` at or above the interference floor."""

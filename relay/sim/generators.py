@@ -198,7 +198,7 @@ def expand_traffic(
                     raise ValueError(f"{here}.from: node {name!r} does not run an engine")
                 pick.append(by_name[name].index)
         start = r.number("start", 0.0, minimum=0.0)
-        stop = r.number("stop", duration, minimum=start)
+        stop = r.number("stop", max(duration, start), minimum=start)
         if r.has("at"):
             times = [r.number("at", minimum=0.0)]
         elif r.has("every"):
