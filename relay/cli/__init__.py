@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "relay.cli.keys",
     "relay.cli.bulletins",
     "relay.cli.bundle",
+    "relay.cli.radio",
+    "relay.cli.sim",
 )
 
 Handler = Callable[[argparse.Namespace], int]

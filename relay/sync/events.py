@@ -22,6 +22,7 @@ class PacketReceived:
     hops: int | None = None  # hop_start - hop_limit when known
     snr: float | None = None
     rssi: int | None = None
+    hop_limit: int | None = None  # hops the firmware may still relay it (0: flooding ends here)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,352 @@
+"""The store-and-forward sync engine (sans-IO): what a Jarshy node transmits, and when.
+
+Three mechanisms, all driven by ``receive(event, now)`` / ``tick(now)``:
+
+1. **Originals** leave with ``origin_hop_limit`` (3): the firmware's managed flooding spreads them.
+2. **Frontier relay**: a node that receives a new relayable bulletin whose firmware flood ends at it
+   (hop limit 0 left, or a radio that does not relay) rebroadcasts it once with hop limit 0 after
+   a short random, SNR-weighted delay — unless it overhears ``suppress_copies`` copies first.  So
+   application relays never multiply with firmware floods, and reach beyond the hop limit.
+3. **Anti-entropy** for nodes that were away: Trickle-timed 7-byte beacons (digest + count of the
+   sync set); a mismatch triggers a summary page of newest ids, pulls of missing ids, pushes of
+   what the neighbour lacks, and older pages until digests agree.  Answers are suppressed when a
+   neighbour's identical answer is overheard.
+
+Only bulletins the ``judge`` calls relayable (trusted, unexpired) are ever transmitted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from relay.sync import frames
+from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.trickle import Trickle
+from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.errors import WireError
+from relay.wire.fragments import Reassembler, split
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the node's ingest pipeline decided about a bulletin."""
+
+    id: bytes
+    relayable: bool  # trusted and not expired
+    priority: int  # higher first (revocation > safety by severity > correction > news)
+    created: int
+    expires_at: float | None
+    author: bytes
+
+
+Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
+
+
+@dataclass
+class SyncConfig:
+    origin_hop_limit: int = 3
+    relay_hop_limit: int = 0
+    firmware_relays: bool = True  # the radio's role rebroadcasts (not CLIENT_MUTE)
+    imin: float = 16.0
+    imax: float = 3600.0
+    redundancy: int = 1  # Trickle k
+    push_delay: float = 6.0
+    answer_delay: float = 3.0
+    suppress_copies: int = 1
+    summary_size: int = 24
+    author_rate: int = 30  # eager relays per author per hour
+    max_items: int = 20_000
+    repair: bool = True
+
+
+@dataclass
+class _Item:
+    raw: bytes
+    judgement: Judgement
+
+    @property
+    def key(self) -> int:
+        return frames.sort_key(self.judgement.created, self.judgement.id)
+
+
+@dataclass
+class _Pending:
+    due: float
+    packets: list[bytes]
+    priority: int
+    hop_limit: int
+    item: bytes | None = None  # bulletin id this answer carries (for suppression)
+    heard: int = 0
+
+
+@dataclass
+class SyncStats:
+    sent: dict[str, int] = field(default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "data": 0})
+    suppressed: int = 0
+    malformed: int = 0
+
+
+class SyncEngine:
+    """One node's sync state; implements relay.sync.events.MeshEngine."""
+
+    def __init__(self, judge: Judge, config: SyncConfig | None = None, seed: int = 0) -> None:
+        self.judge = judge
+        self.config = config or SyncConfig()
+        self.rng = random.Random(seed)
+        self.items: dict[bytes, _Item] = {}
+        self.by_prefix: dict[bytes, bytes] = {}
+        self.refused: OrderedDict[bytes, None] = OrderedDict()  # judged not relayable
+        self.pending: dict[tuple[str, bytes], _Pending] = {}
+        self.reassembler = Reassembler()
+        self.trickle = Trickle(self.config.imin, self.config.imax, self.config.redundancy, self.rng)
+        self.started = False
+        self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = OrderedDict()
+        self.next_expiry_sweep = 0.0
+        self.relays_by_author: dict[bytes, deque[float]] = {}
+        self.stats = SyncStats()
+
+    # -- the node's own bulletins and its store ------------------------------------------------
+
+    def add(self, raw: bytes, judgement: Judgement) -> None:
+        """Hold a relayable bulletin (from the store at start, or after a verdict change)."""
+        if not judgement.relayable or judgement.id in self.items:
+            return
+        self.items[judgement.id] = _Item(raw, judgement)
+        self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
+        self.refused.pop(judgement.id, None)
+        self._bound_items()
+
+    def publish(self, raw: bytes, judgement: Judgement, now: float) -> list[SendPacket]:
+        """Send one of our own bulletins now, with the originals' hop limit."""
+        self.add(raw, judgement)
+        self.trickle.reset(now)
+        packets = split(raw, repair=self.config.repair)
+        return [SendPacket(p, self.config.origin_hop_limit, judgement.priority) for p in packets]
+
+    def holds(self, ident: bytes) -> bool:
+        return ident in self.items
+
+    # -- MeshEngine ---------------------------------------------------------------------------
+
+    def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
+        payload = event.payload
+        if not payload:
+            return self.tick(now)
+        frame = payload[0]
+        try:
+            if frame >> 4 == VERSION and (frame & 0x0F) < 7:
+                self._on_bulletin(payload, event, now)
+            elif frame == (VERSION << 4) | FRAGMENT_TYPE:
+                whole = self.reassembler.add(payload, now)
+                ident = payload[1:9]
+                self._overheard(ident)
+                if whole is not None:
+                    self._on_bulletin(whole, event, now)
+            elif frame in frames.SYNC_FRAMES:
+                self._on_sync(frames.parse(payload), event, now)
+        except WireError:
+            self.stats.malformed += 1
+        return self.tick(now)
+
+    def tick(self, now: float) -> list[SendPacket]:
+        if not self.started:
+            self.started = True
+            self.trickle.begin(now)
+        out: list[SendPacket] = []
+        if now >= self.next_expiry_sweep:
+            self.next_expiry_sweep = now + 60.0
+            self.expire(now)
+        if self.trickle.due(now):
+            out.append(SendPacket(self._beacon().encode(), 0, priority=-1))
+            self.stats.sent["beacon"] += 1
+        for key in sorted((k for k, p in self.pending.items() if p.due <= now), key=lambda k: self.pending[k].due):
+            job = self.pending.pop(key)
+            if job.item is not None and not self._live(job.item, now):
+                continue
+            out.extend(SendPacket(p, job.hop_limit, job.priority) for p in job.packets)
+            self.stats.sent["data" if key[0] == "push" else key[0]] += 1
+        return out
+
+    def next_deadline(self) -> float | None:
+        if not self.started:
+            return 0.0
+        deadlines = [job.due for job in self.pending.values()]
+        deadlines.append(self.trickle.deadline())
+        return min(deadlines)
+
+    # -- bulletins ----------------------------------------------------------------------------
+
+    def _on_bulletin(self, raw: bytes, event: PacketReceived, now: float) -> None:
+        if len(raw) <= SIGNATURE_LEN:
+            return
+        ident = bulletin_id(raw[:-SIGNATURE_LEN])
+        if ident in self.items or ident in self.refused:
+            self._overheard(ident)
+            return
+        judgement = self.judge(raw, now, event)
+        if judgement is None or not judgement.relayable:
+            self.refused[ident] = None
+            while len(self.refused) > 4096:
+                self.refused.popitem(last=False)
+            return
+        self.add(raw, judgement)
+        self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
+        self.trickle.reset(now)
+        flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
+        if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(judgement, now):
+            self._schedule_push(ident, now, self._relay_delay(event), self.config.relay_hop_limit)
+
+    def _relay_delay(self, event: PacketReceived) -> float:
+        """Far (weak) receivers relay first, as the firmware's contention window does."""
+        snr = -5.0 if event.snr is None else max(-20.0, min(10.0, event.snr))
+        weight = (snr + 20.0) / 30.0
+        return self.config.push_delay * (0.1 + 0.4 * weight + 0.5 * self.rng.random())
+
+    def _author_allows(self, judgement: Judgement, now: float) -> bool:
+        times = self.relays_by_author.setdefault(judgement.author, deque())
+        while times and now - times[0] > 3600.0:
+            times.popleft()
+        if len(times) >= self.config.author_rate:
+            return False
+        times.append(now)
+        return True
+
+    def _schedule_push(self, ident: bytes, now: float, delay: float, hop_limit: int) -> None:
+        key = ("push", ident)
+        item = self.items.get(ident)
+        if item is None:
+            return
+        existing = self.pending.get(key)
+        if existing is not None:
+            existing.hop_limit = max(existing.hop_limit, hop_limit)
+            return
+        packets = split(item.raw, repair=self.config.repair)
+        self.pending[key] = _Pending(now + delay, packets, item.judgement.priority, hop_limit, ident)
+
+    def _overheard(self, ident: bytes) -> None:
+        job = self.pending.get(("push", ident))
+        if job is not None:
+            job.heard += 1
+            if job.heard >= self.config.suppress_copies:
+                del self.pending[("push", ident)]
+                self.stats.suppressed += 1
+        self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
+
+    def _live(self, ident: bytes, now: float) -> bool:
+        item = self.items.get(ident)
+        if item is None:
+            return False
+        expires = item.judgement.expires_at
+        return expires is None or now < expires
+
+    # -- anti-entropy -------------------------------------------------------------------------
+
+    def _sync_set(self) -> list[_Item]:
+        return list(self.items.values())
+
+    def _beacon(self) -> frames.Beacon:
+        ids = [item.judgement.id for item in self._sync_set()]
+        return frames.Beacon(frames.digest(ids), len(ids))
+
+    def _page(self, before: int) -> frames.Summary:
+        listed = sorted((i for i in self._sync_set() if i.key < before), key=lambda i: -i.key)
+        listed = listed[: self.config.summary_size]
+        beacon = self._beacon()
+        low = listed[-1].key if listed else 0
+        prefixes = tuple(i.judgement.id[: frames.PREFIX_LEN] for i in listed)
+        return frames.Summary(beacon.digest, beacon.count, before, low, prefixes)
+
+    def _on_sync(self, frame: frames.Beacon | frames.Summary | frames.Request, event: PacketReceived, now: float) -> None:
+        answer_hops = max(0, event.hops or 0)
+        mine = self._beacon()
+        if isinstance(frame, frames.Beacon):
+            if frame.digest == mine.digest:
+                self.trickle.consistent()
+                return
+            if self._already_handled(event.sender, frame.digest, mine.digest, now):
+                return
+            self.trickle.reset(now)
+            if mine.count:
+                self._schedule_answer(("summary", b"head"), self._page(frames.HEAD).encode(), now, answer_hops)
+            return
+        if isinstance(frame, frames.Summary):
+            self._drop_answer_like(frame, mine)
+            if frame.digest == mine.digest:
+                self.trickle.consistent()
+                return
+            self._on_summary(frame, now, answer_hops)
+            return
+        for prefix in frame.prefixes:
+            ident = self.by_prefix.get(prefix)
+            if ident is not None:
+                self._schedule_push(ident, now, self.rng.uniform(0, self.config.answer_delay), answer_hops)
+        if frame.before:
+            page = self._page(frame.before).encode()
+            self._schedule_answer(("summary", frame.before.to_bytes(8, "big")), page, now, answer_hops)
+
+    def _on_summary(self, frame: frames.Summary, now: float, hops: int) -> None:
+        theirs = set(frame.prefixes)
+        full = len(frame.prefixes) >= self.config.summary_size
+        floor = frame.low if full else 0
+        lacking = [p for p in frame.prefixes if p not in self.by_prefix]
+        they_lack = [
+            item for item in self._sync_set()
+            if floor <= item.key < frame.before and item.judgement.id[: frames.PREFIX_LEN] not in theirs
+        ]  # fmt: skip
+        they_lack.sort(key=lambda i: (-i.judgement.priority, -i.key))
+        for item in they_lack[:8]:
+            self._schedule_push(item.judgement.id, now, self.rng.uniform(0, self.config.answer_delay), hops)
+        if lacking:
+            request = frames.Request(0, tuple(lacking[: frames.MAX_LISTED]))
+            self._schedule_answer(("request", lacking[0]), request.encode(), now, hops)
+        elif not they_lack and full and frame.low:
+            request = frames.Request(frame.low, ())
+            self._schedule_answer(("request", frame.low.to_bytes(8, "big")), request.encode(), now, hops)
+
+    def _schedule_answer(self, key: tuple[str, bytes], payload: bytes, now: float, hops: int) -> None:
+        if key in self.pending:
+            return
+        due = now + self.rng.uniform(0.2, self.config.answer_delay)
+        self.pending[key] = _Pending(due, [payload], 0, hops)
+
+    def _drop_answer_like(self, frame: frames.Summary, mine: frames.Beacon) -> None:
+        """A neighbour with the same set already answered with this page: ours is redundant."""
+        if frame.digest != mine.digest:
+            return
+        key = ("summary", b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big"))
+        if self.pending.pop(key, None) is not None:
+            self.stats.suppressed += 1
+
+    def _already_handled(self, sender: int, theirs: bytes, mine: bytes, now: float) -> bool:
+        """True while the same mismatch with the same peer is in back-off (it may be deliberate:
+        the peer refuses what we offer).  Retries double from ``imin`` up to ``imax``."""
+        key = (sender, theirs, mine)
+        last = self.seen_mismatch.get(key)
+        if last is not None and now - last[0] < last[1]:
+            return True
+        interval = self.config.imin if last is None else min(last[1] * 2, self.config.imax)
+        self.seen_mismatch[key] = (now, interval)
+        self.seen_mismatch.move_to_end(key)
+        while len(self.seen_mismatch) > 1024:
+            self.seen_mismatch.popitem(last=False)
+        return False
+
+    def expire(self, now: float) -> int:
+        """Forget bulletins that have expired; return how many."""
+        gone = [i for i, item in self.items.items() if not self._live(i, now)]
+        for ident in gone:
+            del self.items[ident]
+            self.by_prefix.pop(ident[: frames.PREFIX_LEN], None)
+        return len(gone)
+
+    def _bound_items(self) -> None:
+        if len(self.items) <= self.config.max_items:
+            return
+        for item in sorted(self.items.values(), key=lambda i: (i.judgement.priority, i.key)):
+            if len(self.items) <= self.config.max_items:
+                break
+            del self.items[item.judgement.id]
+            self.by_prefix.pop(item.judgement.id[: frames.PREFIX_LEN], None)

@@ -1,0 +1,60 @@
+"""Judging bulletins for the sync engine without a database (simulator, tests, light nodes).
+
+The daemon judges through relay.ingest (SQLite); this judge keeps the same trust state in memory
+and applies the same decode -> verify -> trust rules, so simulated nodes behave like real ones.
+"""
+
+from __future__ import annotations
+
+from relay.lifetime import expires_at, is_expired
+from relay.sync.engine import Judgement
+from relay.sync.events import PacketReceived
+from relay.trust import Status, TrustState, evaluate
+from relay.wire import bulletin as wire
+from relay.wire.errors import WireError
+from relay.wire.fields import SEVERITIES, Content, Kind
+
+
+def priority_of(content: Content) -> int:
+    """Transmit priority: revocations > safety by severity > corrections > keys > news."""
+    if content.kind is Kind.REVOCATION:
+        return 100
+    if content.kind is Kind.SAFETY and content.safety is not None:
+        return 50 + 10 * SEVERITIES.index(content.safety.severity)
+    if content.kind in (Kind.CORRECTION, Kind.RETRACTION):
+        return 40
+    if content.kind in (Kind.CERTIFICATE, Kind.ANNOUNCEMENT):
+        return 30
+    return 20
+
+
+def judgement_for(bulletin: wire.Bulletin, status: Status, expiry: float | None, now: float) -> Judgement:
+    """The sync engine's view of a judged bulletin."""
+    relayable = status is Status.TRUSTED and not is_expired(expiry, now)
+    content = bulletin.content
+    return Judgement(bulletin.id, relayable, priority_of(content), content.created, expiry, content.author)
+
+
+class MemoryJudge:
+    """decode -> verify -> trust with an in-memory :class:`TrustState`; counts rejections."""
+
+    def __init__(self, state: TrustState) -> None:
+        self.state = state
+        self.rejected = 0
+
+    def __call__(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
+        try:
+            bulletin = wire.decode(raw)
+        except WireError:
+            self.rejected += 1
+            return None
+        public_key = self.state.public_key(bulletin)
+        signature_ok = None if public_key is None else wire.verify(bulletin, public_key)
+        if signature_ok:
+            self.state.learn(bulletin)
+        verdict = evaluate(self.state, bulletin, signature_ok, now)
+        if verdict.status is Status.INVALID:
+            self.rejected += 1
+            return None
+        content = bulletin.content
+        return judgement_for(bulletin, verdict.status, expires_at(content.created, content.lifetime, now), now)

@@ -1,0 +1,116 @@
+"""The sync engine in an in-memory mesh: reach, catch-up, loss, spam and bounds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relay.sync import frames
+from relay.sync.engine import SyncConfig, SyncEngine
+from relay.sync.events import PacketReceived
+from relay.sync.judge import MemoryJudge, priority_of
+from relay.trust import TrustState
+from relay.wire import bulletin as wire
+from relay.wire.fields import Content, Kind
+from tests.conftest import make_identity
+from tests.helpers import T0, announcement, news, safety
+from tests.sync.harness import Net, chain, grid
+
+ROOT = make_identity("newsroom")
+MALLORY = make_identity("mallory")
+
+
+def publish(net: Net, node: int, bulletin: wire.Bulletin) -> None:
+    engine = net.engines[node]
+    judgement = engine.judge(bulletin.raw, net.now, None)
+    assert judgement is not None and judgement.relayable
+    net.transmit(node, engine.publish(bulletin.raw, judgement, net.now))
+
+
+def test_chain_longer_than_hop_limit_is_reached_with_one_send_per_hop() -> None:
+    net = Net(chain(12), ROOT)
+    item = news(ROOT, created=T0)
+    publish(net, 0, item)
+    net.run(until=120.0)
+    assert net.holders(item.id) == set(range(12))
+    assert net.sent["data"] == 12  # origin + one relay per node (the last relays to no one new)
+
+
+def test_dense_grid_suppresses_redundant_relays() -> None:
+    net = Net(grid(7), ROOT)
+    item = news(ROOT, created=T0)
+    publish(net, 24, item)  # the centre
+    net.run(until=200.0)
+    assert net.holders(item.id) == set(range(49))
+    assert net.sent["data"] <= 30  # without suppression every one of the 49 would send
+
+
+def test_node_that_was_away_catches_up_through_beacons() -> None:
+    net = Net(chain(6), ROOT)
+    net.awake[5] = False
+    items = [news(ROOT, f"bulletin {i}", created=T0 + i) for i in range(40)]
+    for item in items:
+        publish(net, 0, item)
+    net.run(until=300.0)
+    assert all(5 not in net.holders(i.id) for i in items)
+    net.awake[5] = True
+    net.run(until=3000.0)
+    assert all(net.holders(i.id) == set(range(6)) for i in items)  # more than one summary page
+
+
+def test_twenty_percent_loss_still_reaches_everyone() -> None:
+    net = Net(grid(5), ROOT, loss=0.2, seed=7)
+    items = [news(ROOT, f"loss {i}", created=T0 + i) for i in range(5)]
+    for item in items:
+        publish(net, 0, item)
+    net.run(until=3000.0)
+    assert all(net.holders(i.id) == set(range(25)) for i in items)
+
+
+def test_untrusted_and_forged_bulletins_are_never_relayed() -> None:
+    net = Net(chain(5), ROOT)
+    spam = [news(MALLORY, f"spam {i}", created=T0 + i) for i in range(10)]
+    unsigned = wire.encode_unsigned(Content(Kind.NEWS, ROOT.key_id, T0, "forged official", "en"))
+    forged = unsigned + MALLORY.sign(wire.SIGNING_DOMAIN + unsigned)
+    net.transmit(0, [])
+    from relay.sync.events import SendPacket
+
+    net.transmit(2, [SendPacket(announcement(MALLORY).raw, 0)] + [SendPacket(s.raw, 0) for s in spam] + [SendPacket(forged, 0)])
+    before = net.sent["data"]
+    net.run(until=600.0)
+    assert net.sent["data"] == before  # nobody re-sent any of it
+    assert all(not e.items for e in net.engines.values())
+
+
+def test_expired_bulletins_are_not_sent() -> None:
+    net = Net(chain(3), ROOT)
+    alert = safety(ROOT, lifetime=60, created=T0)
+    engine = net.engines[0]
+    judgement = engine.judge(alert.raw, float(T0), None)
+    assert judgement is not None
+    engine.add(alert.raw, judgement)
+    net.now = float(T0 + 10_000)
+    net.run(until=T0 + 12_000.0)
+    assert net.sent["data"] == 0 and not engine.holds(alert.id)
+
+
+def test_priorities() -> None:
+    assert priority_of(safety(ROOT, severity="extreme").content) > priority_of(safety(ROOT, severity="minor").content)
+    assert priority_of(safety(ROOT, severity="minor").content) > priority_of(news(ROOT).content)
+
+
+def test_frames_round_trip() -> None:
+    summary = frames.Summary(b"abcd", 3, frames.HEAD, 12345, (b"1234", b"5678"))
+    assert frames.parse(summary.encode()) == summary
+    request = frames.Request(99, (b"1234",))
+    assert frames.parse(request.encode()) == request
+    assert len(frames.Summary(b"abcd", 1, 1, 1, tuple(b"abcd" for _ in range(frames.MAX_LISTED))).encode()) <= 231
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=240), st.sampled_from([0x19, 0x1A, 0x1B, 0x10, 0x18]))
+def test_garbage_never_raises(tail: bytes, frame: int) -> None:
+    state = TrustState()
+    engine = SyncEngine(MemoryJudge(state), SyncConfig())
+    engine.receive(PacketReceived(bytes([frame]) + tail, 1), 0.0)
+    engine.receive(PacketReceived(tail, 2), 1.0)
