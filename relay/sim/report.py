@@ -62,6 +62,7 @@ def build_report(result: SimResult) -> Report:
     preset = sc.preset
     latencies: list[float] = []
     labels: dict[str, dict[str, float]] = {}
+    label_latency: dict[str, list[float]] = {}
     reachable_total = delivered_total = beyond = 0
     lb_tx = 0
     lb_air = 0.0
@@ -94,6 +95,7 @@ def build_report(result: SimResult) -> Report:
                 lat = got - item.time
                 fig.latencies.append(lat)
                 latencies.append(lat)
+                label_latency.setdefault(item.label, []).append(lat)
     latencies.sort()
     c = result.counters
     n_items = len(result.items)
@@ -117,7 +119,12 @@ def build_report(result: SimResult) -> Report:
             "reachable": reachable_total,
             "beyond_oracle": beyond,
             "by_label": {
-                name: {**v, "ratio": _ratio(int(v["delivered"]), int(v["reachable"]))}
+                name: {
+                    **v,
+                    "ratio": _ratio(int(v["delivered"]), int(v["reachable"])),
+                    "latency_p50_s": percentile(sorted(label_latency.get(name, [])), 50),
+                    "latency_p90_s": percentile(sorted(label_latency.get(name, [])), 90),
+                }
                 for name, v in sorted(labels.items())
             },
         },
@@ -230,7 +237,8 @@ def format_text(report: Report) -> str:
     for name, v in d["by_label"].items():
         lines.append(
             f"  {name}: {num(v['ratio'], '{:.1%}')} ({v['delivered']}/{v['reachable']}, "
-            f"{v['items']} items)"
+            f"{v['items']} items), latency p50 {num(v['latency_p50_s'])} s "
+            f"p90 {num(v['latency_p90_s'])} s"
         )
     lines += [
         f"latency p50 {num(lat['p50'])} s  p90 {num(lat['p90'])} s  p99 {num(lat['p99'])} s",
