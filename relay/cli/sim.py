@@ -12,8 +12,13 @@ from relay.errors import UserError
 
 def register(subparsers: Any) -> None:
     """Add the ``sim`` command."""
+    from importlib.util import find_spec
+
     from relay.sim import ENGINES, shipped_scenarios
 
+    engines = sorted(ENGINES)
+    if "jarshy" not in ENGINES and find_spec("relay.sync.sim_adapter") is not None:
+        engines.insert(0, "jarshy")
     parser = subparsers.add_parser(
         "sim",
         help="simulate a LoRa mesh scenario and report delivery, latency and airtime",
@@ -27,7 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--engine",
         default=None,
-        help=f"engine on Jarshy nodes (default: the scenario's; known: {', '.join(ENGINES)})",
+        help=f"engine on Jarshy nodes (default: the scenario's; known: {', '.join(engines)})",
     )
     parser.add_argument("--duration", type=float, default=None, help="virtual seconds to run")
     parser.add_argument("--png", type=Path, default=None, metavar="FILE", help="write a figure")
