@@ -231,5 +231,6 @@ class Simulation(Mesh):
             pkt.hop_start - pkt.hop_limit,
             round(snr, 2),
             round(rssi),
+            hop_limit=pkt.hop_limit,
         )
         self._after_engine(node, node.engine.receive(event, self.now))
