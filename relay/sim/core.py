@@ -121,7 +121,7 @@ class Simulation(Mesh):
 
     def run(self, progress: Callable[[float], None] | None = None) -> SimResult:
         """Run to the scenario's end; ``progress`` is called with the fraction of time done."""
-        end = self.scenario.duration
+        end = self.scenario.duration + self.scenario.drain
         heap, events = self._heap, 0
         while heap and heap[0][0] <= end:
             t, _, kind, a, b = heapq.heappop(heap)

@@ -64,11 +64,11 @@ class Oracle:
         for m in channel.mobile:
             t0, t1 = channel.tracks[m].moving_between()
             t = max(t0, 0.0)
-            while t <= min(t1, scenario.duration):
+            while t <= min(t1, scenario.duration + scenario.drain):
                 times.add(t)
                 t += step
-            times.add(min(t1, scenario.duration))
-        self.times = sorted(t for t in times if 0.0 <= t <= scenario.duration)
+            times.add(min(t1, scenario.duration + scenario.drain))
+        self.times = sorted(t for t in times if 0.0 <= t <= scenario.duration + scenario.drain)
         self._epochs: dict[int, _Epoch] = {}
         self._union_cache: dict[tuple[int, ...], list[set[int]]] = {}
 

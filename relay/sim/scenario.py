@@ -66,7 +66,7 @@ class Scenario:
     name: str
     description: str
     seed: int
-    duration: float
+    duration: float  # traffic happens in [0, duration)
     preset: Preset
     region: Region
     loss: float
@@ -77,6 +77,7 @@ class Scenario:
     nodes: tuple[NodeSpec, ...]
     traffic: tuple[Publication, ...]
     oracle_step: float = 5.0
+    drain: float = 600.0  # the run continues this long after the traffic window
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def node_index(self, name: str) -> int:
@@ -106,10 +107,11 @@ def _build(data: Mapping[str, Any], seed: int | None, duration: float | None) ->
     r = Reader(data, "")
     r.only(
         "name description seed duration preset region loss propagation radio hop_limit engine "
-        "engine_options jarshy nodes traffic oracle_step"
+        "engine_options jarshy nodes traffic oracle_step drain"
     )
     seed_v = r.integer("seed", 1) if seed is None else seed
     duration_v = r.number("duration", 3600.0, minimum=1.0) if duration is None else duration
+    drain_v = r.number("drain", 600.0, minimum=0.0)
     preset = _choice(r, "preset", "LONG_FAST", get_preset)
     region = _choice(r, "region", "EU_868", get_region)
     loss = r.number("loss", 0.0, minimum=0.0, maximum=1.0)
@@ -143,6 +145,7 @@ def _build(data: Mapping[str, Any], seed: int | None, duration: float | None) ->
         description=r.string("description", ""),
         seed=seed_v,
         duration=duration_v,
+        drain=drain_v,
         preset=preset,
         region=region,
         loss=loss,

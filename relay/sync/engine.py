@@ -50,8 +50,8 @@ class SyncConfig:
     origin_hop_limit: int = 3
     relay_hop_limit: int = 0
     firmware_relays: bool = True  # the radio's role rebroadcasts (not CLIENT_MUTE)
-    imin: float = 16.0
-    imax: float = 3600.0
+    imin: float = 30.0
+    imax: float = 600.0
     redundancy: int = 1  # Trickle k
     push_delay: float = 6.0
     answer_delay: float = 3.0
@@ -92,19 +92,25 @@ class SyncStats:
 class SyncEngine:
     """One node's sync state; implements relay.sync.events.MeshEngine."""
 
-    def __init__(self, judge: Judge, config: SyncConfig | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, judge: Judge, config: SyncConfig | None = None, seed: int = 0, node: int = 0
+    ) -> None:
         self.judge = judge
+        self.node = node  # our radio's node number: requests addressed to it are ours to answer
         self.config = config or SyncConfig()
         self.rng = random.Random(seed)
         self.items: dict[bytes, _Item] = {}
         self.by_prefix: dict[bytes, bytes] = {}
         self.refused: OrderedDict[bytes, None] = OrderedDict()  # judged not relayable
+        self.refused_prefixes: set[bytes] = set()
         self.pending: dict[tuple[str, bytes], _Pending] = {}
         self.reassembler = Reassembler()
         self.trickle = Trickle(self.config.imin, self.config.imax, self.config.redundancy, self.rng)
         self.started = False
         self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = OrderedDict()
         self.next_expiry_sweep = 0.0
+        self.newly_held: list[bytes] = []
+        self.neighbours: OrderedDict[int, float] = OrderedDict()  # drained by whoever watches deliveries
         self.relays_by_author: dict[bytes, deque[float]] = {}
         self.stats = SyncStats()
 
@@ -116,13 +122,14 @@ class SyncEngine:
             return
         self.items[judgement.id] = _Item(raw, judgement)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
-        self.refused.pop(judgement.id, None)
+        self.newly_held.append(judgement.id)
+        if self.refused.pop(judgement.id, 0) is None:
+            self.refused_prefixes.discard(judgement.id[: frames.PREFIX_LEN])
         self._bound_items()
 
     def publish(self, raw: bytes, judgement: Judgement, now: float) -> list[SendPacket]:
         """Send one of our own bulletins now, with the originals' hop limit."""
         self.add(raw, judgement)
-        self.trickle.reset(now)
         packets = split(raw, repair=self.config.repair)
         return [SendPacket(p, self.config.origin_hop_limit, judgement.priority) for p in packets]
 
@@ -189,12 +196,13 @@ class SyncEngine:
         judgement = self.judge(raw, now, event)
         if judgement is None or not judgement.relayable:
             self.refused[ident] = None
+            self.refused_prefixes.add(ident[: frames.PREFIX_LEN])
             while len(self.refused) > 4096:
-                self.refused.popitem(last=False)
+                gone, _ = self.refused.popitem(last=False)
+                self.refused_prefixes.discard(gone[: frames.PREFIX_LEN])
             return
         self.add(raw, judgement)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
-        self.trickle.reset(now)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
         if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(judgement, now):
             self._schedule_push(ident, now, self._relay_delay(event), self.config.relay_hop_limit)
@@ -277,8 +285,10 @@ class SyncEngine:
             if frame.digest == mine.digest:
                 self.trickle.consistent()
                 return
-            self._on_summary(frame, now, answer_hops)
+            self._on_summary(frame, event.sender, now, answer_hops)
             return
+        if frame.responder != self.node:
+            return  # addressed to a neighbour: its answer will serve us too
         for prefix in frame.prefixes:
             ident = self.by_prefix.get(prefix)
             if ident is not None:
@@ -287,23 +297,25 @@ class SyncEngine:
             page = self._page(frame.before).encode()
             self._schedule_answer(("summary", frame.before.to_bytes(8, "big")), page, now, answer_hops)
 
-    def _on_summary(self, frame: frames.Summary, now: float, hops: int) -> None:
+    def _on_summary(self, frame: frames.Summary, sender: int, now: float, hops: int) -> None:
         theirs = set(frame.prefixes)
         full = len(frame.prefixes) >= self.config.summary_size
         floor = frame.low if full else 0
-        lacking = [p for p in frame.prefixes if p not in self.by_prefix]
+        lacking = [p for p in frame.prefixes if p not in self.by_prefix and p not in self.refused_prefixes]
         they_lack = [
             item for item in self._sync_set()
             if floor <= item.key < frame.before and item.judgement.id[: frames.PREFIX_LEN] not in theirs
         ]  # fmt: skip
-        they_lack.sort(key=lambda i: (-i.judgement.priority, -i.key))
-        for item in they_lack[:8]:
-            self._schedule_push(item.judgement.id, now, self.rng.uniform(0, self.config.answer_delay), hops)
+        if they_lack and not self._already_handled(sender, frame.digest, self._beacon().digest, now):
+            # They lack what we hold: show them our page so that they ask us for it.
+            page = self._page(frame.before).encode()
+            key = b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big")
+            self._schedule_answer(("summary", key), page, now, hops)
         if lacking:
-            request = frames.Request(0, tuple(lacking[: frames.MAX_LISTED]))
+            request = frames.Request(sender, 0, tuple(lacking[: frames.MAX_LISTED]))
             self._schedule_answer(("request", lacking[0]), request.encode(), now, hops)
         elif not they_lack and full and frame.low:
-            request = frames.Request(frame.low, ())
+            request = frames.Request(sender, frame.low, ())
             self._schedule_answer(("request", frame.low.to_bytes(8, "big")), request.encode(), now, hops)
 
     def _schedule_answer(self, key: tuple[str, bytes], payload: bytes, now: float, hops: int) -> None:

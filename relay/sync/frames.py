@@ -4,14 +4,16 @@ All frames are sent with hop limit 0 (one radio hop) unless a peer is known to b
 
     BEACON  0x19 | digest (4) | count (2)
     SUMMARY 0x1A | digest (4) | count (2) | before (8) | low (8) | n (1) | n x id prefix (4)
-    REQUEST 0x1B | before (8) | n (1) | n x id prefix (4)
+    REQUEST 0x1B | responder (4) | before (8) | n (1) | n x id prefix (4)
 
 ``digest`` is the first 4 bytes of the XOR of the 8-byte ids of every bulletin in the node's sync
 set (trusted, unexpired); ``count`` is the set's size (saturating at 65535).  A SUMMARY lists the
 ids of the newest ``n`` items whose sort key is below ``before``; ``low`` is the key of the last
 listed item (0 if none), so the page covers keys in [low, before).  The sort key of an item is
-``created << 32 | first 4 id bytes as an integer``.  A REQUEST asks for the items whose id
-prefixes it lists, and, when ``before`` is not zero, for the SUMMARY page below ``before``.
+``created << 32 | first 4 id bytes as an integer``.  A REQUEST asks the node ``responder`` (the
+Meshtastic node number whose SUMMARY prompted it) for the items whose id prefixes it lists, and,
+when ``before`` is not zero, for its SUMMARY page below ``before``; other nodes ignore it, so one
+answer serves the requester and everyone who overhears it.
 """
 
 from __future__ import annotations
@@ -65,11 +67,13 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Request:
+    responder: int  # node number asked to answer
     before: int  # 0: no page wanted
     prefixes: tuple[bytes, ...]
 
     def encode(self) -> bytes:
-        out = bytes([REQUEST]) + self.before.to_bytes(8, "big") + bytes([len(self.prefixes)])
+        out = bytes([REQUEST]) + (self.responder & 0xFFFFFFFF).to_bytes(4, "big")
+        out += self.before.to_bytes(8, "big") + bytes([len(self.prefixes)])
         return out + b"".join(self.prefixes)
 
 
@@ -96,10 +100,10 @@ def parse(payload: bytes) -> Beacon | Summary | Request:
             int.from_bytes(payload[15:23], "big"),
             prefixes,
         )
-    if len(payload) < 10:
+    if len(payload) < 14:
         raise WireError("bad-sync", "request too short")
-    n = payload[9]
-    if n > MAX_LISTED or len(payload) != 10 + PREFIX_LEN * n:
+    n = payload[13]
+    if n > MAX_LISTED or len(payload) != 14 + PREFIX_LEN * n:
         raise WireError("bad-sync", "request length does not match its count")
-    prefixes = tuple(payload[10 + i * 4 : 14 + i * 4] for i in range(n))
-    return Request(int.from_bytes(payload[1:9], "big"), prefixes)
+    prefixes = tuple(payload[14 + i * 4 : 18 + i * 4] for i in range(n))
+    return Request(int.from_bytes(payload[1:5], "big"), int.from_bytes(payload[5:13], "big"), prefixes)

@@ -39,7 +39,9 @@ class Net:
         for node in self.edges:
             state = TrustState()
             state.add_root(self.root.key_id, self.root.public_key, "root")
-            self.engines[node] = SyncEngine(MemoryJudge(state), self.config, seed=self.seed * 1000 + node)
+            self.engines[node] = SyncEngine(
+                MemoryJudge(state), self.config, seed=self.seed * 1000 + node, node=node
+            )
         self.awake = dict.fromkeys(self.edges, True)
 
     def transmit(self, node: int, sends: list[SendPacket]) -> None:

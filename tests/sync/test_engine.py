@@ -102,7 +102,7 @@ def test_priorities() -> None:
 def test_frames_round_trip() -> None:
     summary = frames.Summary(b"abcd", 3, frames.HEAD, 12345, (b"1234", b"5678"))
     assert frames.parse(summary.encode()) == summary
-    request = frames.Request(99, (b"1234",))
+    request = frames.Request(7, 99, (b"1234",))
     assert frames.parse(request.encode()) == request
     assert len(frames.Summary(b"abcd", 1, 1, 1, tuple(b"abcd" for _ in range(frames.MAX_LISTED))).encode()) <= 231
 

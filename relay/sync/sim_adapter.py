@@ -1,0 +1,116 @@
+"""The sync engine as a simulator engine (``jarshy sim --engine jarshy``).
+
+Every simulated Jarshy node runs the very same :class:`SyncEngine` the daemon runs, judging
+bulletins with the same decode -> verify -> trust rules (in memory).  All nodes trust one
+simulated newsroom root; publishers sign real bulletins of the requested size with it.  A node
+named ``spam*`` (or with option ``spammer: true``) publishes bulletins signed by an untrusted key
+instead, and every third one forged in the newsroom's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from relay.crypto.keys import Identity
+from relay.sim.engines import EngineContext, register_engine
+from relay.sync.engine import SyncConfig, SyncEngine
+from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.judge import MemoryJudge
+from relay.trust import TrustState
+from relay.wire import bulletin as wire
+from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.fields import Content, Kind
+
+EPOCH = 1_767_225_600  # simulated time 0 = 2026-01-01T00:00:00Z
+NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-sim:newsroom").digest())
+SPAMMER = Identity("Spammer", hashlib.sha256(b"jarshy-sim:spammer").digest())
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "
+
+
+class JarshySimEngine:
+    """SyncEngine + Publisher + DeliveryProbe + ItemTagger for the simulator."""
+
+    def __init__(self, ctx: EngineContext, config: SyncConfig | None = None) -> None:
+        state = TrustState()
+        state.add_root(NEWSROOM.key_id, NEWSROOM.public_key, NEWSROOM.name)
+        self.judge = MemoryJudge(state)
+        self.sync = SyncEngine(
+            self.judge, config or SyncConfig(), seed=ctx.rng.randrange(2**32), node=ctx.num
+        )
+        self.rng = ctx.rng
+        self.name = ctx.name
+        self.spammer = bool(ctx.options.get("spammer")) or ctx.name.startswith("spam")
+        self.published = 0
+
+    # MeshEngine
+    def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
+        return self.sync.receive(event, EPOCH + now)
+
+    def tick(self, now: float) -> list[SendPacket]:
+        return self.sync.tick(EPOCH + now)
+
+    def next_deadline(self) -> float | None:
+        deadline = self.sync.next_deadline()
+        return None if deadline is None else max(0.0, deadline - EPOCH)
+
+    # Publisher
+    def publish(self, size: int, now: float, hop_limit: int | None = None) -> tuple[bytes, list[SendPacket]]:
+        self.published += 1
+        created = int(EPOCH + now)
+        author = SPAMMER if self.spammer else NEWSROOM
+        raw = self._bulletin(author, size, created)
+        ident = bulletin_id(raw[:-SIGNATURE_LEN])
+        limit = self.sync.config.origin_hop_limit if hop_limit is None else hop_limit
+        if self.spammer:
+            return ident, [SendPacket(p, limit) for p in wire_split(raw)]
+        judgement = self.judge(raw, EPOCH + now, None)
+        assert judgement is not None and judgement.relayable
+        sends = self.sync.publish(raw, judgement, EPOCH + now)
+        return ident, [SendPacket(s.payload, limit, s.priority) for s in sends]
+
+    def _bulletin(self, author: Identity, size: int, created: int) -> bytes:
+        """A signed news bulletin of about ``size`` bytes on air."""
+        length = max(1, size - 85)
+        for _ in range(6):
+            text = "".join(self.rng.choice(_ALPHABET) for _ in range(length)).strip() or "x"
+            content = Content(Kind.NEWS, author.key_id, created, text, "en")
+            if self.spammer and self.published % 3 == 0:  # forged in the newsroom's name
+                content = Content(Kind.NEWS, NEWSROOM.key_id, created, text, "en")
+                unsigned = wire.encode_unsigned(content)
+                raw = unsigned + author.sign(wire.SIGNING_DOMAIN + unsigned)
+            else:
+                raw = wire.sign(content, author).raw
+            if abs(len(raw) - size) <= 8 or len(raw) > 3000:
+                return raw
+            length = max(1, length + (size - len(raw)) * 8 // 5)
+        return raw
+
+    # DeliveryProbe
+    def delivered_items(self) -> Iterable[bytes]:
+        new, self.sync.newly_held = self.sync.newly_held, []
+        return new
+
+    # ItemTagger
+    def item_of(self, payload: bytes) -> bytes | None:
+        if not payload or payload[0] >> 4 != VERSION:
+            return None
+        frame = payload[0] & 0x0F
+        if frame < 7 and len(payload) > SIGNATURE_LEN:
+            return bulletin_id(payload[:-SIGNATURE_LEN])
+        if frame == FRAGMENT_TYPE and len(payload) >= 9:
+            return bytes(payload[1:9])
+        return None
+
+
+def wire_split(raw: bytes) -> list[bytes]:
+    from relay.wire.fragments import split
+
+    return split(raw)
+
+
+def _factory(ctx: EngineContext) -> JarshySimEngine:
+    return JarshySimEngine(ctx)
+
+
+register_engine("jarshy", _factory)
