@@ -45,7 +45,9 @@ def figures(names: list[str] | None = None) -> dict[str, Any]:
                 "wall_s": round(time.perf_counter() - start, 2),
             }
         jarshy, flood = row["jarshy"], row["flood"]
-        row["airtime_vs_flooding"] = round(jarshy["airtime_s"] / flood["airtime_s"], 3) if flood["airtime_s"] else None
+        row["airtime_vs_flooding"] = (
+            round(jarshy["airtime_s"] / flood["airtime_s"], 3) if flood["airtime_s"] else None
+        )
         rows[name] = row
     return {"scenarios": rows}
 
@@ -60,13 +62,16 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    head = f"{'scenario':<15} {'delivery J':>10} {'flood':>7} {'air/bound J':>11} {'flood':>7} {'J/flood':>8} {'p90 J s':>8}"
-    print(head)
+    print(
+        f"{'scenario':<15} {'delivery J':>10} {'flood':>7} {'air/bound J':>11} {'flood':>7} "
+        f"{'J/flood':>8} {'p90 J s':>8}"
+    )
     for name, row in result["scenarios"].items():
         j, f = row["jarshy"], row["flood"]
         print(
-            f"{name:<15} {j['delivery']:>10.3f} {f['delivery']:>7.3f} {j['airtime_vs_bound']:>11.2f} "
-            f"{f['airtime_vs_bound']:>7.2f} {row['airtime_vs_flooding']:>8.2f} {j['latency_p90_s'] or 0:>8.1f}"
+            f"{name:<15} {j['delivery']:>10.3f} {f['delivery']:>7.3f} "
+            f"{j['airtime_vs_bound']:>11.2f} {f['airtime_vs_bound']:>7.2f} "
+            f"{row['airtime_vs_flooding']:>8.2f} {j['latency_p90_s'] or 0:>8.1f}"
         )
     return 0
 

@@ -72,7 +72,9 @@ def lxmf_sizes(texts: list[str]) -> list[int] | None:
     )
     sizes = []
     for text in texts:
-        message = LXMF.LXMessage(target, source, text, "", desired_method=LXMF.LXMessage.OPPORTUNISTIC)
+        message = LXMF.LXMessage(
+            target, source, text, "", desired_method=LXMF.LXMessage.OPPORTUNISTIC
+        )
         message.pack()
         sizes.append(len(message.packed))
     return sizes
@@ -93,7 +95,9 @@ def rate(function: Any, items: list[Any], minimum: float = 0.5) -> float:
 def figures() -> dict[str, Any]:
     items = load()
     author = Identity("bench", bytes(range(32)))
-    signed = [wire.sign(content_for(item, author.key_id, i), author) for i, item in enumerate(items)]
+    signed = [
+        wire.sign(content_for(item, author.key_id, i), author) for i, item in enumerate(items)
+    ]
     on_air = [sum(len(p) for p in split(b.raw)) for b in signed]
     utf8 = [len(item["text"].encode()) for item in items]
     lxmf = lxmf_sizes([item["text"] for item in items])
@@ -108,18 +112,33 @@ def figures() -> dict[str, Any]:
         lang: {name: round(statistics.median(values), 3) for name, values in group.items()}
         for lang, group in sorted(by_lang.items())
     }
-    overall = {"vs_utf8": round(statistics.median(a / u for a, u in zip(on_air, utf8, strict=True)), 3)}
+    overall = {
+        "vs_utf8": round(statistics.median(a / u for a, u in zip(on_air, utf8, strict=True)), 3)
+    }
     if lxmf is not None:
-        overall["vs_lxmf"] = round(statistics.median(a / x for a, x in zip(on_air, lxmf, strict=True)), 3)
+        overall["vs_lxmf"] = round(
+            statistics.median(a / x for a, x in zip(on_air, lxmf, strict=True)), 3
+        )
 
     fit: dict[str, dict[str, float]] = {}
     for low, high in BANDS:
-        chosen = [len(split(b.raw)) == 1 for b, it in zip(signed, items, strict=True) if low <= len(it["text"]) <= high]
+        chosen = [
+            len(split(b.raw)) == 1
+            for b, it in zip(signed, items, strict=True)
+            if low <= len(it["text"]) <= high
+        ]
         if chosen:
-            fit[f"{low}-{high}"] = {"bulletins": len(chosen), "fits_one_packet": round(sum(chosen) / len(chosen), 3)}
+            fit[f"{low}-{high}"] = {
+                "bulletins": len(chosen),
+                "fits_one_packet": round(sum(chosen) / len(chosen), 3),
+            }
     cumulative = {}
     for limit in (160, 280):
-        chosen = [len(split(b.raw)) == 1 for b, it in zip(signed, items, strict=True) if len(it["text"]) <= limit]
+        chosen = [
+            len(split(b.raw)) == 1
+            for b, it in zip(signed, items, strict=True)
+            if len(it["text"]) <= limit
+        ]
         cumulative[f"up_to_{limit}"] = round(sum(chosen) / len(chosen), 3)
 
     raw_key = nacl.signing.SigningKey(bytes(range(32)))

@@ -51,7 +51,7 @@ class Ingest:
     def __post_init__(self) -> None:
         for key_id, public_key, name in self.store.roots():
             self.state.add_root(key_id, public_key, name)
-        for key_id, public_key in self.store.keys():
+        for key_id, public_key in self.store.known_keys():
             self.state.keys.setdefault(key_id, public_key)
         for raw in self.store.key_bulletins():
             bulletin = wire.decode(raw)
@@ -88,7 +88,9 @@ class Ingest:
         changed = self.reevaluate(now) if learned else ()
         return IngestResult(Outcome.ACCEPTED, verdict.reason, bulletin, verdict, changed)
 
-    def add_root(self, public_key: bytes, name: str, now: float) -> tuple[tuple[bytes, Verdict], ...]:
+    def add_root(
+        self, public_key: bytes, name: str, now: float
+    ) -> tuple[tuple[bytes, Verdict], ...]:
         """Trust ``public_key`` as a root; return verdicts that changed."""
         from relay.crypto.keys import key_id
 

@@ -262,12 +262,12 @@ class Store:
         return [(bytes(a), bytes(b), str(c)) for a, b, c in rows]
 
     def add_key(self, key_id: bytes, public_key: bytes, now: float) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO keys VALUES (?,?,?)", (key_id, public_key, now)
-        )
+        self.db.execute("INSERT OR IGNORE INTO keys VALUES (?,?,?)", (key_id, public_key, now))
 
-    def keys(self) -> list[tuple[bytes, bytes]]:
-        return [(bytes(a), bytes(b)) for a, b in self.db.execute("SELECT key_id, public_key FROM keys")]
+    def known_keys(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (bytes(a), bytes(b)) for a, b in self.db.execute("SELECT key_id, public_key FROM keys")
+        ]
 
 
 _COLUMNS = (

@@ -143,12 +143,16 @@ class TrustState:
         return any(c.issuer == issuer for c in self.certificates.get(revoked, []))
 
 
-def evaluate(state: TrustState, bulletin: Bulletin, signature_ok: bool | None, now: float) -> Verdict:
+def evaluate(
+    state: TrustState, bulletin: Bulletin, signature_ok: bool | None, now: float
+) -> Verdict:
     """The verdict on ``bulletin``; ``signature_ok`` None means its key is not known yet."""
     content = bulletin.content
     claimed = state.claims.get(content.author)
     if signature_ok is None:
-        return Verdict(Status.PENDING_KEY, "author's public key not known yet", claimed_name=claimed)
+        return Verdict(
+            Status.PENDING_KEY, "author's public key not known yet", claimed_name=claimed
+        )
     if not signature_ok:
         return Verdict(Status.INVALID, "signature does not match the author's key")
     revocation = state.revocations.get(content.author)

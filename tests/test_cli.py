@@ -23,7 +23,12 @@ def share_of(out: str) -> str:
     return next(line for line in out.splitlines() if line.startswith("jarshy:"))
 
 
-def test_journalist_flow(jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_journalist_flow(
+    jarshy_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     code, out, _ = run(capsys, "keys", "new", "Newsroom")
     assert code == 0 and "fingerprint" in out
     newsroom_share = share_of(out)
@@ -31,7 +36,9 @@ def test_journalist_flow(jarshy_home: Path, tmp_path: Path, capsys: pytest.Captu
     assert "Newsroom" in out
 
     bulletin = tmp_path / "b.bin"
-    code, out, _ = run(capsys, "compose", "--text", "Вода будет завтра с 10:00 до 14:00.", "--out", str(bulletin))
+    code, out, _ = run(
+        capsys, "compose", "--text", "Вода будет завтра с 10:00 до 14:00.", "--out", str(bulletin)
+    )
     assert code == 0 and "fits one packet" in out
     assert bulletin.stat().st_size <= 231
 
@@ -57,10 +64,29 @@ def test_journalist_flow(jarshy_home: Path, tmp_path: Path, capsys: pytest.Captu
     assert code == 1 and "INVALID" in out
 
 
-def test_bundle_round_trip(jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bundle_round_trip(
+    jarshy_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     run(capsys, "keys", "new", "Reporter")
-    run(capsys, "compose", "--kind", "safety", "--severity", "extreme", "--event", "fire",
-        "--text", "Пожар на Абая 10, уходите.", "--expires", "6h", "--out", str(tmp_path / "a.bin"))
+    run(
+        capsys,
+        "compose",
+        "--kind",
+        "safety",
+        "--severity",
+        "extreme",
+        "--event",
+        "fire",
+        "--text",
+        "Пожар на Абая 10, уходите.",
+        "--expires",
+        "6h",
+        "--out",
+        str(tmp_path / "a.bin"),
+    )
     long_text = " ".join(str(i * 7919 % 10007) for i in range(150))
     run(capsys, "compose", "--text", long_text, "--lang", "en", "--out", str(tmp_path / "long.bin"))
     bundle = tmp_path / "stick.jarshy"
@@ -77,7 +103,9 @@ def test_bundle_round_trip(jarshy_home: Path, tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and "damaged record" in err
 
 
-def test_fragmented_compose_and_inspect(jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fragmented_compose_and_inspect(
+    jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(capsys, "keys", "new", "Long")
     out_file = tmp_path / "long.bin"
     text = "Ұзақ хабар: " + " ".join(str(i * 7919 % 10007) for i in range(150))
@@ -87,7 +115,12 @@ def test_fragmented_compose_and_inspect(jarshy_home: Path, tmp_path: Path, capsy
     assert json.loads(out)["text"] == text.strip()
 
 
-def test_user_errors_are_one_line(jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_errors_are_one_line(
+    jarshy_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     code, _, err = run(capsys, "compose", "--text", "hi", "--out", str(tmp_path / "x"))
     assert code == 2 and err.startswith("jarshy: no identity") and err.count("\n") == 1
     run(capsys, "keys", "new", "A")
@@ -98,7 +131,9 @@ def test_user_errors_are_one_line(jarshy_home: Path, tmp_path: Path, capsys: pyt
     assert code == 2 and "no such file" in err
     code, _, err = run(capsys, "trust", "add", "jarshy:NOTAKEY")
     assert code == 2 and "share string" in err
-    code, _, err = run(capsys, "compose", "--kind", "correction", "--text", "fix", "--out", str(tmp_path / "x"))
+    code, _, err = run(
+        capsys, "compose", "--kind", "correction", "--text", "fix", "--out", str(tmp_path / "x")
+    )
     assert code == 2 and "--ref" in err
 
 
@@ -109,5 +144,11 @@ def test_size_reports_presets(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_installed_command_runs(jarshy_home: Path) -> None:
     env = dict(os.environ)
-    result = subprocess.run([sys.executable, "-m", "relay.cli", "--help"], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "relay.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0 and "compose" in result.stdout

@@ -22,7 +22,9 @@ def test_ruff_lint() -> None:
 
 
 def test_ruff_format() -> None:
-    result = run(sys.executable, "-m", "ruff", "format", "--check", "relay", "tui", "bench", "tests")
+    result = run(
+        sys.executable, "-m", "ruff", "format", "--check", "relay", "tui", "bench", "tests"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -71,7 +71,8 @@ def test_kill_minus_nine_mid_write_loses_nothing_acknowledged(tmp_path: Path) ->
         node = Ingest(Store({str(db)!r}))
         node.add_root(root.public_key, "Root", 0.0)
         for i in range(10_000):
-            node.ingest(news(root, f"bulletin {{i}}", created=1_767_225_600 + i).raw, 1.0 + i, "radio")
+            raw = news(root, f"bulletin {{i}}", created=1_767_225_600 + i).raw
+            node.ingest(raw, 1.0 + i, "radio")
             print(i, flush=True)
         """
     )

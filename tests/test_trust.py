@@ -175,4 +175,7 @@ def test_removing_root_downgrades(node: Ingest) -> None:
     signed = news(ROOT)
     node.ingest(signed.raw, NOW, "radio")
     changed = dict(node.remove_root(key_id(ROOT.public_key), NOW))
-    assert changed[signed.id].status is Status.PENDING_KEY or changed[signed.id].status is Status.UNKNOWN_KEY
+    assert (
+        changed[signed.id].status is Status.PENDING_KEY
+        or changed[signed.id].status is Status.UNKNOWN_KEY
+    )

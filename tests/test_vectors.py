@@ -17,7 +17,9 @@ DOC = Path(__file__).parent.parent / "docs" / "protocol.md"
 
 
 def documented() -> list[dict[str, object]]:
-    match = re.search(r"<!-- vectors:begin -->\n```json\n(.*?)\n```\n<!-- vectors:end -->", DOC.read_text(), re.S)
+    match = re.search(
+        r"<!-- vectors:begin -->\n```json\n(.*?)\n```\n<!-- vectors:end -->", DOC.read_text(), re.S
+    )
     assert match, "vectors block missing from docs/protocol.md"
     return list(json.loads(match.group(1)))
 
@@ -49,7 +51,9 @@ def test_vectors_get_their_verdicts(tmp_path: Path) -> None:
         if expected.startswith("invalid"):
             assert result.outcome is Outcome.REJECTED, item["name"]
         else:
-            assert result.verdict is not None and result.verdict.status is Status.TRUSTED, item["name"]
+            assert result.verdict is not None and result.verdict.status is Status.TRUSTED, item[
+                "name"
+            ]
             if "text" in item:
                 assert result.bulletin is not None and result.bulletin.content.text == item["text"]
             if "id" in item:

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
 
 def export_command(args: argparse.Namespace) -> int:
     with open_node() as node:
-        keys = [public_key for _, public_key in node.store.keys()]
+        keys = [public_key for _, public_key in node.store.known_keys()]
         keys += [public_key for _, public_key, _ in node.store.roots()]
         rows = node.store.by_status(tuple(s for s in Status if s is not Status.INVALID))
         bulletins = [row.raw for row in sorted(rows, key=lambda r: r.received_at)]

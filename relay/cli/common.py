@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from relay import paths
-from relay.crypto.keys import Identity, ShareError, SharedKey, decode_share
+from relay.crypto.keys import Identity, SharedKey, ShareError, decode_share
 from relay.crypto.keystore import Keystore, get_passphrase
 from relay.errors import UserError
 from relay.ingest import Ingest

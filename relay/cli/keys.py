@@ -1,4 +1,4 @@
-"""`jarshy keys ...` and `jarshy trust ...`: identities, certificates, revocations, trusted roots."""
+"""`jarshy keys ...` and `jarshy trust ...`: identities, certificates, revocations, roots."""
 
 from __future__ import annotations
 
@@ -122,7 +122,10 @@ def _publish_locally(signed: wire.Bulletin, out: str | None, what: str) -> None:
         raise UserError(f"{what} was rejected by this node: {result.reason}")
     if out:
         write_bytes(out, signed.raw)
-    print(f"{what} {signed.id.hex()} ({len(signed.raw)} bytes)" + (f" written to {out}" if out else ""))
+    print(
+        f"{what} {signed.id.hex()} ({len(signed.raw)} bytes)"
+        + (f" written to {out}" if out else "")
+    )
 
 
 def keys_certify(args: argparse.Namespace) -> int:

@@ -84,7 +84,9 @@ class _Pending:
 
 @dataclass
 class SyncStats:
-    sent: dict[str, int] = field(default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "data": 0})
+    sent: dict[str, int] = field(
+        default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "data": 0}
+    )
     suppressed: int = 0
     malformed: int = 0
 
@@ -107,10 +109,14 @@ class SyncEngine:
         self.reassembler = Reassembler()
         self.trickle = Trickle(self.config.imin, self.config.imax, self.config.redundancy, self.rng)
         self.started = False
-        self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = OrderedDict()
+        self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = (
+            OrderedDict()
+        )
         self.next_expiry_sweep = 0.0
         self.newly_held: list[bytes] = []
-        self.neighbours: OrderedDict[int, float] = OrderedDict()  # drained by whoever watches deliveries
+        self.neighbours: OrderedDict[int, float] = (
+            OrderedDict()
+        )  # drained by whoever watches deliveries
         self.relays_by_author: dict[bytes, deque[float]] = {}
         self.stats = SyncStats()
 
@@ -169,7 +175,9 @@ class SyncEngine:
         if self.trickle.due(now):
             out.append(SendPacket(self._beacon().encode(), 0, priority=-1))
             self.stats.sent["beacon"] += 1
-        for key in sorted((k for k, p in self.pending.items() if p.due <= now), key=lambda k: self.pending[k].due):
+        for key in sorted(
+            (k for k, p in self.pending.items() if p.due <= now), key=lambda k: self.pending[k].due
+        ):
             job = self.pending.pop(key)
             if job.item is not None and not self._live(job.item, now):
                 continue
@@ -204,7 +212,9 @@ class SyncEngine:
         self.add(raw, judgement)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
-        if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(judgement, now):
+        if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(
+            judgement, now
+        ):
             self._schedule_push(ident, now, self._relay_delay(event), self.config.relay_hop_limit)
 
     def _relay_delay(self, event: PacketReceived) -> float:
@@ -232,7 +242,9 @@ class SyncEngine:
             existing.hop_limit = max(existing.hop_limit, hop_limit)
             return
         packets = split(item.raw, repair=self.config.repair)
-        self.pending[key] = _Pending(now + delay, packets, item.judgement.priority, hop_limit, ident)
+        self.pending[key] = _Pending(
+            now + delay, packets, item.judgement.priority, hop_limit, ident
+        )
 
     def _overheard(self, ident: bytes) -> None:
         job = self.pending.get(("push", ident))
@@ -267,7 +279,12 @@ class SyncEngine:
         prefixes = tuple(i.judgement.id[: frames.PREFIX_LEN] for i in listed)
         return frames.Summary(beacon.digest, beacon.count, before, low, prefixes)
 
-    def _on_sync(self, frame: frames.Beacon | frames.Summary | frames.Request, event: PacketReceived, now: float) -> None:
+    def _on_sync(
+        self,
+        frame: frames.Beacon | frames.Summary | frames.Request,
+        event: PacketReceived,
+        now: float,
+    ) -> None:
         answer_hops = max(0, event.hops or 0)
         mine = self._beacon()
         if isinstance(frame, frames.Beacon):
@@ -278,7 +295,9 @@ class SyncEngine:
                 return
             self.trickle.reset(now)
             if mine.count:
-                self._schedule_answer(("summary", b"head"), self._page(frames.HEAD).encode(), now, answer_hops)
+                self._schedule_answer(
+                    ("summary", b"head"), self._page(frames.HEAD).encode(), now, answer_hops
+                )
             return
         if isinstance(frame, frames.Summary):
             self._drop_answer_like(frame, mine)
@@ -292,21 +311,31 @@ class SyncEngine:
         for prefix in frame.prefixes:
             ident = self.by_prefix.get(prefix)
             if ident is not None:
-                self._schedule_push(ident, now, self.rng.uniform(0, self.config.answer_delay), answer_hops)
+                self._schedule_push(
+                    ident, now, self.rng.uniform(0, self.config.answer_delay), answer_hops
+                )
         if frame.before:
             page = self._page(frame.before).encode()
-            self._schedule_answer(("summary", frame.before.to_bytes(8, "big")), page, now, answer_hops)
+            self._schedule_answer(
+                ("summary", frame.before.to_bytes(8, "big")), page, now, answer_hops
+            )
 
     def _on_summary(self, frame: frames.Summary, sender: int, now: float, hops: int) -> None:
         theirs = set(frame.prefixes)
         full = len(frame.prefixes) >= self.config.summary_size
         floor = frame.low if full else 0
-        lacking = [p for p in frame.prefixes if p not in self.by_prefix and p not in self.refused_prefixes]
+        lacking = [
+            p for p in frame.prefixes if p not in self.by_prefix and p not in self.refused_prefixes
+        ]
         they_lack = [
-            item for item in self._sync_set()
-            if floor <= item.key < frame.before and item.judgement.id[: frames.PREFIX_LEN] not in theirs
-        ]  # fmt: skip
-        if they_lack and not self._already_handled(sender, frame.digest, self._beacon().digest, now):
+            item
+            for item in self._sync_set()
+            if floor <= item.key < frame.before
+            and item.judgement.id[: frames.PREFIX_LEN] not in theirs
+        ]
+        if they_lack and not self._already_handled(
+            sender, frame.digest, self._beacon().digest, now
+        ):
             # They lack what we hold: show them our page so that they ask us for it.
             page = self._page(frame.before).encode()
             key = b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big")
@@ -316,9 +345,13 @@ class SyncEngine:
             self._schedule_answer(("request", lacking[0]), request.encode(), now, hops)
         elif not they_lack and full and frame.low:
             request = frames.Request(sender, frame.low, ())
-            self._schedule_answer(("request", frame.low.to_bytes(8, "big")), request.encode(), now, hops)
+            self._schedule_answer(
+                ("request", frame.low.to_bytes(8, "big")), request.encode(), now, hops
+            )
 
-    def _schedule_answer(self, key: tuple[str, bytes], payload: bytes, now: float, hops: int) -> None:
+    def _schedule_answer(
+        self, key: tuple[str, bytes], payload: bytes, now: float, hops: int
+    ) -> None:
         if key in self.pending:
             return
         due = now + self.rng.uniform(0.2, self.config.answer_delay)
@@ -328,7 +361,10 @@ class SyncEngine:
         """A neighbour with the same set already answered with this page: ours is redundant."""
         if frame.digest != mine.digest:
             return
-        key = ("summary", b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big"))
+        key = (
+            "summary",
+            b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big"),
+        )
         if self.pending.pop(key, None) is not None:
             self.stats.suppressed += 1
 

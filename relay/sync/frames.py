@@ -106,4 +106,6 @@ def parse(payload: bytes) -> Beacon | Summary | Request:
     if n > MAX_LISTED or len(payload) != 14 + PREFIX_LEN * n:
         raise WireError("bad-sync", "request length does not match its count")
     prefixes = tuple(payload[14 + i * 4 : 18 + i * 4] for i in range(n))
-    return Request(int.from_bytes(payload[1:5], "big"), int.from_bytes(payload[5:13], "big"), prefixes)
+    return Request(
+        int.from_bytes(payload[1:5], "big"), int.from_bytes(payload[5:13], "big"), prefixes
+    )

@@ -28,11 +28,15 @@ def priority_of(content: Content) -> int:
     return 20
 
 
-def judgement_for(bulletin: wire.Bulletin, status: Status, expiry: float | None, now: float) -> Judgement:
+def judgement_for(
+    bulletin: wire.Bulletin, status: Status, expiry: float | None, now: float
+) -> Judgement:
     """The sync engine's view of a judged bulletin."""
     relayable = status is Status.TRUSTED and not is_expired(expiry, now)
     content = bulletin.content
-    return Judgement(bulletin.id, relayable, priority_of(content), content.created, expiry, content.author)
+    return Judgement(
+        bulletin.id, relayable, priority_of(content), content.created, expiry, content.author
+    )
 
 
 class MemoryJudge:
@@ -57,4 +61,6 @@ class MemoryJudge:
             self.rejected += 1
             return None
         content = bulletin.content
-        return judgement_for(bulletin, verdict.status, expires_at(content.created, content.lifetime, now), now)
+        return judgement_for(
+            bulletin, verdict.status, expires_at(content.created, content.lifetime, now), now
+        )

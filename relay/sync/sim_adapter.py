@@ -55,7 +55,9 @@ class JarshySimEngine:
         return None if deadline is None else max(0.0, deadline - EPOCH)
 
     # Publisher
-    def publish(self, size: int, now: float, hop_limit: int | None = None) -> tuple[bytes, list[SendPacket]]:
+    def publish(
+        self, size: int, now: float, hop_limit: int | None = None
+    ) -> tuple[bytes, list[SendPacket]]:
         self.published += 1
         created = int(EPOCH + now)
         author = SPAMMER if self.spammer else NEWSROOM

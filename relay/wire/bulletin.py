@@ -100,7 +100,9 @@ def sign(content: Content, signer: Signer) -> Bulletin:
     unsigned = encode_unsigned(content)
     raw = unsigned + signer.sign(SIGNING_DOMAIN + unsigned)
     if len(raw) > MAX_BULLETIN:
-        raise ValueError(f"bulletin is {len(raw)} bytes; the most a bulletin may be is {MAX_BULLETIN}")
+        raise ValueError(
+            f"bulletin is {len(raw)} bytes; the most a bulletin may be is {MAX_BULLETIN}"
+        )
     decoded = decode(raw)  # the encoder and the decoder must agree, always
     return decoded
 
@@ -176,7 +178,10 @@ def _check_kind_rules(content: Content) -> None:
     if kind in (Kind.CORRECTION, Kind.RETRACTION):
         need(content.ref is not None, "ref (id of the bulletin corrected) required")
     if kind is Kind.CERTIFICATE:
-        need(content.subject_key is not None and content.name is not None, "subject and name required")
+        need(
+            content.subject_key is not None and content.name is not None,
+            "subject and name required",
+        )
         need(content.kinds is not None, "allowed kinds required")
         need(content.lifetime is not None, "a certificate must have a lifetime")
         need(content.revoked is None and content.ref is None, "revocation fields not allowed")
@@ -185,6 +190,8 @@ def _check_kind_rules(content: Content) -> None:
         need(content.kinds is None and content.revoked is None, "certificate fields not allowed")
     if kind is Kind.REVOCATION:
         need(content.revoked is not None, "revoked key id required")
-        need(content.subject_key is None and content.kinds is None, "certificate fields not allowed")
+        need(
+            content.subject_key is None and content.kinds is None, "certificate fields not allowed"
+        )
     if kind in (Kind.CERTIFICATE, Kind.REVOCATION, Kind.ANNOUNCEMENT):
         need(content.ref is None, "ref not allowed")

@@ -73,7 +73,9 @@ def fields_from_content(content: Content) -> bytes:
     return encoded
 
 
-def content_from_fields(kind: Kind, author: bytes, created: int, body: bytes) -> tuple[Content, int]:
+def content_from_fields(
+    kind: Kind, author: bytes, created: int, body: bytes
+) -> tuple[Content, int]:
     """Decode the field map at the start of ``body``; return content (no text) and map length."""
     value, end = cbor.decode_prefix(body)
     if not isinstance(value, dict):
@@ -115,7 +117,9 @@ def _safety(reader: _FieldReader) -> SafetyInfo | None:
             raise WireError("bad-fields", "area fields without a safety alert")
         return None
     if len(present) != len(safety_keys):
-        raise WireError("bad-fields", "safety alert lacks event/category/severity/urgency/certainty")
+        raise WireError(
+            "bad-fields", "safety alert lacks event/category/severity/urgency/certainty"
+        )
     event = reader.coded(Field.EVENT, EVENTS, MAX_SHORT_TEXT) or "other"
     category = reader.coded(Field.CATEGORY, CATEGORIES, MAX_SHORT_TEXT) or "other"
     levels = {key: reader.uint(key, len(_SAFETY_CODES[key]) - 1) for key in _SAFETY_CODES}
@@ -185,7 +189,9 @@ class _FieldReader:
         if value is None:
             return None
         ok = isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value)
-        if not ok or not (-9_000_000 <= value[0] <= 9_000_000 and -18_000_000 <= value[1] <= 18_000_000):
+        if not ok or not (
+            -9_000_000 <= value[0] <= 9_000_000 and -18_000_000 <= value[1] <= 18_000_000
+        ):
             raise self._bad(key, "expected [latitude e5, longitude e5, radius m]")
         if not 0 <= value[2] <= 1_000_000:
             raise self._bad(key, "radius must be 0..1000000 m")

@@ -183,7 +183,7 @@ class Reassembler:
         if -(-total // entry.count) != chunk:
             return None
         acc = bytearray(repair[2:])
-        for index, data in entry.data.items():
+        for _index, data in entry.data.items():
             for position, byte in enumerate(data):
                 acc[position] ^= byte
         slices = dict(entry.data)

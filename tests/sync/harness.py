@@ -51,7 +51,9 @@ class Net:
             for neighbour in self.edges[node]:
                 if self.rng.random() >= self.loss:
                     self._seq += 1
-                    heapq.heappush(self._queue, (self.now + self.airtime, self._seq, neighbour, send.payload))
+                    heapq.heappush(
+                        self._queue, (self.now + self.airtime, self._seq, neighbour, send.payload)
+                    )
                     self._senders[self._seq] = node
 
     _senders: dict[int, int] = field(init=False, default_factory=dict)
@@ -59,7 +61,9 @@ class Net:
     def run(self, until: float) -> None:
         while True:
             deadlines = [
-                (d, n) for n, e in self.engines.items() if self.awake[n] and (d := e.next_deadline()) is not None
+                (d, n)
+                for n, e in self.engines.items()
+                if self.awake[n] and (d := e.next_deadline()) is not None
             ]
             next_timer = min(deadlines, default=(float("inf"), -1))
             next_packet = self._queue[0][0] if self._queue else float("inf")

@@ -75,7 +75,12 @@ def test_untrusted_and_forged_bulletins_are_never_relayed() -> None:
     net.transmit(0, [])
     from relay.sync.events import SendPacket
 
-    net.transmit(2, [SendPacket(announcement(MALLORY).raw, 0)] + [SendPacket(s.raw, 0) for s in spam] + [SendPacket(forged, 0)])
+    net.transmit(
+        2,
+        [SendPacket(announcement(MALLORY).raw, 0)]
+        + [SendPacket(s.raw, 0) for s in spam]
+        + [SendPacket(forged, 0)],
+    )
     before = net.sent["data"]
     net.run(until=600.0)
     assert net.sent["data"] == before  # nobody re-sent any of it
@@ -95,7 +100,9 @@ def test_expired_bulletins_are_not_sent() -> None:
 
 
 def test_priorities() -> None:
-    assert priority_of(safety(ROOT, severity="extreme").content) > priority_of(safety(ROOT, severity="minor").content)
+    assert priority_of(safety(ROOT, severity="extreme").content) > priority_of(
+        safety(ROOT, severity="minor").content
+    )
     assert priority_of(safety(ROOT, severity="minor").content) > priority_of(news(ROOT).content)
 
 
@@ -104,7 +111,14 @@ def test_frames_round_trip() -> None:
     assert frames.parse(summary.encode()) == summary
     request = frames.Request(7, 99, (b"1234",))
     assert frames.parse(request.encode()) == request
-    assert len(frames.Summary(b"abcd", 1, 1, 1, tuple(b"abcd" for _ in range(frames.MAX_LISTED))).encode()) <= 231
+    assert (
+        len(
+            frames.Summary(
+                b"abcd", 1, 1, 1, tuple(b"abcd" for _ in range(frames.MAX_LISTED))
+            ).encode()
+        )
+        <= 231
+    )
 
 
 @settings(max_examples=300, deadline=None)
