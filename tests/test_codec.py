@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import random
 import unicodedata
 import zlib
 from importlib import resources
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 from relay.codec import (
     MAX_TEXT_BYTES,
     CodecError,
+    _ppm_model,
     codec_ids,
     codec_name,
     decode_text,
@@ -209,7 +213,145 @@ def test_ppm_rejects_non_canonical_padding() -> None:
     blob = encode_as(16, SAMPLES[1])
     assert blob is not None
     with pytest.raises(CodecError, match="non-canonical"):
+        decode_text(blob[:1] + b"\x00" + blob[1:])  # leading zero byte: same number, other bytes
+    with pytest.raises(CodecError):
         decode_text(blob + b"\x00\x00")
+    with pytest.raises(CodecError, match="empty payload"):
+        decode_text(bytes([16]))
+
+
+# Wire-format vectors for the PPM ids (payload after the codec byte, hex). Keep in docs/codec.md.
+PPM_VECTORS = {
+    16: "797ca3fdc7ec262571991d4ba17cc87debc4d0",
+    20: "e3b2a176b17340ac56a0769cff4ddb7c0313c954",
+}
+PPM_EMPTY = {16: "01b6", 17: "0194", 18: "0171", 19: "015a", 20: "02b2"}
+
+
+@pytest.mark.parametrize("codec_id", sorted(PPM_VECTORS))
+def test_ppm_vectors(codec_id: int) -> None:
+    blob = bytes([codec_id]) + bytes.fromhex(PPM_VECTORS[codec_id])
+    assert encode_as(codec_id, SAMPLES[1]) == blob
+    assert decode_text(blob) == SAMPLES[1]
+
+
+@pytest.mark.parametrize("codec_id", sorted(PPM_EMPTY))
+def test_ppm_empty_text_vectors(codec_id: int) -> None:
+    blob = bytes([codec_id]) + bytes.fromhex(PPM_EMPTY[codec_id])
+    assert encode_as(codec_id, "") == blob
+    assert decode_text(blob) == ""
+
+
+def test_ppm_final_state_must_be_one() -> None:
+    payload = bytes.fromhex(PPM_VECTORS[16])
+    x = int.from_bytes(payload, "big")
+    # The decoder undoes encoder steps; a different starting state decodes the same text but
+    # leaves a final state != 1, so it is rejected (payloads and texts are in bijection).
+    bumped = (x + 1).to_bytes((x.bit_length() + 8) // 8, "big").lstrip(b"\x00")
+    try:
+        text = decode_text(bytes([16]) + bumped)
+    except CodecError:
+        return
+    assert encode_as(16, text) == bytes([16]) + bumped
+
+
+def test_ppm_payload_length_bound() -> None:
+    model = _ppm_model(16)
+    limit = model.max_payload(10)
+    with pytest.raises(CodecError, match="too long"):
+        decode_text(bytes([16]) + b"\x01" * (limit + 1), max_bytes=10)
+    # The bound is never hit by a real text: the worst text per byte (fresh code points only).
+    worst = "\U0010fffd" * 2 + "\u07ff"  # 4 + 4 + 2 bytes, all coded at order -1
+    blob = encode_as(16, worst)
+    assert blob is not None and len(blob) - 1 <= limit
+    assert decode_text(blob, max_bytes=10) == worst
+
+
+def test_ppm_caches_stay_bounded_on_garbage() -> None:
+    model = _ppm_model(19)
+    rng = random.Random(7)
+    for _ in range(300):
+        payload = bytes([rng.randrange(1, 256)]) + rng.randbytes(rng.randrange(0, 120))
+        with contextlib.suppress(CodecError):
+            decode_text(bytes([19]) + payload, max_bytes=400)
+    assert len(model._states) <= len(model._contexts) + 1
+    assert len(model._nodes) <= 2 * len(model._contexts)
+
+
+# --- A literal, slow transcription of docs/codec.md "PPM", checked against the fast codec. ---
+
+
+@functools.cache
+def _reference_counts(codec_id: int) -> dict[str, dict[str, int]]:
+    name = f"ppm-{codec_name(codec_id).removeprefix('ppm3-')}.txt"
+    training = resources.files("relay.codec").joinpath("dictionaries", name).read_text("utf-8")
+    counts: dict[str, dict[str, int]] = {}
+    for line in training.split("\n"):
+        if not line:
+            continue
+        hist = "\n" + line
+        for i, sym in enumerate([*line, ""]):  # "" = EOS, sorts first
+            for k in range(min(3, i + 1) + 1):
+                table = counts.setdefault(hist[i + 1 - k : i + 1], {})
+                table[sym] = table.get(sym, 0) + 1
+    return counts
+
+
+def _reference_encode(codec_id: int, text: str) -> bytes:
+    counts = _reference_counts(codec_id)
+    hist = "\n" + text
+    steps: list[tuple[int, int, int]] = []  # (start, freq, total)
+    for i, sym in enumerate([*text, ""]):
+        excluded: set[str] = set()
+        for k in range(min(3, i + 1), -1, -1):
+            table = counts.get(hist[i + 1 - k : i + 1])
+            if table is None:
+                continue
+            syms = sorted(table)
+            freqs = [table[s] for s in syms]
+            esc = max(1, (len(syms) + sum(1 for f in freqs if f == 1)) // 2)
+            while sum(freqs) + esc > 65535:
+                freqs = [(f + 1) // 2 for f in freqs]
+                esc = (esc + 1) // 2
+            live = [(s, f) for s, f in zip(syms, freqs, strict=True) if s not in excluded]
+            if not live:
+                continue
+            total = sum(f for _, f in live) + esc
+            start = 0
+            for s, f in live:
+                if s == sym:
+                    steps.append((start, f, total))
+                    break
+                start += f
+            else:
+                steps.append((start, esc, total))
+                excluded.update(syms)
+                continue
+            break
+        else:
+            if sym == "":
+                steps.append((0, 1, 545))
+            else:
+                steps.append((1 + (ord(sym) >> 11), 1, 545))
+                steps.append((ord(sym) & 2047, 1, 2048))
+    x = 1
+    for start, freq, total in reversed(steps):
+        x = (x // freq) * total + start + x % freq
+    return bytes([codec_id]) + x.to_bytes((x.bit_length() + 7) // 8, "big")
+
+
+@pytest.mark.parametrize("codec_id", sorted(PPM_EMPTY))
+def test_ppm_matches_reference_on_samples(codec_id: int) -> None:
+    for text in SAMPLES:
+        text = unicodedata.normalize("NFC", text)
+        assert encode_as(codec_id, text) == _reference_encode(codec_id, text)
+
+
+@given(st.sampled_from(sorted(PPM_EMPTY)), st.text(mixed_chars, max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_ppm_matches_reference(codec_id: int, text: str) -> None:
+    text = unicodedata.normalize("NFC", text)
+    assert encode_as(codec_id, text) == _reference_encode(codec_id, text)
 
 
 @given(st.binary(max_size=300))

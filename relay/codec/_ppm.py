@@ -1,296 +1,260 @@
-"""Static PPM character model with a 32-bit binary arithmetic coder.
+"""Static PPM character model with an exact big-integer rANS coder.
 
 The model is fully determined by a UTF-8 training text (one document per line) and the maximum
 context order: it counts, for every context of 0..ORDER preceding characters, how often each
-character (or the end-of-text symbol) followed it. Coding is PPM with escapes (PPMC escape counts:
-one per distinct symbol) and full exclusion; the model never adapts while coding, so the decoder's
-work per character is bounded and the wire format is frozen with the training text.
-See docs/codec.md ("PPM codecs") for the exact rules an independent implementation must follow.
+character (or the end-of-text symbol) followed it. Coding is PPM with escapes (escape count from
+the number of distinct and of once-seen symbols) and full exclusion; the model never adapts while
+coding, so the decoder's work per character is bounded and the wire format is frozen with the
+training text.
+
+The entropy coder is range ANS (rANS) on one unbounded Python integer: no renormalisation, no
+precision loss, and a bijection between payloads and texts (so the decoder needs no re-encode to
+prove a payload canonical). See docs/codec.md ("PPM") for the exact rules an independent
+implementation must follow.
+
+Speed comes from caching, never from changing what is coded: because every symbol seen after a
+context is also seen after each of its suffixes, the exclusion set at order k is exactly the symbol
+set of the order-(k+1) context. So the sequence of coding tables for a given history (its "chain")
+is a pure function of the last ORDER characters and is built once, on first use, and reused.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from itertools import accumulate
 
-EOS = -1  # end-of-text symbol; sorts before every code point
+EOS = ""  # end-of-text symbol; sorts before every character (code point order)
 FREQ_LIMIT = 0xFFFF  # max total (symbol counts + escape count) of one context
 HIST_START = "\n"  # every text is coded as if preceded by one newline
+STATE_START = 1  # rANS state before the encoder's first step / after the decoder's last
 
-_TOP = (1 << 32) - 1
-_HALF = 1 << 31
-_QUARTER = 1 << 30
 _HI_TOTAL = 545  # order -1, step 1: 0 = EOS, 1 + (cp >> 11) otherwise
 _LO_TOTAL = 2048  # order -1, step 2: cp & 0x7FF
+_LUT_MAX_TOTAL = 1024  # tables up to this total get a direct slot -> symbol lookup
+_BYTES = [bytes([i]) for i in range(256)]
+_SPARE_TRANSITIONS = 1 << 16  # cached state transitions never seen in training, per model
+# Upper bound on the bits one coding step can add to the state: x' < 2 * x * total.
+_STEP_BITS = 17  # 1 + bit_length(FREQ_LIMIT)
+_ORDER_MINUS_1_BITS = (1 + _HI_TOTAL.bit_length()) + (1 + _LO_TOTAL.bit_length())
 
 
 class PPMError(ValueError):
     """Malformed arithmetic-coded payload (mapped to CodecError by the caller)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    syms: tuple[int, ...]  # sorted ascending (EOS first)
-    cum: tuple[int, ...]  # cum[i] = sum of freqs of syms[:i]; len = len(syms) + 1
-    esc: int  # escape count = number of distinct symbols
+class _Node:
+    """One coding table: a context's symbols that survive exclusion, plus its escape."""
+
+    __slots__ = (
+        "chars",
+        "ends",
+        "entries",
+        "esc",
+        "freqs",
+        "index",
+        "lut",
+        "starts",
+        "sym_total",
+        "total",
+    )
+
+    def __init__(self, chars: list[str], freqs: list[int], esc: int) -> None:
+        self.chars = chars  # ascending; EOS ("") first when present
+        self.freqs = freqs
+        self.ends = list(accumulate(freqs))
+        self.starts = [0, *self.ends[:-1]]
+        self.sym_total = self.ends[-1]
+        self.esc = esc
+        self.total = self.sym_total + esc
+        self.index = dict(zip(chars, range(len(chars)), strict=True))
+        self.entries = tuple(zip(freqs, self.starts, chars, strict=True))
+        # Small tables: slot -> symbol index by one lookup instead of a binary search.
+        self.lut: bytes | None = None
+        if self.sym_total <= _LUT_MAX_TOTAL and len(chars) <= len(_BYTES):
+            self.lut = b"".join([_BYTES[i] * f for i, f in enumerate(freqs)])
+
+
+class _State:
+    """The longest model context that ends the history, with its chain of coding tables."""
+
+    __slots__ = ("chain", "ctx", "follow", "next")
+
+    def __init__(self, ctx: str, chain: tuple[_Node, ...], follow: frozenset[str]) -> None:
+        self.ctx = ctx
+        self.chain = chain
+        self.follow = follow  # symbols seen after ctx in training: transitions worth caching
+        self.next: dict[str, _State] = {}
 
 
 class PPMModel:
-    """Context counts built from a training text; immutable after construction."""
+    """Context counts built from a training text; immutable after construction.
+
+    Coding tables are derived lazily and cached; every cache is bounded by the model's size
+    (states by its contexts, transitions by its (context, symbol) pairs), whatever the input.
+    """
 
     def __init__(self, training_text: str, order: int) -> None:
         self.order = order
-        counts: dict[str, dict[int, int]] = {}
+        counts: dict[str, dict[str, int]] = {}
+        pairs: Counter[tuple[str, str]] = Counter()
         for line in training_text.split("\n"):
-            if not line:
-                continue
-            for ctx, sym in _contexts_and_symbols(line, order):
-                table = counts.setdefault(ctx, {})
-                table[sym] = table.get(sym, 0) + 1
-        self._contexts: dict[str, _Context] = {
-            ctx: _make_context(table) for ctx, table in counts.items()
+            if line:
+                pairs.update(_contexts_and_symbols(line, order))
+        for (ctx, sym), n in pairs.items():
+            counts.setdefault(ctx, {})[sym] = n
+        # ctx -> (ascending symbols, scaled freqs, escape count). The set of contexts is closed
+        # under prefixes and suffixes, and the symbols of a context include those of every
+        # longer context ending in it (each training position is counted at every order).
+        self._contexts: dict[str, tuple[tuple[str, ...], tuple[int, ...], int]] = {
+            ctx: _scale(table) for ctx, table in counts.items()
         }
+        self._nodes: dict[tuple[str, str | None], _Node | None] = {}
+        self._states: dict[str, _State] = {}
+        self._spare_transitions = _SPARE_TRANSITIONS
+        self._root = self._state(self._longest_suffix(HIST_START))
+        self._max_step_bits = (order + 1) * _STEP_BITS + _ORDER_MINUS_1_BITS
+
+    def max_payload(self, max_bytes: int) -> int:
+        """Upper bound on the payload length of any text of at most max_bytes UTF-8 bytes."""
+        return (self._max_step_bits * (max_bytes + 1) + 1 + 7) // 8
 
     def encode(self, text: str) -> bytes:
-        enc = _Encoder()
-        hist = HIST_START + text
-        for i, sym in enumerate([*map(ord, text), EOS]):
-            self._encode_symbol(enc, hist, i + 1, sym)
-        return enc.finish()
+        steps: list[tuple[int, int, int]] = []  # (start, freq, total) in decoding order
+        state = self._root
+        for ch in (*text, EOS):
+            for node in state.chain:
+                i = node.index.get(ch)
+                if i is not None:
+                    steps.append((node.starts[i], node.freqs[i], node.total))
+                    break
+                steps.append((node.sym_total, node.esc, node.total))
+            else:
+                if ch == EOS:
+                    steps.append((0, 1, _HI_TOTAL))
+                else:
+                    cp = ord(ch)
+                    steps.append((1 + (cp >> 11), 1, _HI_TOTAL))
+                    steps.append((cp & 0x7FF, 1, _LO_TOTAL))
+            state = state.next.get(ch) or self._advance(state, ch)
+        x = STATE_START
+        for start, freq, total in reversed(steps):
+            q, r = divmod(x, freq)
+            x = q * total + (start + r)
+        return x.to_bytes((x.bit_length() + 7) // 8, "big")
 
     def decode(self, data: bytes, max_bytes: int) -> str:
-        dec = _Decoder(data)
+        if not data:
+            raise PPMError("empty payload")
+        if data[0] == 0:
+            raise PPMError("non-canonical payload (leading zero byte)")
+        if len(data) > self.max_payload(max_bytes):
+            raise PPMError(f"payload too long for a text of at most {max_bytes} bytes")
+        x = int.from_bytes(data, "big")
+        state = self._root
         out: list[str] = []
-        hist = HIST_START
-        size = 0
-        while True:
-            sym = self._decode_symbol(dec, hist, len(hist))
-            if sym == EOS:
-                break
-            if 0xD800 <= sym <= 0xDFFF:
-                raise PPMError("surrogate code point")
-            ch = chr(sym)
-            size += 1 if sym < 0x80 else 2 if sym < 0x800 else 3 if sym < 0x10000 else 4
-            if size > max_bytes:
-                raise PPMError(f"text longer than {max_bytes} bytes")
-            out.append(ch)
-            hist = hist[-self.order :] + ch if self.order else ""
-            dec.check_overrun()
-        dec.check_overrun()
-        return "".join(out)
-
-    def _encode_symbol(self, enc: _Encoder, hist: str, end: int, sym: int) -> None:
-        excluded: set[int] = set()
-        for k in range(min(self.order, end), -1, -1):
-            ctx = self._contexts.get(hist[end - k : end])
-            if ctx is None:
-                continue
-            lo, hi, total, found = _interval(ctx, sym, excluded)
-            if total == 0:
-                continue  # every symbol already excluded: nothing is coded here
-            enc.encode(lo, hi, total)
-            if found:
-                return
-            excluded.update(ctx.syms)
-        if sym == EOS:
-            enc.encode(0, 1, _HI_TOTAL)
-        else:
-            high = 1 + (sym >> 11)
-            enc.encode(high, high + 1, _HI_TOTAL)
-            enc.encode(sym & 0x7FF, (sym & 0x7FF) + 1, _LO_TOTAL)
-
-    def _decode_symbol(self, dec: _Decoder, hist: str, end: int) -> int:
-        excluded: set[int] = set()
-        for k in range(min(self.order, end), -1, -1):
-            ctx = self._contexts.get(hist[end - k : end])
-            if ctx is None:
-                continue
-            if not excluded:
-                total = ctx.cum[-1] + ctx.esc
-                target = dec.target(total)
-                i = bisect_right(ctx.cum, target) - 1
-                if i < len(ctx.syms):
-                    dec.consume(ctx.cum[i], ctx.cum[i + 1], total)
-                    return ctx.syms[i]
-                dec.consume(ctx.cum[-1], total, total)
+        append = out.append
+        # Every character takes at least one UTF-8 byte: max_bytes + 1 symbols bound the work.
+        for _ in range(max_bytes + 1):
+            for node in state.chain:
+                q, r = divmod(x, node.total)
+                if r < node.sym_total:
+                    lut = node.lut
+                    i = lut[r] if lut is not None else bisect_right(node.ends, r)
+                    freq, start, ch = node.entries[i]
+                    x = freq * q + (r - start)
+                    break
+                x = node.esc * q + (r - node.sym_total)
             else:
-                items = [
-                    (s, ctx.cum[j + 1] - ctx.cum[j])
-                    for j, s in enumerate(ctx.syms)
-                    if s not in excluded
-                ]
-                if not items:
-                    continue
-                sym_total = sum(f for _, f in items)
-                total = sym_total + ctx.esc
-                target = dec.target(total)
-                if target < sym_total:
-                    lo = 0
-                    for s, f in items:
-                        if target < lo + f:
-                            dec.consume(lo, lo + f, total)
-                            return s
-                        lo += f
-                dec.consume(sym_total, total, total)
-            excluded.update(ctx.syms)
-        high = dec.target(_HI_TOTAL)
-        dec.consume(high, high + 1, _HI_TOTAL)
-        if high == 0:
-            return EOS
-        low = dec.target(_LO_TOTAL)
-        dec.consume(low, low + 1, _LO_TOTAL)
-        return ((high - 1) << 11) | low
+                x, hi = divmod(x, _HI_TOTAL)
+                if hi == 0:
+                    ch = EOS
+                else:
+                    x, lo = divmod(x, _LO_TOTAL)
+                    cp = ((hi - 1) << 11) | lo
+                    if 0xD800 <= cp <= 0xDFFF:
+                        raise PPMError("surrogate code point")
+                    ch = chr(cp)
+            if not ch:  # EOS
+                if x != STATE_START:
+                    raise PPMError("non-canonical payload (final state)")
+                return "".join(out)
+            append(ch)
+            state = state.next.get(ch) or self._advance(state, ch)
+        raise PPMError(f"text longer than {max_bytes} bytes")
+
+    def _longest_suffix(self, hist: str) -> str:
+        hist = hist[max(0, len(hist) - self.order) :]
+        while hist and hist not in self._contexts:
+            hist = hist[1:]
+        return hist
+
+    def _advance(self, state: _State, ch: str) -> _State:
+        # The longest context ending the new history ends state.ctx + ch (prefix closure).
+        nxt = self._state(self._longest_suffix(state.ctx + ch))
+        # Transitions seen in training are bounded by the model; others share a fixed budget.
+        if ch in state.follow:
+            state.next[ch] = nxt
+        elif self._spare_transitions > 0:
+            self._spare_transitions -= 1
+            state.next[ch] = nxt
+        return nxt
+
+    def _state(self, ctx: str) -> _State:
+        state = self._states.get(ctx)
+        if state is None:
+            state = _State(ctx, self._chain(ctx), frozenset(self._contexts.get(ctx, ((),))[0]))
+            self._states[ctx] = state
+        return state
+
+    def _chain(self, ctx: str) -> tuple[_Node, ...]:
+        """Coding tables visited, in order, after a history whose longest model context is ctx."""
+        nodes: list[_Node] = []
+        child: str | None = None  # the next longer context: its symbols are excluded
+        for k in range(len(ctx), -1, -1):
+            sub = ctx[len(ctx) - k :]
+            if sub not in self._contexts:
+                continue  # only "" in a model without training text (suffix closure)
+            key = (sub, child)
+            if key not in self._nodes:
+                self._nodes[key] = self._make_node(sub, child)
+            node = self._nodes[key]
+            if node is not None:
+                nodes.append(node)
+            child = sub
+        return tuple(nodes)
+
+    def _make_node(self, ctx: str, child: str | None) -> _Node | None:
+        syms, freqs, esc = self._contexts[ctx]
+        if child is None:
+            return _Node(list(syms), list(freqs), esc)
+        excluded = self._contexts[child][0]  # a subset of syms
+        if len(excluded) == len(syms):
+            return None
+        skip = set(excluded)
+        kept = [i for i, s in enumerate(syms) if s not in skip]
+        return _Node([syms[i] for i in kept], [freqs[i] for i in kept], esc)
 
 
-def _contexts_and_symbols(text: str, order: int) -> Iterable[tuple[str, int]]:
+def _contexts_and_symbols(text: str, order: int) -> list[tuple[str, str]]:
     hist = HIST_START + text
-    for i, sym in enumerate([*map(ord, text), EOS]):
-        end = i + 1
-        for k in range(min(order, end) + 1):
-            yield hist[end - k : end], sym
+    syms = (*text, EOS)
+    out: list[tuple[str, str]] = []
+    for k in range(order + 1):
+        # Symbol i (0-based) has the order-k context hist[i+1-k : i+1] when k <= i + 1.
+        first = max(0, k - 1)
+        ctxs = [hist[i + 1 - k : i + 1] for i in range(first, len(syms))]
+        out.extend(zip(ctxs, syms[first:], strict=True))
+    return out
 
 
-def _make_context(table: dict[int, int]) -> _Context:
+def _scale(table: dict[str, int]) -> tuple[tuple[str, ...], tuple[int, ...], int]:
+    """Ascending symbols, their freqs and the escape count of one context (docs/codec.md)."""
     syms = tuple(sorted(table))
     freqs = [table[s] for s in syms]
-    while sum(freqs) + len(syms) > FREQ_LIMIT:
+    singletons = sum(1 for f in freqs if f == 1)
+    esc = max(1, (len(syms) + singletons) // 2)
+    while sum(freqs) + esc > FREQ_LIMIT:
         freqs = [(f + 1) // 2 for f in freqs]
-    cum = [0]
-    for f in freqs:
-        cum.append(cum[-1] + f)
-    return _Context(syms, tuple(cum), len(syms))
-
-
-def _interval(ctx: _Context, sym: int, excluded: set[int]) -> tuple[int, int, int, bool]:
-    """(low, high, total, found) for sym in ctx, or for the escape when not found."""
-    if not excluded:
-        total = ctx.cum[-1] + ctx.esc
-        i = bisect_right(ctx.syms, sym) - 1
-        if i >= 0 and ctx.syms[i] == sym:
-            return ctx.cum[i], ctx.cum[i + 1], total, True
-        return ctx.cum[-1], total, total, False
-    lo = 0
-    found_lo = found_hi = -1
-    for j, s in enumerate(ctx.syms):
-        if s in excluded:
-            continue
-        f = ctx.cum[j + 1] - ctx.cum[j]
-        if s == sym:
-            found_lo, found_hi = lo, lo + f
-        lo += f
-    if lo == 0:
-        return 0, 0, 0, False
-    total = lo + ctx.esc
-    if found_lo >= 0:
-        return found_lo, found_hi, total, True
-    return lo, total, total, False
-
-
-class _Encoder:
-    def __init__(self) -> None:
-        self.low = 0
-        self.high = _TOP
-        self.pending = 0
-        self.bits: list[int] = []
-
-    def _emit(self, bit: int) -> None:
-        self.bits.append(bit)
-        if self.pending:
-            self.bits.extend([bit ^ 1] * self.pending)
-            self.pending = 0
-
-    def encode(self, lo: int, hi: int, total: int) -> None:
-        span = self.high - self.low + 1
-        self.high = self.low + span * hi // total - 1
-        self.low = self.low + span * lo // total
-        while True:
-            if self.high < _HALF:
-                self._emit(0)
-            elif self.low >= _HALF:
-                self._emit(1)
-                self.low -= _HALF
-                self.high -= _HALF
-            elif self.low >= _QUARTER and self.high < _HALF + _QUARTER:
-                self.pending += 1
-                self.low -= _QUARTER
-                self.high -= _QUARTER
-            else:
-                break
-            self.low <<= 1
-            self.high = (self.high << 1) | 1
-
-    def finish(self) -> bytes:
-        # Shortest value in [low, high] when followed by zero bits (what the decoder reads).
-        for shift in range(32, -1, -1):
-            unit = 1 << shift
-            value = -(-self.low // unit) * unit
-            if value <= self.high:
-                break
-        self._emit(value >> 31)
-        tail = value & (_HALF - 1)
-        nbits = 31
-        while tail and not tail & 1:
-            tail >>= 1
-            nbits -= 1
-        if tail:
-            self.bits.extend((tail >> (nbits - 1 - j)) & 1 for j in range(nbits))
-        while self.bits and self.bits[-1] == 0:
-            self.bits.pop()
-        out = bytearray((len(self.bits) + 7) // 8)
-        for j, bit in enumerate(self.bits):
-            if bit:
-                out[j >> 3] |= 0x80 >> (j & 7)
-        return bytes(out)
-
-
-class _Decoder:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.nbits = len(data) * 8
-        self.pos = 0
-        self.low = 0
-        self.high = _TOP
-        self.value = 0
-        for _ in range(32):
-            self.value = (self.value << 1) | self._bit()
-
-    def _bit(self) -> int:
-        pos = self.pos
-        self.pos = pos + 1
-        if pos >= self.nbits:
-            return 0
-        return (self.data[pos >> 3] >> (7 - (pos & 7))) & 1
-
-    def check_overrun(self) -> None:
-        # A canonical stream never needs more than 32 zero bits past its end; bound garbage early.
-        if self.pos > self.nbits + 64:
-            raise PPMError("truncated")
-
-    def target(self, total: int) -> int:
-        span = self.high - self.low + 1
-        t = ((self.value - self.low + 1) * total - 1) // span
-        if not 0 <= t < total:
-            raise PPMError("corrupt arithmetic code")
-        return t
-
-    def consume(self, lo: int, hi: int, total: int) -> None:
-        span = self.high - self.low + 1
-        self.high = self.low + span * hi // total - 1
-        self.low = self.low + span * lo // total
-        while True:
-            if self.high < _HALF:
-                pass
-            elif self.low >= _HALF:
-                self.value -= _HALF
-                self.low -= _HALF
-                self.high -= _HALF
-            elif self.low >= _QUARTER and self.high < _HALF + _QUARTER:
-                self.value -= _QUARTER
-                self.low -= _QUARTER
-                self.high -= _QUARTER
-            else:
-                break
-            self.low <<= 1
-            self.high = (self.high << 1) | 1
-            self.value = (self.value << 1) | self._bit()
+        esc = (esc + 1) // 2
+    return syms, tuple(freqs), esc
