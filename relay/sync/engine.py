@@ -22,6 +22,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from relay.lora import packet_airtime
 from relay.sync import frames
 from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.trickle import Trickle
@@ -53,19 +54,24 @@ class SyncConfig:
     imin: float = 30.0
     imax: float = 600.0
     redundancy: int = 1  # Trickle k
-    push_delay: float = 6.0
+    push_delay: float = 20.0
     answer_delay: float = 3.0
     suppress_copies: int = 1
     summary_size: int = 24
     author_rate: int = 30  # eager relays per author per hour
     max_items: int = 20_000
     repair: bool = True
+    busy_threshold: float = 0.25  # above this heard channel load, control traffic holds back
+    preset: str = "LONG_FAST"  # for estimating the airtime of what we hear
+    settle: float = 90.0  # seconds a new bulletin spreads by relays before anti-entropy counts it
+    request_interval: float = 10.0  # at most one request per this many seconds
 
 
 @dataclass
 class _Item:
     raw: bytes
     judgement: Judgement
+    held_since: float = 0.0
 
     @property
     def key(self) -> int:
@@ -89,6 +95,8 @@ class SyncStats:
     )
     suppressed: int = 0
     malformed: int = 0
+    relays: int = 0  # frontier relays scheduled
+    answers: int = 0  # bulletins scheduled in answer to a request
 
 
 class SyncEngine:
@@ -113,20 +121,22 @@ class SyncEngine:
             OrderedDict()
         )
         self.next_expiry_sweep = 0.0
-        self.newly_held: list[bytes] = []
-        self.neighbours: OrderedDict[int, float] = (
-            OrderedDict()
-        )  # drained by whoever watches deliveries
+        self.newly_held: list[bytes] = []  # drained by whoever watches deliveries
+        self.clock = 0.0  # the latest ``now`` we were driven with
+        self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
+        self.heard: deque[tuple[float, float]] = deque()  # (time, airtime) of frames heard
+        self.heard_airtime = 0.0
+        self.last_request = -1e18  # earliest time the next request may go
         self.relays_by_author: dict[bytes, deque[float]] = {}
         self.stats = SyncStats()
 
     # -- the node's own bulletins and its store ------------------------------------------------
 
-    def add(self, raw: bytes, judgement: Judgement) -> None:
+    def add(self, raw: bytes, judgement: Judgement, now: float | None = None) -> None:
         """Hold a relayable bulletin (from the store at start, or after a verdict change)."""
         if not judgement.relayable or judgement.id in self.items:
             return
-        self.items[judgement.id] = _Item(raw, judgement)
+        self.items[judgement.id] = _Item(raw, judgement, 0.0 if now is None else now)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
         self.newly_held.append(judgement.id)
         if self.refused.pop(judgement.id, 0) is None:
@@ -135,7 +145,7 @@ class SyncEngine:
 
     def publish(self, raw: bytes, judgement: Judgement, now: float) -> list[SendPacket]:
         """Send one of our own bulletins now, with the originals' hop limit."""
-        self.add(raw, judgement)
+        self.add(raw, judgement, now)
         packets = split(raw, repair=self.config.repair)
         return [SendPacket(p, self.config.origin_hop_limit, judgement.priority) for p in packets]
 
@@ -145,7 +155,9 @@ class SyncEngine:
     # -- MeshEngine ---------------------------------------------------------------------------
 
     def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
+        self.clock = now
         payload = event.payload
+        self._note_airtime(len(payload), now)
         if not payload:
             return self.tick(now)
         frame = payload[0]
@@ -165,6 +177,7 @@ class SyncEngine:
         return self.tick(now)
 
     def tick(self, now: float) -> list[SendPacket]:
+        self.clock = now
         if not self.started:
             self.started = True
             self.trickle.begin(now)
@@ -173,8 +186,14 @@ class SyncEngine:
             self.next_expiry_sweep = now + 60.0
             self.expire(now)
         if self.trickle.due(now):
-            out.append(SendPacket(self._beacon().encode(), 0, priority=-1))
-            self.stats.sent["beacon"] += 1
+            beacon = self._beacon()
+            if self.inconsistent and beacon.count and not self.busy(now):
+                out.append(SendPacket(self._page(frames.HEAD).encode(), 0, priority=-1))
+                self.stats.sent["summary"] += 1
+            else:
+                out.append(SendPacket(beacon.encode(), 0, priority=-1))
+                self.stats.sent["beacon"] += 1
+            self.inconsistent = False
         for key in sorted(
             (k for k, p in self.pending.items() if p.due <= now), key=lambda k: self.pending[k].due
         ):
@@ -209,13 +228,15 @@ class SyncEngine:
                 gone, _ = self.refused.popitem(last=False)
                 self.refused_prefixes.discard(gone[: frames.PREFIX_LEN])
             return
-        self.add(raw, judgement)
+        self.add(raw, judgement, now)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
         if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(
             judgement, now
         ):
-            self._schedule_push(ident, now, self._relay_delay(event), self.config.relay_hop_limit)
+            self.stats.relays += 1
+            delay = self._relay_delay(event) * (2.0 if self.busy(now) else 1.0)
+            self._schedule_push(ident, now, delay, self.config.relay_hop_limit)
 
     def _relay_delay(self, event: PacketReceived) -> float:
         """Far (weak) receivers relay first, as the firmware's contention window does."""
@@ -265,7 +286,15 @@ class SyncEngine:
     # -- anti-entropy -------------------------------------------------------------------------
 
     def _sync_set(self) -> list[_Item]:
-        return list(self.items.values())
+        """Settled, live bulletins: what beacons and summaries describe.  A bulletin still
+        spreading by relays is left out for ``settle`` seconds, so that neighbours do not see
+        a difference (and answer it) while the flood is still doing the work."""
+        cutoff = self.clock - self.config.settle
+        return [
+            item
+            for item in self.items.values()
+            if item.held_since <= cutoff and self._live(item.judgement.id, self.clock)
+        ]
 
     def _beacon(self) -> frames.Beacon:
         ids = [item.judgement.id for item in self._sync_set()]
@@ -291,16 +320,10 @@ class SyncEngine:
             if frame.digest == mine.digest:
                 self.trickle.consistent()
                 return
-            if self._already_handled(event.sender, frame.digest, mine.digest, now):
-                return
-            self.trickle.reset(now)
-            if mine.count:
-                self._schedule_answer(
-                    ("summary", b"head"), self._page(frames.HEAD).encode(), now, answer_hops
-                )
+            if not self._already_handled(event.sender, frame.digest, mine.digest, now):
+                self._mark_inconsistent(now)
             return
         if isinstance(frame, frames.Summary):
-            self._drop_answer_like(frame, mine)
             if frame.digest == mine.digest:
                 self.trickle.consistent()
                 return
@@ -311,6 +334,7 @@ class SyncEngine:
         for prefix in frame.prefixes:
             ident = self.by_prefix.get(prefix)
             if ident is not None:
+                self.stats.answers += 1
                 self._schedule_push(
                     ident, now, self.rng.uniform(0, self.config.answer_delay), answer_hops
                 )
@@ -336,18 +360,38 @@ class SyncEngine:
         if they_lack and not self._already_handled(
             sender, frame.digest, self._beacon().digest, now
         ):
-            # They lack what we hold: show them our page so that they ask us for it.
-            page = self._page(frame.before).encode()
-            key = b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big")
-            self._schedule_answer(("summary", key), page, now, hops)
+            self._mark_inconsistent(now)  # our next Trickle firing shows them our summary
         if lacking:
-            request = frames.Request(sender, 0, tuple(lacking[: frames.MAX_LISTED]))
-            self._schedule_answer(("request", lacking[0]), request.encode(), now, hops)
+            self._request(frames.Request(sender, 0, tuple(lacking[: frames.MAX_LISTED])), now, hops)
         elif not they_lack and full and frame.low:
-            request = frames.Request(sender, frame.low, ())
-            self._schedule_answer(
-                ("request", frame.low.to_bytes(8, "big")), request.encode(), now, hops
-            )
+            self._request(frames.Request(sender, frame.low, ()), now, hops)
+
+    def _mark_inconsistent(self, now: float) -> None:
+        self.inconsistent = True
+        if not self.busy(now):  # on a busy channel catch-up waits for the normal Trickle pace
+            self.trickle.reset(now)
+
+    def _note_airtime(self, size: int, now: float) -> None:
+        self.heard.append((now, packet_airtime(size, self.config.preset)))
+        self.heard_airtime += self.heard[-1][1]
+
+    def busy(self, now: float) -> bool:
+        """True when the Jarshy traffic heard in the last minute fills more than
+        ``busy_threshold`` of the channel (firmware modules hold back above 25 % as well)."""
+        while self.heard and now - self.heard[0][0] > 60.0:
+            self.heard_airtime -= self.heard.popleft()[1]
+        return self.heard_airtime / 60.0 > self.config.busy_threshold
+
+    def _request(self, request: frames.Request, now: float, hops: int) -> None:
+        """Ask one neighbour; one request in flight, at most one per ``request_interval``."""
+        for key in [k for k in self.pending if k[0] == "request"]:
+            del self.pending[key]  # the newer summary knows better
+        due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
+        if self.busy(now):
+            due += self.rng.uniform(self.config.imin, 2 * self.config.imin)
+        self.last_request = due + self.config.request_interval
+        key = request.prefixes[0] if request.prefixes else request.before.to_bytes(8, "big")
+        self.pending[("request", key)] = _Pending(due, [request.encode()], 0, hops)
 
     def _schedule_answer(
         self, key: tuple[str, bytes], payload: bytes, now: float, hops: int
@@ -356,17 +400,6 @@ class SyncEngine:
             return
         due = now + self.rng.uniform(0.2, self.config.answer_delay)
         self.pending[key] = _Pending(due, [payload], 0, hops)
-
-    def _drop_answer_like(self, frame: frames.Summary, mine: frames.Beacon) -> None:
-        """A neighbour with the same set already answered with this page: ours is redundant."""
-        if frame.digest != mine.digest:
-            return
-        key = (
-            "summary",
-            b"head" if frame.before == frames.HEAD else frame.before.to_bytes(8, "big"),
-        )
-        if self.pending.pop(key, None) is not None:
-            self.stats.suppressed += 1
 
     def _already_handled(self, sender: int, theirs: bytes, mine: bytes, now: float) -> bool:
         """True while the same mismatch with the same peer is in back-off (it may be deliberate:
