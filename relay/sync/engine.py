@@ -384,14 +384,14 @@ class SyncEngine:
 
     def _request(self, request: frames.Request, now: float, hops: int) -> None:
         """Ask one neighbour; one request in flight, at most one per ``request_interval``."""
-        for key in [k for k in self.pending if k[0] == "request"]:
-            del self.pending[key]  # the newer summary knows better
+        for stale in [k for k in self.pending if k[0] == "request"]:
+            del self.pending[stale]  # the newer summary knows better
         due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
         if self.busy(now):
             due += self.rng.uniform(self.config.imin, 2 * self.config.imin)
         self.last_request = due + self.config.request_interval
-        key = request.prefixes[0] if request.prefixes else request.before.to_bytes(8, "big")
-        self.pending[("request", key)] = _Pending(due, [request.encode()], 0, hops)
+        tag = request.prefixes[0] if request.prefixes else request.before.to_bytes(8, "big")
+        self.pending[("request", tag)] = _Pending(due, [request.encode()], 0, hops)
 
     def _schedule_answer(
         self, key: tuple[str, bytes], payload: bytes, now: float, hops: int
