@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "relay.cli.bundle",
     "relay.cli.radio",
     "relay.cli.sim",
+    "relay.cli.daemon",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -309,6 +309,7 @@ class RadioLink:
             hops=hops,
             snr=float(snr) if snr is not None else None,
             rssi=int(rssi) if rssi is not None else None,
+            hop_limit=int(raw.hop_limit) if raw.hop_start else None,
         )
         try:
             self.on_packet(event)

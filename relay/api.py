@@ -1,0 +1,212 @@
+"""Local API server: JSON lines on a Unix socket (docs/api.md), one task per connection.
+
+Every read is bounded (``MAX_REQUEST`` bytes per line; longer lines are discarded up to their
+newline); a malformed request gets an error response and never disturbs the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from relay.errors import UserError
+
+log = logging.getLogger("jarshy.api")
+
+MAX_REQUEST = 65_536
+EVENT_QUEUE = 1000
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class ApiFailure(Exception):
+    """Raised by a handler to answer with an error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Connection:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.subscribed: set[str] | None = None
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=EVENT_QUEUE)
+
+
+class ApiServer:
+    """Serves ``handlers`` (method name -> async function of params) on ``path``."""
+
+    def __init__(self, path: Path, handlers: dict[str, Handler]) -> None:
+        self.path = path
+        self.handlers = handlers
+        self.connections: set[_Connection] = set()
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        if self.path.exists():
+            if _answers(self.path):
+                raise UserError(f"another daemon is already serving {self.path}")
+            self.path.unlink()  # stale socket from a daemon that died
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        old_umask = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_REQUEST
+            )
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, 0o600)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def publish(self, event: str, data: Any) -> None:
+        """Send an event to every connection subscribed to it (slow readers lose the oldest)."""
+        if not self.connections:
+            return
+        line = (json.dumps({"event": event, "data": data}, ensure_ascii=False) + "\n").encode()
+        for connection in self.connections:
+            if connection.subscribed is None or event not in connection.subscribed:
+                continue
+            if connection.queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    connection.queue.get_nowait()
+            connection.queue.put_nowait(line)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = _Connection(writer)
+        self.connections.add(connection)
+        sender = asyncio.create_task(self._drain_events(connection))
+        self._tasks.add(sender)
+        try:
+            while True:
+                try:
+                    line = await reader.readuntil(b"\n")
+                except asyncio.LimitOverrunError:
+                    await _discard_line(reader)
+                    await self._reply(connection, None, error=("bad-request", "request too long"))
+                    continue
+                except asyncio.IncompleteReadError:
+                    break
+                await self._handle_line(connection, line)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections.discard(connection)
+            sender.cancel()
+            self._tasks.discard(sender)
+            writer.close()
+
+    async def _handle_line(self, connection: _Connection, line: bytes) -> None:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            await self._reply(connection, None, error=("bad-request", "not valid JSON"))
+            return
+        if not isinstance(request, dict):
+            await self._reply(connection, None, error=("bad-request", "a request is an object"))
+            return
+        ident = request.get("id")
+        if not isinstance(ident, int | str) or isinstance(ident, bool):
+            ident = None
+        method = request.get("method")
+        params = request.get("params", {})
+        if not isinstance(params, dict):
+            await self._reply(connection, ident, error=("bad-params", "params must be an object"))
+            return
+        if method == "subscribe":
+            wanted = params.get("events")
+            names = set(wanted) if isinstance(wanted, list) else set(EVENTS)
+            connection.subscribed = {n for n in names if n in EVENTS}
+            await self._reply(
+                connection, ident, result={"subscribed": sorted(connection.subscribed)}
+            )
+            return
+        handler = self.handlers.get(method) if isinstance(method, str) else None
+        if handler is None:
+            await self._reply(connection, ident, error=("unknown-method", f"no method {method!r}"))
+            return
+        try:
+            result = await handler(params)
+        except ApiFailure as exc:
+            await self._reply(connection, ident, error=(exc.code, str(exc)))
+        except UserError as exc:
+            await self._reply(connection, ident, error=("bad-params", str(exc)))
+        except (TypeError, ValueError, KeyError) as exc:
+            await self._reply(connection, ident, error=("bad-params", str(exc)))
+        except Exception:
+            log.exception("API method %s failed", method)
+            await self._reply(connection, ident, error=("internal", "internal error; see the log"))
+        else:
+            await self._reply(connection, ident, result=result)
+
+    async def _reply(
+        self,
+        connection: _Connection,
+        ident: Any,
+        result: Any = None,
+        error: tuple[str, str] | None = None,
+    ) -> None:
+        message: dict[str, Any] = {"id": ident}
+        if error is not None:
+            message["error"] = {"code": error[0], "message": error[1]}
+        else:
+            message["result"] = result
+        data = (json.dumps(message, ensure_ascii=False) + "\n").encode()
+        with contextlib.suppress(ConnectionError):
+            connection.writer.write(data)
+            await connection.writer.drain()
+
+    async def _drain_events(self, connection: _Connection) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            while True:
+                line = await connection.queue.get()
+                connection.writer.write(line)
+                await connection.writer.drain()
+
+
+EVENTS = ("bulletin", "verdict", "delivery", "link", "mesh")
+
+
+async def _discard_line(reader: asyncio.StreamReader) -> None:
+    """Skip the rest of an over-long line (bounded chunks, never buffered whole)."""
+    while True:
+        try:
+            await reader.readuntil(b"\n")
+            return
+        except asyncio.LimitOverrunError as exc:
+            await reader.readexactly(exc.consumed)
+        except asyncio.IncompleteReadError:
+            return
+
+
+def _answers(path: Path) -> bool:
+    """True if something is listening on the Unix socket ``path``."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()

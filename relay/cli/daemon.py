@@ -1,0 +1,209 @@
+"""`jarshy daemon`, and the commands that talk to it: `send`, `read`, `status`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from relay import paths
+from relay.api_client import ApiClient, ApiError, NoDaemon
+from relay.errors import UserError
+
+
+def register(sub: Any) -> None:
+    daemon = sub.add_parser("daemon", help="run the relay (simulated mesh when no --radio)")
+    daemon.add_argument("--radio", help="serial:/dev/ttyUSB0, serial:auto or tcp:HOST[:PORT]")
+    daemon.add_argument("--socket", help="API socket path")
+    daemon.add_argument("--simulate", action="store_true", help="the simulated mesh, always")
+    daemon.add_argument("--verbose", action="store_true")
+    daemon.set_defaults(handler=daemon_command)
+
+    send = sub.add_parser("send", help="sign and send a bulletin through the running daemon")
+    send.add_argument("--text", required=True)
+    send.add_argument(
+        "--kind", choices=("news", "safety", "correction", "retraction"), default="news"
+    )
+    send.add_argument("--lang")
+    send.add_argument("--expires", type=int, help="lifetime in minutes")
+    send.add_argument("--ref")
+    send.add_argument("--severity", default="unknown")
+    send.add_argument("--event", default="other")
+    send.add_argument("--urgency", default="unknown")
+    send.add_argument("--certainty", default="unknown")
+    send.add_argument("--area")
+    send.add_argument("--as", dest="identity")
+    send.add_argument("--socket")
+    send.set_defaults(handler=send_command)
+
+    read = sub.add_parser("read", help="print the bulletins the daemon holds")
+    read.add_argument("--json", action="store_true", help="one JSON object per line")
+    read.add_argument("--plain", action="store_true", help="no badges, for scripts")
+    read.add_argument("--follow", action="store_true", help="keep printing new bulletins")
+    read.add_argument("--kind", action="append", dest="kinds")
+    read.add_argument("--trusted", action="store_true", help="trusted only")
+    read.add_argument("--text")
+    read.add_argument("--limit", type=int, default=20)
+    read.add_argument("--socket")
+    read.set_defaults(handler=read_command)
+
+    status = sub.add_parser("status", help="the daemon's radio, mesh and queue")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--socket")
+    status.set_defaults(handler=status_command)
+
+
+def daemon_command(args: argparse.Namespace) -> int:
+    from relay.daemon import Daemon, configure_logging
+
+    configure_logging(args.verbose)
+    socket_path = Path(args.socket) if args.socket else None
+    daemon = Daemon(radio=args.radio, socket_path=socket_path, simulate=args.simulate)
+    try:
+        code = asyncio.run(daemon.run())
+    except ValueError as exc:  # e.g. a malformed radio address
+        raise UserError(str(exc)) from None
+    # Everything is closed and flushed; the meshtastic library may still hold a thread blocked
+    # in its 30 s handshake wait (not interruptible), which would delay the exit.  Leave now.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _socket(args: argparse.Namespace) -> Path:
+    return Path(args.socket) if getattr(args, "socket", None) else paths.socket_path()
+
+
+def with_api(args: argparse.Namespace, work: Callable[[ApiClient], Awaitable[int]]) -> int:
+    async def main() -> int:
+        try:
+            async with ApiClient(_socket(args)) as api:
+                return await work(api)
+        except NoDaemon:
+            raise UserError(
+                f"no daemon at {_socket(args)}: start one with `jarshy daemon`"
+            ) from None
+        except ApiError as exc:
+            raise UserError(exc.message) from None
+
+    return asyncio.run(main())
+
+
+BADGES = {
+    "trusted": "✔ TRUSTED",
+    "unknown_key": "? UNKNOWN KEY",
+    "pending_key": "… PENDING",
+    "revoked": "✖ REVOKED",
+    "invalid": "✖ FORGED",
+}
+
+
+def format_bulletin(b: dict[str, Any], plain: bool = False) -> str:
+    who = b.get("signer_name") or (
+        f"claims: {b['claimed_name']}" if b.get("claimed_name") else b["author"]
+    )
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(b["created"]))
+    badge = b["status"] if plain else BADGES.get(b["status"], b["status"])
+    extra = f" [{b['severity']}]" if b.get("severity") else ""
+    return f"{badge} {b['kind']}{extra} {when} {who} ({b['lang']}): {b['text']}"
+
+
+def send_command(args: argparse.Namespace) -> int:
+    async def work(api: ApiClient) -> int:
+        ids = await api.call("identities")
+        names = [i["name"] for i in ids]
+        name = args.identity or (names[0] if len(names) == 1 else None)
+        if name is None:
+            raise UserError(
+                "choose an identity with --as NAME"
+                if names
+                else "no identity: `jarshy keys new NAME`"
+            )
+        entry = next((i for i in ids if i["name"] == name), None)
+        if entry is None:
+            raise UserError(f"no identity named {name!r}")
+        if not entry["unlocked"]:
+            from relay.crypto.keystore import get_passphrase
+
+            await api.call(
+                "unlock", identity=name, passphrase=get_passphrase(f"Passphrase for {name}: ")
+            )
+        params: dict[str, Any] = {"kind": args.kind, "text": args.text, "identity": name}
+        if args.lang:
+            params["lang"] = args.lang
+        if args.expires:
+            params["expires"] = args.expires * 60
+        if args.ref:
+            params["ref"] = args.ref
+        if args.kind == "safety":
+            params["safety"] = {"severity": args.severity, "event": args.event,
+                                "urgency": args.urgency, "certainty": args.certainty,
+                                "area": args.area}  # fmt: skip
+        result = await api.call("publish", **params)
+        print(f"bulletin {result['id']}: {result['bytes']} bytes, {result['delivery']}")
+        return 0
+
+    return with_api(args, work)
+
+
+def read_command(args: argparse.Namespace) -> int:
+    async def work(api: ApiClient) -> int:
+        params: dict[str, Any] = {"limit": args.limit}
+        if args.kinds:
+            params["kinds"] = args.kinds
+        if args.trusted:
+            params["statuses"] = ["trusted"]
+        if args.text:
+            params["text"] = args.text
+        if args.follow:
+            await api.call("subscribe", events=["bulletin"])
+        result = await api.call("query", **params)
+        for b in reversed(result["bulletins"]):
+            _print(b, args)
+        if args.follow:
+            async for event in api.events():
+                _print(event["data"], args)
+        return 0
+
+    return with_api(args, work)
+
+
+def _print(b: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(b, ensure_ascii=False))
+    else:
+        print(format_bulletin(b, args.plain))
+    sys.stdout.flush()
+
+
+def status_command(args: argparse.Namespace) -> int:
+    async def work(api: ApiClient) -> int:
+        s = await api.call("status")
+        if args.json:
+            print(json.dumps(s, ensure_ascii=False))
+            return 0
+        link = s["link"]
+        sim = " (SIMULATED)" if link["simulated"] else ""
+        print(f"link: {link['state']} {link['address']}{sim}")
+        radio = s.get("radio") or {}
+        if radio:
+            print(f"radio: {radio.get('name')} {radio.get('model')} fw {radio.get('firmware')} "
+                  f"{radio.get('region')} {radio.get('preset')} {radio.get('role')}")  # fmt: skip
+        print(
+            f"channel utilisation: {s.get('channel_utilization')} %  "
+            f"air_util_tx: {s.get('air_util_tx')} %"
+        )
+        print(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
+        print(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
+        print(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
+        return 0
+
+    return with_api(args, work)

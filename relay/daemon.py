@@ -1,0 +1,376 @@
+"""The daemon: one asyncio process that owns the radio and the store.
+
+radio (RadioLink) -> sync engine -> ingest pipeline -> store -> local API, and back out through the
+transmit queue inside the airtime budget.  Every ingest path (radio, API publish) goes through
+relay.ingest.Ingest.  With no radio address the daemon runs on the simulated mesh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relay import paths
+from relay.api import ApiServer
+from relay.errors import UserError
+from relay.ingest import Ingest, Outcome
+from relay.lifetime import expires_at
+from relay.lora import REGIONS, packet_airtime
+from relay.radio.link import RadioLink
+from relay.radio.linktypes import LinkState, SendStatus
+from relay.schedule import TransmitQueue
+from relay.store import Store
+from relay.sync import frames
+from relay.sync.engine import Judgement, SyncEngine
+from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.judge import judgement_for
+from relay.trust import Status, Verdict
+from relay.wire import bulletin as wire
+from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+
+log = logging.getLogger("jarshy.daemon")
+
+
+@dataclass
+class Delivery:
+    """Honest delivery state of a bulletin this node published."""
+
+    state: str = "queued"  # queued -> sent -> heard -> held
+    held_by: set[int] = field(default_factory=set)
+
+    def as_dict(self, ident: bytes) -> dict[str, Any]:
+        return {"id": ident.hex(), "delivery": self.state, "held_by": len(self.held_by)}
+
+
+class Daemon:
+    """Wires radio, engine, ingest, store, queue and API together."""
+
+    def __init__(
+        self, radio: str | None = None, socket_path: Path | None = None, simulate: bool = False
+    ) -> None:
+        self.simulate = simulate or radio is None
+        self.radio_address = radio
+        self.socket_path = socket_path or paths.socket_path()
+        name = "simulated.sqlite3" if self.simulate else "jarshy.sqlite3"
+        self.store_path = paths.home() / name
+        self.store: Store | None = None
+        self.ingest: Ingest | None = None
+        self.engine: SyncEngine | None = None
+        self.link: RadioLink | None = None
+        self.queue: TransmitQueue[SendPacket] = TransmitQueue()
+        self.deliveries: dict[bytes, Delivery] = {}
+        self.unlocked: dict[str, Any] = {}
+        self.link_state = LinkState.CONNECTING
+        self.stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._lock_file: Any = None
+        self.api: ApiServer | None = None
+        self.simulation: Any = None
+        self.started_at = time.time()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def acquire_lock(self) -> None:
+        """One daemon per home: never two on one store or one radio."""
+        lock_path = paths.home() / "daemon.lock"
+        self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise UserError(f"another jarshy daemon is running for {paths.home()}") from None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(str(os.getpid()))
+        self._lock_file.flush()
+
+    async def run(self) -> int:
+        """Run until SIGINT/SIGTERM (a second one forces); returns the exit code."""
+        from relay.daemon_api import handlers
+
+        self.acquire_lock()
+        self.store = Store(self.store_path)
+        self.ingest = Ingest(self.store)
+        if self.simulate:
+            from relay.simulated import DEMO_NEWSROOM, SimulatedMesh
+
+            self.simulation = SimulatedMesh()
+            self.radio_address = self.simulation.start()
+            if not self.store.roots():
+                self.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
+        self._learn_own_keys()
+        self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
+        self._load_engine()
+        self.api = ApiServer(self.socket_path, handlers(self))
+        await self.api.start()
+        self._install_signals()
+        log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
+        assert self.radio_address is not None
+        self.link = RadioLink(
+            self.radio_address, on_packet=self._on_packet, on_state=self._on_state,
+            require_up=False,
+        )  # fmt: skip
+        await self.link.__aenter__()
+        if self.simulation is not None:
+            self.simulation.run_publishers()
+        tasks = [
+            asyncio.create_task(self._engine_loop()),
+            asyncio.create_task(self._transmit_loop()),
+            asyncio.create_task(self._status_loop()),
+        ]
+        await self.stop.wait()
+        log.info("shutting down")
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.api.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.link.__aexit__(None, None, None), 10)
+        if self.simulation is not None:
+            await self.simulation.close()
+        self.store.close()
+        return 0
+
+    def _learn_own_keys(self) -> None:
+        """Our identities' public keys (readable without a passphrase): our bulletins verify."""
+        from relay.crypto.keystore import Keystore
+
+        assert self.ingest is not None
+        for info in Keystore().list():
+            if info.key_id not in self.ingest.state.keys:
+                self.ingest.learn_key(info.public_key, time.time())
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if self.stop.is_set():
+                log.warning("second signal: exiting now")
+                os._exit(1)
+            self.stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, on_signal)
+
+    def _load_engine(self) -> None:
+        assert self.store is not None and self.engine is not None
+        now = time.time()
+        for row in self.store.by_status((Status.TRUSTED,)):
+            bulletin = wire.decode(row.raw)
+            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now))
+
+    # -- radio side ---------------------------------------------------------------------------
+
+    def _on_state(self, state: LinkState) -> None:
+        self.link_state = state
+        if state is LinkState.UP and self.link is not None and self.link.info is not None:
+            assert self.engine is not None
+            self.engine.node = self.link.info.node_num
+            region = REGIONS.get(self.link.info.region or "")
+            self.queue.duty_cycle = region.duty_cycle if region is not None else 1.0
+        if self.api is not None:
+            self.api.publish("link", self.link_status())
+        self._wake.set()
+
+    def _on_packet(self, event: PacketReceived) -> None:
+        assert self.engine is not None
+        self._track_delivery(event)
+        sends = self.engine.receive(event, time.time())
+        self._enqueue(sends)
+
+    def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
+        """The engine's judge: the node's ingest pipeline, with API events."""
+        assert self.ingest is not None and self.store is not None and self.engine is not None
+        hops = event.hops if event is not None else None
+        snr = event.snr if event is not None else None
+        result = self.ingest.ingest(raw, now, "radio", hops, snr)
+        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+            log.info("rejected a bulletin from the radio: %s", result.reason)
+            return None
+        row = self.store.get(result.bulletin.id)
+        if row is None:
+            return None
+        if result.outcome is Outcome.ACCEPTED:
+            self._announce(row.id)
+        self._apply_changes(result.changed, now)
+        return judgement_for(result.bulletin, row.status, row.expires_at, now)
+
+    def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
+        assert self.store is not None and self.engine is not None
+        for ident, verdict in changed:
+            if self.api is not None:
+                change = {"id": ident.hex(), "status": str(verdict.status)}
+                change.update(reason=verdict.reason, signer_name=verdict.name or "")
+                self.api.publish("verdict", change)
+            row = self.store.get(ident)
+            if row is not None and verdict.status is Status.TRUSTED:
+                bulletin = wire.decode(row.raw)
+                self.engine.add(
+                    row.raw, judgement_for(bulletin, verdict.status, row.expires_at, now), now
+                )
+
+    def _announce(self, ident: bytes) -> None:
+        from relay.daemon_api import bulletin_json
+
+        assert self.store is not None
+        row = self.store.get(ident)
+        if row is not None and self.api is not None:
+            self.api.publish("bulletin", bulletin_json(row, self.deliveries.get(ident)))
+
+    def _enqueue(self, sends: list[SendPacket]) -> None:
+        preset = self.radio_preset()
+        now = time.time()
+        for send in sends:
+            self.queue.enqueue(send, send.priority, now, packet_airtime(len(send.payload), preset))
+        if sends:
+            self._wake.set()
+
+    def radio_preset(self) -> str:
+        info = self.link.info if self.link is not None else None
+        return info.modem_preset if info is not None and info.modem_preset else "LONG_FAST"
+
+    async def _engine_loop(self) -> None:
+        assert self.engine is not None
+        while True:
+            deadline = self.engine.next_deadline()
+            delay = 30.0 if deadline is None else max(0.0, deadline - time.time())
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(delay, 30.0))
+            self._enqueue(self.engine.tick(time.time()))
+
+    async def _transmit_loop(self) -> None:
+        while True:
+            now = time.time()
+            send = self.queue.next_ready(now) if self.link_state is LinkState.UP else None
+            if send is None:
+                deadline = self.queue.next_deadline(now)
+                wait = 5.0 if deadline is None else min(5.0, max(0.05, deadline - now))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                continue
+            await self._send(send)
+
+    async def _send(self, send: SendPacket) -> None:
+        assert self.link is not None
+        try:
+            result = await self.link.send(send.payload, hop_limit=send.hop_limit)
+        except (ConnectionError, ValueError) as exc:
+            log.warning("radio refused a packet: %s", exc)
+            return
+        now = time.time()
+        if result.status is SendStatus.QUEUE_FULL:
+            self.queue.enqueue(send, send.priority, now, 0.0)
+            await self.link.wait_queue_free(timeout=30)
+            return
+        if result.status is SendStatus.REJECTED:
+            log.warning("radio rejected a packet: %s", result.error)
+            return
+        self.queue.record_sent(packet_airtime(len(send.payload), self.radio_preset()), now)
+        ident = _carried_id(send.payload)
+        delivery = self.deliveries.get(ident) if ident else None
+        if delivery is not None and delivery.state == "queued":
+            delivery.state = "sent"
+            self._delivery_event(ident)
+
+    def _track_delivery(self, event: PacketReceived) -> None:
+        """Learn from what we hear whether our own bulletins travel: heard, held by N stores."""
+        ident = _carried_id(event.payload)
+        if ident is not None and ident in self.deliveries:
+            delivery = self.deliveries[ident]
+            if delivery.state in ("queued", "sent"):
+                delivery.state = "heard"
+                self._delivery_event(ident)
+            return
+        if event.payload[:1] == bytes([frames.SUMMARY]):
+            with contextlib.suppress(Exception):
+                summary = frames.parse(event.payload)
+                assert isinstance(summary, frames.Summary)
+                for own, delivery in self.deliveries.items():
+                    if (
+                        own[: frames.PREFIX_LEN] in summary.prefixes
+                        and event.sender not in delivery.held_by
+                    ):
+                        delivery.held_by.add(event.sender)
+                        delivery.state = "held"
+                        self._delivery_event(own)
+
+    def _delivery_event(self, ident: bytes | None) -> None:
+        if ident is not None and self.api is not None and ident in self.deliveries:
+            self.api.publish("delivery", self.deliveries[ident].as_dict(ident))
+
+    async def _status_loop(self) -> None:
+        from relay.daemon_api import status
+
+        while True:
+            await asyncio.sleep(5.0)
+            if self.link is not None and self.link.info is not None:
+                utilization = self.link.info.channel_utilization
+                self.queue.channel_utilization = utilization or 0.0
+            if self.api is not None:
+                self.api.publish("mesh", status(self))
+
+    # -- publishing -----------------------------------------------------------------------------
+
+    def publish_local(self, raw: bytes) -> tuple[bytes, int]:
+        """Ingest and transmit one of our own bulletins; returns its id and packet count."""
+        assert self.ingest is not None and self.engine is not None
+        now = time.time()
+        self._learn_own_keys()
+        result = self.ingest.ingest(raw, now, "local")
+        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+            from relay.api import ApiFailure
+
+            raise ApiFailure("rejected", result.reason)
+        bulletin = result.bulletin
+        content = bulletin.content
+        expiry = expires_at(content.created, content.lifetime, now)
+        status = result.verdict.status if result.verdict is not None else Status.TRUSTED
+        # Our own bulletins go out whatever our own trust roots say: readers decide.
+        judgement = judgement_for(
+            bulletin, Status.TRUSTED if status is not Status.REVOKED else status, expiry, now
+        )
+        self.deliveries[bulletin.id] = Delivery()
+        sends = self.engine.publish(raw, judgement, now) if judgement.relayable else []
+        self._enqueue(sends)
+        self._announce(bulletin.id)
+        return bulletin.id, len(sends)
+
+    def link_status(self) -> dict[str, Any]:
+        return {
+            "state": self.link_state.value,
+            "address": self.radio_address,
+            "simulated": self.simulate,
+        }
+
+
+def _carried_id(payload: bytes) -> bytes | None:
+    """The bulletin id a bulletin or fragment payload carries."""
+    if not payload or payload[0] >> 4 != VERSION:
+        return None
+    frame = payload[0] & 0x0F
+    if frame < 7 and len(payload) > SIGNATURE_LEN:
+        return bulletin_id(payload[:-SIGNATURE_LEN])
+    if frame == FRAGMENT_TYPE and len(payload) >= 9:
+        return bytes(payload[1:9])
+    return None
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Logs for a terminal, or for journald (no timestamps, which journald adds itself)."""
+    level = logging.DEBUG if verbose else logging.INFO
+    if os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(levelname)s %(name)s: %(message)s"
+    else:
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt)

@@ -1,0 +1,299 @@
+"""The local API's methods (docs/api.md), implemented on a running :class:`Daemon`."""
+
+from __future__ import annotations
+
+import re
+import time
+from argparse import Namespace
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from relay.api import ApiFailure, Handler
+from relay.crypto.keys import ShareError, decode_share, fingerprint, key_id
+from relay.crypto.keystore import Keystore, KeystoreError, WrongPassphrase
+from relay.lifetime import is_expired
+from relay.store import Query, StoredBulletin
+from relay.trust import Status
+from relay.wire import bulletin as wire
+from relay.wire.errors import WireError
+from relay.wire.fields import KIND_BY_NAME, KIND_NAMES, SEVERITIES, Kind
+from relay.wire.fragments import split
+
+if TYPE_CHECKING:
+    from relay.daemon import Daemon, Delivery
+
+MAX_LIMIT = 500
+
+
+def bulletin_json(row: StoredBulletin, delivery: Delivery | None = None) -> dict[str, Any]:
+    """A stored bulletin as the API's Bulletin object."""
+    event = area = None
+    if row.kind is Kind.SAFETY:
+        try:
+            safety = wire.decode(row.raw).content.safety
+        except WireError:
+            safety = None
+        if safety is not None:
+            event, area = safety.event, safety.area
+    return {
+        "id": row.id.hex(),
+        "kind": KIND_NAMES[row.kind],
+        "author": row.author.hex(),
+        "created": row.created,
+        "received_at": row.received_at,
+        "expires_at": row.expires_at,
+        "expired": is_expired(row.expires_at, time.time()),
+        "lang": row.lang,
+        "text": row.text,
+        "severity": row.severity,
+        "event": event,
+        "area": area,
+        "ref": row.ref.hex() if row.ref else None,
+        "status": str(row.status),
+        "reason": row.reason,
+        "signer_name": row.signer_name,
+        "claimed_name": row.claimed_name,
+        "chain": row.chain,
+        "source": row.source,
+        "hops": row.hops,
+        "snr": row.snr,
+        "delivery": None if delivery is None else delivery.state,
+        "held_by": None if delivery is None else len(delivery.held_by),
+    }
+
+
+def status(daemon: Daemon) -> dict[str, Any]:
+    info = daemon.link.info if daemon.link is not None else None
+    now = time.time()
+    counts: Counter[str] = Counter()
+    if daemon.store is not None:
+        for state in Status:
+            counts[str(state)] = daemon.store.count(Query(statuses=(state,)))
+    queue = daemon.queue
+    names = {100: "revocation", 90: "safety extreme", 80: "safety severe", 70: "safety moderate",
+             60: "safety minor", 50: "safety", 40: "correction", 30: "keys", 20: "news", 0: "sync",
+             -1: "beacon"}  # fmt: skip
+    return {
+        "link": daemon.link_status(),
+        "radio": None
+        if info is None
+        else {
+            "model": info.hw_model,
+            "firmware": info.firmware_version,
+            "region": info.region,
+            "preset": info.modem_preset,
+            "role": info.role,
+            "node_num": info.node_num,
+            "name": info.long_name,
+        },
+        "nodes": []
+        if info is None
+        else [
+            {
+                "num": n.num,
+                "name": n.long_name,
+                "snr": n.snr,
+                "hops": n.hops,
+                "last_heard": n.last_heard,
+            }
+            for n in info.nodes
+        ],
+        "channel_utilization": None if info is None else info.channel_utilization,
+        "air_util_tx": None if info is None else info.air_util_tx,
+        "airtime": {
+            "budget_s": round(queue.duty_cycle * 3600, 1),
+            "used_s": round(queue.used_airtime(now), 2),
+            "window_s": 3600,
+        },
+        "queue": {
+            "depth": len(queue),
+            "by_priority": {names.get(p, str(p)): n for p, n in queue.depth_by_priority().items()},
+        },
+        "counts": dict(counts),
+        "uptime_s": round(now - daemon.started_at),
+    }
+
+
+def handlers(daemon: Daemon) -> dict[str, Handler]:
+    """Method name -> coroutine taking params, bound to ``daemon``."""
+
+    def store() -> Any:
+        assert daemon.store is not None
+        return daemon.store
+
+    async def hello(params: dict[str, Any]) -> Any:
+        from relay import __version__
+
+        return {"api": 1, "version": __version__, "simulated": daemon.simulate}
+
+    async def get_status(params: dict[str, Any]) -> Any:
+        return status(daemon)
+
+    async def query(params: dict[str, Any]) -> Any:
+        q = _query(params)
+        rows = store().query(q)
+        return {
+            "bulletins": [bulletin_json(r, daemon.deliveries.get(r.id)) for r in rows],
+            "total": store().count(q),
+        }
+
+    async def get(params: dict[str, Any]) -> Any:
+        prefix = str(params.get("id", ""))
+        if not re.fullmatch(r"[0-9a-fA-F]{6,16}", prefix):
+            raise ApiFailure("bad-params", "id must be 6 to 16 hex digits")
+        rows = store().get_by_prefix(prefix)
+        if not rows:
+            raise ApiFailure("not-found", f"no bulletin {prefix}")
+        row = rows[0]
+        refers = store().get(row.ref) if row.ref else None
+        return {
+            "bulletin": bulletin_json(row, daemon.deliveries.get(row.id)),
+            "raw": row.raw.hex(),
+            "corrections": [bulletin_json(r) for r in store().referring(row.id)],
+            "refers_to": None if refers is None else bulletin_json(refers),
+        }
+
+    async def publish(params: dict[str, Any]) -> Any:
+        identity = _identity(daemon, params.get("identity"))
+        raw = _sign(params, identity)
+        ident, packets = daemon.publish_local(raw)
+        return {"id": ident.hex(), "bytes": len(raw), "packets": packets, "delivery": "queued"}
+
+    async def size(params: dict[str, Any]) -> Any:
+        from relay.crypto.keys import generate_identity
+        from relay.lora import PRESETS, packet_airtime
+
+        scratch = generate_identity("size")
+        if not str(params.get("text", "")).strip():
+            return {
+                "bytes": 0,
+                "packets": 0,
+                "fits": True,
+                "airtime_ms": {},
+                "preset": daemon.radio_preset(),
+            }
+        raw = _sign({**params, "ref": params.get("ref") or "00" * 8}, scratch)
+        packets = split(raw)
+        airtime = {
+            name: round(1000 * sum(packet_airtime(len(p), name) for p in packets))
+            for name in PRESETS
+        }
+        return {"bytes": len(raw), "packets": len(packets), "fits": len(packets) == 1,
+                "airtime_ms": airtime, "preset": daemon.radio_preset()}  # fmt: skip
+
+    async def identities(params: dict[str, Any]) -> Any:
+        return [
+            {"name": i.name, "key_id": i.key_id.hex(), "fingerprint": i.fingerprint,
+             "unlocked": i.name in daemon.unlocked}
+            for i in Keystore().list()
+        ]  # fmt: skip
+
+    async def unlock(params: dict[str, Any]) -> Any:
+        name = str(params.get("identity", ""))
+        try:
+            identity = Keystore().unlock(name, str(params.get("passphrase", "")))
+        except WrongPassphrase:
+            raise ApiFailure("wrong-passphrase", f"wrong passphrase for {name!r}") from None
+        except KeystoreError as exc:
+            raise ApiFailure("not-found", str(exc)) from None
+        daemon.unlocked[identity.name] = identity
+        return {
+            "name": identity.name,
+            "key_id": identity.key_id.hex(),
+            "fingerprint": identity.fingerprint,
+        }
+
+    async def trust_list(params: dict[str, Any]) -> Any:
+        return [
+            {"name": name, "key_id": kid.hex(), "fingerprint": fingerprint(pk)}
+            for kid, pk, name in store().roots()
+        ]
+
+    async def trust_add(params: dict[str, Any]) -> Any:
+        try:
+            shared = decode_share(str(params.get("share", "")))
+        except ShareError as exc:
+            raise ApiFailure("bad-params", f"not a valid share string ({exc})") from None
+        name = str(params.get("name") or shared.name or shared.fingerprint)
+        assert daemon.ingest is not None
+        changed = daemon.ingest.add_root(shared.public_key, name, time.time())
+        daemon._apply_changes(changed, time.time())
+        return {"name": name, "key_id": key_id(shared.public_key).hex(),
+                "fingerprint": shared.fingerprint, "changed": len(changed)}  # fmt: skip
+
+    async def trust_remove(params: dict[str, Any]) -> Any:
+        text = str(params.get("key_id", ""))
+        if not re.fullmatch(r"[0-9a-fA-F]{16}", text):
+            raise ApiFailure("bad-params", "key_id must be 16 hex digits")
+        assert daemon.ingest is not None
+        changed = daemon.ingest.remove_root(bytes.fromhex(text), time.time())
+        daemon._apply_changes(changed, time.time())
+        return {"changed": len(changed)}
+
+    return {
+        "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
+        "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
+        "trust.add": trust_add, "trust.remove": trust_remove,
+    }  # fmt: skip
+
+
+def _query(params: dict[str, Any]) -> Query:
+    kinds = tuple(KIND_BY_NAME[k] for k in params.get("kinds") or () if k in KIND_BY_NAME)
+    statuses = tuple(Status(s) for s in params.get("statuses") or () if s in set(map(str, Status)))
+    severity = params.get("min_severity")
+    author = params.get("author")
+    return Query(
+        kinds=kinds,
+        min_severity=severity if severity in SEVERITIES else None,
+        lang=params.get("lang") or None,
+        statuses=statuses,
+        author=bytes.fromhex(author) if isinstance(author, str) and len(author) == 16 else None,
+        since=float(params["since"]) if params.get("since") is not None else None,
+        before=float(params["before"]) if params.get("before") is not None else None,
+        text=str(params["text"]) if params.get("text") else None,
+        limit=max(0, min(int(params.get("limit", 100)), MAX_LIMIT)),
+        offset=max(0, int(params.get("offset", 0))),
+    )
+
+
+def _identity(daemon: Daemon, name: Any) -> Any:
+    if name:
+        identity = daemon.unlocked.get(str(name))
+        if identity is None:
+            raise ApiFailure("locked", f"identity {name!r} is locked: call unlock first")
+        return identity
+    if len(daemon.unlocked) == 1:
+        return next(iter(daemon.unlocked.values()))
+    if not daemon.unlocked:
+        raise ApiFailure("locked", "no identity unlocked: call unlock first")
+    raise ApiFailure("bad-params", "several identities unlocked: name one with 'identity'")
+
+
+def _sign(params: dict[str, Any], identity: Any) -> bytes:
+    """Build and sign a bulletin from API params (same rules as `jarshy compose`)."""
+    from relay.cli.bulletins import build_content, sign_content
+
+    safety = params.get("safety") or {}
+    point = safety.get("point")
+    expires = params.get("expires")
+    args = Namespace(
+        kind=str(params.get("kind", "news")),
+        text=str(params.get("text", "")),
+        lang=params.get("lang"),
+        expires=f"{int(expires) // 60}m" if expires else None,
+        ref=params.get("ref"),
+        event=safety.get("event", "other"),
+        category=safety.get("category", "safety"),
+        severity=safety.get("severity", "unknown"),
+        urgency=safety.get("urgency", "unknown"),
+        certainty=safety.get("certainty", "unknown"),
+        area=safety.get("area"),
+        point=",".join(map(str, point)) if point else None,
+        geohash=safety.get("geohash"),
+    )
+    if args.kind not in ("news", "safety", "correction", "retraction"):
+        raise ApiFailure("bad-params", "kind must be news, safety, correction or retraction")
+    if args.kind not in ("correction", "retraction"):
+        args.ref = None
+    content = build_content(args, identity.key_id, int(time.time()))
+    return sign_content(content, identity).raw
