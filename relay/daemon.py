@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class Daemon:
         self.link: RadioLink | None = None
         self.queue: TransmitQueue[SendPacket] = TransmitQueue()
         self.deliveries: dict[bytes, Delivery] = {}
+        self.forgeries: deque[dict[str, Any]] = deque(maxlen=100)
         self.unlocked: dict[str, Any] = {}
         self.link_state = LinkState.CONNECTING
         self.stop = asyncio.Event()
@@ -196,6 +198,8 @@ class Daemon:
         result = self.ingest.ingest(raw, now, "radio", hops, snr)
         if result.outcome is Outcome.REJECTED or result.bulletin is None:
             log.info("rejected a bulletin from the radio: %s", result.reason)
+            if result.bulletin is not None:
+                self._note_forgery(result.bulletin, result.reason, now, hops, snr)
             return None
         row = self.store.get(result.bulletin.id)
         if row is None:
@@ -204,6 +208,19 @@ class Daemon:
             self._announce(row.id)
         self._apply_changes(result.changed, now)
         return judgement_for(result.bulletin, row.status, row.expires_at, now)
+
+    def _note_forgery(
+        self, bulletin: wire.Bulletin, reason: str, now: float, hops: int | None, snr: float | None
+    ) -> None:
+        """Keep recent forgeries in memory (never stored, never relayed) so readers see them."""
+        from relay.daemon_api import forgery_json
+
+        entry = forgery_json(bulletin, reason, now, hops, snr)
+        if any(f["id"] == entry["id"] for f in self.forgeries):
+            return
+        self.forgeries.append(entry)
+        if self.api is not None:
+            self.api.publish("bulletin", entry)
 
     def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
         assert self.store is not None and self.engine is not None

@@ -62,6 +62,27 @@ def bulletin_json(row: StoredBulletin, delivery: Delivery | None = None) -> dict
     }
 
 
+def forgery_json(
+    bulletin: wire.Bulletin, reason: str, now: float, hops: int | None, snr: float | None
+) -> dict[str, Any]:
+    """A rejected bulletin as the API shows it: status ``invalid`` with the reason.  Its id is
+    the hash of all its bytes, so it can never shadow the genuine bulletin it imitates."""
+    import hashlib
+
+    c = bulletin.content
+    safety = c.safety
+    return {
+        "id": hashlib.blake2b(bulletin.raw, digest_size=8).hexdigest(),
+        "kind": KIND_NAMES[c.kind], "author": c.author.hex(), "created": c.created,
+        "received_at": now, "expires_at": None, "expired": False, "lang": c.lang,
+        "text": c.text, "severity": safety.severity if safety else None,
+        "event": safety.event if safety else None, "area": safety.area if safety else None,
+        "ref": c.ref.hex() if c.ref else None, "status": "invalid", "reason": reason,
+        "signer_name": None, "claimed_name": None, "chain": None, "source": "radio",
+        "hops": hops, "snr": snr, "delivery": None, "held_by": None,
+    }  # fmt: skip
+
+
 def status(daemon: Daemon) -> dict[str, Any]:
     info = daemon.link.info if daemon.link is not None else None
     now = time.time()
@@ -131,11 +152,14 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
 
     async def query(params: dict[str, Any]) -> Any:
         q = _query(params)
-        rows = store().query(q)
-        return {
-            "bulletins": [bulletin_json(r, daemon.deliveries.get(r.id)) for r in rows],
-            "total": store().count(q),
-        }
+        found = [bulletin_json(r, daemon.deliveries.get(r.id)) for r in store().query(q)]
+        total = store().count(q)
+        wanted = params.get("statuses") or ["invalid"]
+        if "invalid" in wanted and q.offset == 0:
+            forged = [f for f in daemon.forgeries if _forgery_matches(f, q)]
+            total += len(forged)
+            found = sorted(found + forged, key=lambda b: -b["received_at"])[: q.limit]
+        return {"bulletins": found, "total": total}
 
     async def get(params: dict[str, Any]) -> Any:
         prefix = str(params.get("id", ""))
@@ -221,6 +245,14 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         return {"name": name, "key_id": key_id(shared.public_key).hex(),
                 "fingerprint": shared.fingerprint, "changed": len(changed)}  # fmt: skip
 
+    async def share_decode(params: dict[str, Any]) -> Any:
+        try:
+            shared = decode_share(str(params.get("share", "")))
+        except ShareError as exc:
+            raise ApiFailure("bad-params", f"not a valid share string ({exc})") from None
+        return {"name": shared.name, "fingerprint": shared.fingerprint,
+                "key_id": key_id(shared.public_key).hex()}  # fmt: skip
+
     async def trust_remove(params: dict[str, Any]) -> Any:
         text = str(params.get("key_id", ""))
         if not re.fullmatch(r"[0-9a-fA-F]{16}", text):
@@ -233,8 +265,18 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
     return {
         "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
         "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
-        "trust.add": trust_add, "trust.remove": trust_remove,
+        "trust.add": trust_add, "trust.remove": trust_remove, "share.decode": share_decode,
     }  # fmt: skip
+
+
+def _forgery_matches(f: dict[str, Any], q: Query) -> bool:
+    if q.kinds and f["kind"] not in {KIND_NAMES[k] for k in q.kinds}:
+        return False
+    if q.text and q.text.casefold() not in f["text"].casefold():
+        return False
+    return (q.lang is None or f["lang"] == q.lang) and (
+        q.since is None or f["received_at"] >= q.since
+    )
 
 
 def _query(params: dict[str, Any]) -> Query:

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class SimulatedMesh:
     _task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def start(self) -> str:
+        self.interval = float(os.environ.get("JARSHY_SIM_INTERVAL", self.interval))
         self.medium = InProcessMedium(time_scale=50.0, seed=1)
         self.home = EmulatedRadio(
             RadioState.create(0x4A530001, long_name="Jarshy (simulated)", region="KZ_863",
@@ -88,7 +90,7 @@ class SimulatedMesh:
         self.medium.close()
 
     async def _publish_loop(self) -> None:
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(min(2.0, self.interval))
         for raw in demo_announcements(int(time.time())):
             self.transmit(self.neighbours[1], raw)
         plan = itertools.cycle(range(len(DEMO) + 2))

@@ -1,0 +1,50 @@
+"""`jarshy` with no arguments: open the UI, starting a daemon in the background if none answers."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from relay import paths
+
+
+def daemon_answers(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def ensure_daemon(path: Path, timeout: float = 30.0) -> None:
+    """Start `jarshy daemon` detached (log in $JARSHY_HOME/daemon.log) and wait for its socket."""
+    if daemon_answers(path):
+        return
+    log = open(paths.home() / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
+    subprocess.Popen(
+        [sys.executable, "-m", "relay.cli", "daemon", "--socket", str(path)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if daemon_answers(path):
+            return
+        time.sleep(0.2)
+    print(f"jarshy: the daemon did not start; see {paths.home() / 'daemon.log'}", file=sys.stderr)
+
+
+def main(args: argparse.Namespace) -> int:
+    from tui.app import JarshyApp
+
+    path = paths.socket_path()
+    ensure_daemon(path)
+    JarshyApp(path).run()
+    return 0
