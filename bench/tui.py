@@ -30,7 +30,8 @@ def bulletin(i: int) -> dict[str, Any]:
     kind = "safety" if i % 50 == 0 else "news"
     return {
         "id": f"{i:016x}", "kind": kind, "status": "trusted" if i % 3 else "unknown_key",
-        "severity": "severe" if kind == "safety" else None, "text": f"Бюллетень номер {i}: вода будет завтра.",
+        "severity": "severe" if kind == "safety" else None,
+        "text": f"Бюллетень номер {i}: вода будет завтра.",
         "lang": "ru", "signer_name": "Newsroom", "claimed_name": None, "author": "ab" * 8,
         "created": 1_767_225_600 + i, "received_at": 1_767_225_600.0 + i, "expired": False,
     }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -38,7 +39,5 @@ def test_jarshy_opens_the_feed_in_a_terminal(tmp_path: Path) -> None:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
         lock = home / "daemon.lock"
         if lock.exists() and lock.read_text().strip().isdigit():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(lock.read_text()), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
