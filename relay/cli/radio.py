@@ -15,7 +15,7 @@ from relay.errors import UserError
 
 def register(subparsers: Any) -> None:
     """Add ``jarshy radio ...`` commands."""
-    radio = subparsers.add_parser("radio", help="radio tools (emulator)")
+    radio = subparsers.add_parser("radio", help="radio tools: info, provision, emulate")
     sub = radio.add_subparsers(dest="radio_command", metavar="RADIO_COMMAND")
     emulate = sub.add_parser(
         "emulate",
@@ -36,6 +36,9 @@ def register(subparsers: Any) -> None:
         "--link", metavar="PATH", help="with --pty: also create this symlink to the pty"
     )
     emulate.set_defaults(handler=run_emulate)
+    from relay.cli.provision import register_radio_commands
+
+    register_radio_commands(sub)
     radio.set_defaults(handler=lambda args: _help(radio))
 
 

@@ -22,10 +22,11 @@ from typing import Any
 
 from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2, telemetry_pb2
 
+from relay.radio.admin import ProvisioningAdminHandler
 from relay.radio.airtime import PRESETS, REGION_DUTY_CYCLE
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
-from relay.radio.state import AdminHandler, BasicAdminHandler, NodeSeen, RadioState
+from relay.radio.state import AdminHandler, NodeSeen, RadioState
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class EmulatedRadio:
     ) -> None:
         self.state = state
         self.medium = medium
-        self.admin: AdminHandler = admin or BasicAdminHandler()
+        self.admin: AdminHandler = admin or ProvisioningAdminHandler()
         self.telemetry_interval = telemetry_interval
         region = state.enum_name("lora", "region")
         self.duty_cycle_percent = (

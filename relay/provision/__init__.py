@@ -1,0 +1,1 @@
+"""Radio provisioning: role profiles and region overlays (firmware_config/), validated, applied."""
