@@ -11,11 +11,11 @@ import contextlib
 import json
 import logging
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from relay.api_client import daemon_answers
 from relay.errors import UserError
 
 log = logging.getLogger("jarshy.api")
@@ -53,7 +53,7 @@ class ApiServer:
 
     async def start(self) -> None:
         if self.path.exists():
-            if _answers(self.path):
+            if daemon_answers(self.path):
                 raise UserError(f"another daemon is already serving {self.path}")
             self.path.unlink()  # stale socket from a daemon that died
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,16 +197,3 @@ async def _discard_line(reader: asyncio.StreamReader) -> None:
             await reader.readexactly(exc.consumed)
         except asyncio.IncompleteReadError:
             return
-
-
-def _answers(path: Path) -> bool:
-    """True if something is listening on the Unix socket ``path``."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(str(path))
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,16 @@ class ApiClient:
             with contextlib.suppress(asyncio.QueueFull):
                 self._events.put_nowait(None)
             self.closed.set()
+
+
+def daemon_answers(path: str | Path) -> bool:
+    """True if something is listening on the Unix socket ``path`` (a live daemon)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()

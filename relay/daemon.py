@@ -35,7 +35,7 @@ from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.judge import judgement_for
 from relay.trust import Status, Verdict
 from relay.wire import bulletin as wire
-from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.fragments import carried_id
 
 log = logging.getLogger("jarshy.daemon")
 
@@ -294,7 +294,7 @@ class Daemon:
             log.warning("radio rejected a packet: %s", result.error)
             return
         self.queue.record_sent(packet_airtime(len(send.payload), self.radio_preset()), now)
-        ident = _carried_id(send.payload)
+        ident = carried_id(send.payload)
         delivery = self.deliveries.get(ident) if ident else None
         if delivery is not None and delivery.state == "queued":
             delivery.state = "sent"
@@ -302,7 +302,7 @@ class Daemon:
 
     def _track_delivery(self, event: PacketReceived) -> None:
         """Learn from what we hear whether our own bulletins travel: heard, held by N stores."""
-        ident = _carried_id(event.payload)
+        ident = carried_id(event.payload)
         if ident is not None and ident in self.deliveries:
             delivery = self.deliveries[ident]
             if delivery.state in ("queued", "sent"):
@@ -369,18 +369,6 @@ class Daemon:
             "address": self.radio_address,
             "simulated": self.simulate,
         }
-
-
-def _carried_id(payload: bytes) -> bytes | None:
-    """The bulletin id a bulletin or fragment payload carries."""
-    if not payload or payload[0] >> 4 != VERSION:
-        return None
-    frame = payload[0] & 0x0F
-    if frame < 7 and len(payload) > SIGNATURE_LEN:
-        return bulletin_id(payload[:-SIGNATURE_LEN])
-    if frame == FRAGMENT_TYPE and len(payload) >= 9:
-        return bytes(payload[1:9])
-    return None
 
 
 def configure_logging(verbose: bool = False) -> None:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from relay import paths
-
-
-def daemon_answers(path: Path) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(str(path))
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
+from relay.api_client import daemon_answers
 
 
 def ensure_daemon(path: Path, timeout: float = 30.0) -> None:

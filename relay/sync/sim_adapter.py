@@ -19,8 +19,9 @@ from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.judge import MemoryJudge
 from relay.trust import TrustState
 from relay.wire import bulletin as wire
-from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.bulletin import SIGNATURE_LEN, bulletin_id
 from relay.wire.fields import Content, Kind
+from relay.wire.fragments import carried_id
 
 EPOCH = 1_767_225_600  # simulated time 0 = 2026-01-01T00:00:00Z
 NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-sim:newsroom").digest())
@@ -95,14 +96,7 @@ class JarshySimEngine:
 
     # ItemTagger
     def item_of(self, payload: bytes) -> bytes | None:
-        if not payload or payload[0] >> 4 != VERSION:
-            return None
-        frame = payload[0] & 0x0F
-        if frame < 7 and len(payload) > SIGNATURE_LEN:
-            return bulletin_id(payload[:-SIGNATURE_LEN])
-        if frame == FRAGMENT_TYPE and len(payload) >= 9:
-            return bytes(payload[1:9])
-        return None
+        return carried_id(payload)
 
 
 def wire_split(raw: bytes) -> list[bytes]:

@@ -190,3 +190,15 @@ class Reassembler:
         slices[lost] = bytes(acc[: total - lost * chunk] if lost == entry.count - 1 else acc)
         raw = b"".join(slices[i] for i in range(entry.count))
         return raw if len(raw) == total else None
+
+
+def carried_id(payload: bytes) -> bytes | None:
+    """The id of the bulletin a bulletin or fragment payload carries (None for other frames)."""
+    if not payload or payload[0] >> 4 != VERSION:
+        return None
+    frame = payload[0] & 0x0F
+    if frame < 7 and len(payload) > _SIG:
+        return bulletin_id(payload[:-_SIG])
+    if frame == FRAGMENT_TYPE and len(payload) >= 1 + ID_LEN:
+        return bytes(payload[1 : 1 + ID_LEN])
+    return None
