@@ -84,14 +84,19 @@ class FeedList(ScrollView, can_focus=True):
         selected = index == self.cursor and self.has_focus
         base = Style(reverse=True) if selected else Style()
         alert = is_active_alert(b)
-        badge_text = badge(b.get("status", ""), self.lang).ljust(BADGE_WIDTH)[:BADGE_WIDTH]
+        badge_width = BADGE_WIDTH if width >= 110 else 14
+        badge_text = badge(b.get("status", ""), self.lang).ljust(badge_width)[:badge_width]
         kind = b.get("kind", "")
         if b.get("severity"):
             kind = f"{kind}/{b['severity']}"
         when = time.strftime("%m-%d %H:%M", time.localtime(b.get("created", 0)))
         text = first_line(b.get("text") or "", 200)
         area = f" [{b['area']}]" if b.get("area") else ""
-        rest = f" {kind:<16} {when} {author_label(b, self.lang)[:22]:<22} {b.get('lang', ''):<7}{area} {text}"
+        author = author_label(b, self.lang)
+        if width >= 110:
+            rest = f" {kind:<16} {when} {author[:22]:<22} {b.get('lang', ''):<7}{area} {text}"
+        else:  # 80 columns: keep the words, drop the decoration
+            rest = f" {when[6:]} {author[:16]:<16}{area} {text}"
         segments = [
             Segment(badge_text, base + Style.parse(STYLES.get(b.get("status", ""), ""))),
             Segment(rest, base + (Style(bold=True) if alert else Style())),
