@@ -34,7 +34,7 @@ def test_jarshy_opens_the_feed_in_a_terminal(tmp_path: Path) -> None:
             if "TRUSTED" in pane and "SIMULATED" in pane:
                 break
         assert "TRUSTED" in pane and "SIMULATED MESH" in pane, pane
-        assert "Simulated newsroom" in pane
+        assert "Simulated news" in pane  # the author column, at 80 or 120 columns
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
         lock = home / "daemon.lock"
