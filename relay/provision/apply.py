@@ -1,159 +1,206 @@
-"""Apply a profile to a radio through the meshtastic admin API: diff, write, read back.
+"""Talk to a radio through the meshtastic library: read its settings, diff, write, read back.
 
-Blocking code for a CLI command (the daemon is not involved): the meshtastic library's own
-interfaces, opened from a validated address.
+Blocking code for CLI commands (the daemon is not involved). Writes go through the library's
+admin API (``writeConfig``, ``writeChannel``, ``setOwner``) inside one begin/commit edit
+transaction, role first, because a change of role makes the firmware install that role's
+defaults over the other sections.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from meshtastic.protobuf import config_pb2
+from meshtastic.protobuf import admin_pb2, channel_pb2, portnums_pb2
 
+from relay.errors import UserError
+from relay.provision.channel import ChannelShare, key_fingerprint
+from relay.provision.profiles import Settings
 from relay.radio.linktypes import parse_address
 
-Settings = dict[
-    str, dict[str, dict[str, Any]]
-]  # {"config"|"module_config": {section: {key: value}}}
-Change = tuple[str, Any, Any]  # (path, current, desired)
+CONNECT_TIMEOUT = 30
+BARRIER_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """One setting that differs: where, what the radio has, what is wanted."""
+
+    path: str
+    have: Any
+    want: Any
+
+    def __str__(self) -> str:
+        return f"{self.path}: {_show(self.path, self.have)} -> {_show(self.path, self.want)}"
+
+
+def _show(path: str, value: Any) -> str:
+    if path == "channel.psk" and isinstance(value, bytes):
+        return key_fingerprint(value)
+    return "(unset)" if value is None else str(value)
+
+
+def _serial_path(path: str | None) -> str:
+    if path is not None:
+        return path
+    from meshtastic.util import findPorts
+
+    ports = findPorts(True)
+    if len(ports) != 1:
+        found = ", ".join(ports) if ports else "none"
+        raise UserError(f"serial:auto needs exactly one Meshtastic serial port (found: {found})")
+    return str(ports[0])
 
 
 @contextlib.contextmanager
-def open_radio(address: str, timeout: int = 30) -> Iterator[Any]:
-    """A connected meshtastic interface (address validated first: bad ones make it sys.exit)."""
-    parsed = parse_address(address)
-    if parsed.kind == "tcp":
-        from meshtastic.tcp_interface import TCPInterface
+def open_radio(address: str, timeout: int = CONNECT_TIMEOUT) -> Iterator[Any]:
+    """A connected meshtastic interface; the address is checked first (bad ones sys.exit)."""
+    try:
+        parsed = parse_address(address)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        if parsed.kind == "tcp":
+            from meshtastic.tcp_interface import TCPInterface
 
-        iface = TCPInterface(parsed.host, portNumber=parsed.port, timeout=timeout)
-    else:
-        from meshtastic.serial_interface import SerialInterface
+            iface: Any = TCPInterface(str(parsed.host), portNumber=parsed.port, timeout=timeout)
+        else:
+            from meshtastic.serial_interface import SerialInterface
 
-        iface = SerialInterface(devPath=parsed.path, timeout=timeout)
+            iface = SerialInterface(devPath=_serial_path(parsed.path), timeout=timeout)
+    except UserError:
+        raise
+    except Exception as exc:  # OSError, serial errors, the library's handshake timeout
+        raise UserError(f"cannot talk to the radio at {address}: {exc}", exit_code=1) from None
     try:
         yield iface
     finally:
         iface.close()
 
 
-def _value(message: Any, key: str) -> Any:
+def _enum_or_value(message: Any, key: str) -> Any:
     value = getattr(message, key)
     fd = message.DESCRIPTOR.fields_by_name[key]
-    if fd.enum_type is not None:
-        return fd.enum_type.values_by_number[value].name
-    return value
+    known = fd.enum_type.values_by_number if fd.enum_type is not None else {}
+    return known[value].name if value in known else value
 
 
-def current_settings(iface: Any, like: Settings) -> Settings:
-    """The radio's values for every key in ``like``."""
+def primary_channel(iface: Any) -> Any:
+    """The radio's channel 0 as the library holds it."""
+    channels = iface.localNode.channels or []
+    return channels[0] if channels else channel_pb2.Channel()
+
+
+def _channel_value(channel: Any, key: str) -> Any:
+    if key == "position_precision":
+        return channel.settings.module_settings.position_precision
+    return getattr(channel.settings, key)
+
+
+def read_settings(iface: Any, like: Settings) -> Settings:
+    """The radio's values for every key in ``like`` (as the library holds them)."""
     node = iface.localNode
-    out: Settings = {"config": {}, "module_config": {}}
+    out: Settings = {"config": {}, "module_config": {}, "channel": {}, "owner": {}}
     for top, source in (("config", node.localConfig), ("module_config", node.moduleConfig)):
         for section, values in like.get(top, {}).items():
             message = getattr(source, section)
-            out[top][section] = {key: _value(message, key) for key in values}
+            out[top][section] = {key: _enum_or_value(message, key) for key in values}
+    primary = primary_channel(iface)
+    out["channel"] = {key: _channel_value(primary, key) for key in like.get("channel", {})}
+    user = iface.getMyUser() or {}
+    names = {"long_name": user.get("longName"), "short_name": user.get("shortName")}
+    out["owner"] = {key: names.get(key) for key in like.get("owner", {})}
     return out
 
 
 def diff(desired: Settings, current: Settings) -> list[Change]:
+    """Every desired value the radio does not have, in a stable order."""
     changes: list[Change] = []
     for top in ("config", "module_config"):
         for section, values in desired.get(top, {}).items():
             for key, want in values.items():
                 have = current.get(top, {}).get(section, {}).get(key)
                 if have != want:
-                    path = (
-                        f"{section}.{key}" if top == "config" else f"module_config.{section}.{key}"
-                    )
-                    changes.append((path, have, want))
+                    changes.append(Change(f"{top}.{section}.{key}", have, want))
+    for top in ("channel", "owner"):
+        for key, want in desired.get(top, {}).items():
+            have = current.get(top, {}).get(key)
+            if have != want:
+                changes.append(Change(f"{top}.{key}", have, want))
     return changes
 
 
-def apply(iface: Any, desired: Settings, changes: list[Change]) -> None:
-    """Write the sections that change, inside one begin/commit edit transaction."""
+def resolve_channel_key(desired: Settings, share: ChannelShare | None, iface: Any) -> None:
+    """Take the channel from ``--channel-url``, or keep the key of a radio already on it."""
+    channel = desired["channel"]
+    if share is not None:
+        first = share.channels[0]
+        if len(first.psk) not in (16, 32):
+            raise UserError("--channel-url: its key is not 16 or 32 random bytes; make one with "
+                            "`jarshy channel new` (nothing was written)")  # fmt: skip
+        channel["name"], channel["psk"] = first.name, bytes(first.psk)
+    if "psk" in channel:
+        return
+    primary = primary_channel(iface)
+    if primary.settings.name == channel["name"] and len(primary.settings.psk) in (16, 32):
+        channel["psk"] = bytes(primary.settings.psk)
+        return
+    raise UserError(
+        f"the radio is not on channel {channel['name']!r} yet: pass --channel-url with the URL "
+        "from `jarshy channel new` (nothing was written)"
+    )
+
+
+def write(iface: Any, desired: Settings, changes: list[Change]) -> None:
+    """Write every section with a change inside one begin/commit transaction; wait for the radio."""
+    if not changes:
+        return
     node = iface.localNode
-    touched: set[tuple[str, str]] = set()
+    touched = {tuple(c.path.split(".")[:2]) for c in changes}
     for top, source in (("config", node.localConfig), ("module_config", node.moduleConfig)):
         for section, values in desired.get(top, {}).items():
             message = getattr(source, section)
             for key, want in values.items():
                 fd = message.DESCRIPTOR.fields_by_name[key]
-                value = (
-                    fd.enum_type.values_by_name[want].number if fd.enum_type is not None else want
-                )
-                if getattr(message, key) != value:
-                    setattr(message, key, value)
-                    touched.add((top, section))
-    if not touched:
-        return
+                value = fd.enum_type.values_by_name[want].number if fd.enum_type else want
+                setattr(message, key, value)
     node.beginSettingsTransaction()
-    # Device (role) first: the firmware installs role defaults when the role changes.
-    for _, section in sorted(touched, key=lambda t: (t[1] != "device", t)):
-        node.writeConfig(section)
+    order = sorted(touched, key=lambda t: (t[0] != "config", t[1] != "device", t))
+    for top, section in order:
+        if top in ("config", "module_config"):
+            node.writeConfig(section)
+    if any(top == "channel" for top, _ in touched):
+        primary = primary_channel(iface)
+        primary.index = 0
+        primary.role = channel_pb2.Channel.Role.PRIMARY
+        for key, want in desired["channel"].items():
+            if key == "position_precision":
+                primary.settings.module_settings.position_precision = want
+            else:
+                setattr(primary.settings, key, want)
+        node.channels[0] = primary
+        node.writeChannel(0)
+    if any(top == "owner" for top, _ in touched):
+        owner = desired["owner"]
+        node.setOwner(long_name=owner.get("long_name"), short_name=owner.get("short_name"))
     node.commitSettingsTransaction()
+    barrier(iface)
 
 
-def radio_summary(iface: Any) -> dict[str, Any]:
-    node = iface.localNode
-    cfg = node.localConfig
-    meta = getattr(iface, "metadata", None)
-    firmware = getattr(meta, "firmware_version", None) if meta is not None else None
-    info = iface.getMyNodeInfo() or {}
-    return {
-        "node_num": iface.myInfo.my_node_num if iface.myInfo else None,
-        "long_name": (info.get("user") or {}).get("longName"),
-        "hw_model": (info.get("user") or {}).get("hwModel"),
-        "firmware": firmware,
-        "region": config_pb2.Config.LoRaConfig.RegionCode.Name(cfg.lora.region),
-        "preset": config_pb2.Config.LoRaConfig.ModemPreset.Name(cfg.lora.modem_preset),
-        "hop_limit": cfg.lora.hop_limit,
-        "tx_power": cfg.lora.tx_power,
-        "role": config_pb2.Config.DeviceConfig.Role.Name(cfg.device.role),
-        "rebroadcast_mode": config_pb2.Config.DeviceConfig.RebroadcastMode.Name(
-            cfg.device.rebroadcast_mode
-        ),
-        "channels": [c.settings.name or "(default)" for c in node.channels or [] if c.role],
-    }
+def barrier(iface: Any, timeout: float = BARRIER_TIMEOUT) -> None:
+    """Ask the radio for its metadata and wait: it has then handled everything sent before."""
+    answered = threading.Event()
 
+    def on_response(packet: dict[str, Any]) -> None:
+        answered.set()
 
-def warnings(summary: dict[str, Any]) -> list[str]:
-    """What an operator must fix: the ROUTER trap, old firmware, illegal power, no relaying."""
-    from relay.provision.profiles import ProfileError, load_region, region_names
-
-    out = []
-    if summary["role"] == "ROUTER" or summary["rebroadcast_mode"] == "CORE_PORTNUMS_ONLY":
-        out.append("ROUTER trap: rebroadcast_mode CORE_PORTNUMS_ONLY drops Jarshy packets; "
-                   "provision a Jarshy profile (rooftop-relay uses ROUTER_LATE)")  # fmt: skip
-    if summary["hop_limit"] == 0:
-        out.append("hop_limit 0: packets are never relayed")
-    region = summary["region"]
-    if region == "UNSET":
-        out.append("region UNSET: the radio will not transmit")
-    if region in region_names():
-        with contextlib.suppress(ProfileError):
-            rules = load_region(region)
-            if summary["tx_power"] == 0 or summary["tx_power"] > rules.legal_eirp_dbm:
-                shown = (
-                    "firmware maximum" if summary["tx_power"] == 0 else f"{summary['tx_power']} dBm"
-                )
-                out.append(
-                    f"tx_power {shown} may exceed {region}'s legal {rules.legal_eirp_dbm:g} dBm EIRP"
-                )
-            if (
-                rules.min_firmware
-                and summary["firmware"]
-                and _older(summary["firmware"], rules.min_firmware)
-            ):
-                out.append(
-                    f"{region} needs firmware >= {rules.min_firmware}; this radio runs {summary['firmware']}"
-                )
-    return out
-
-
-def _older(version: str, minimum: str) -> bool:
-    def parts(v: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in v.split(".")[:3] if p.isdigit())
-
-    return parts(version) < parts(minimum)
+    request = admin_pb2.AdminMessage(get_device_metadata_request=True)
+    iface.sendData(
+        request, iface.localNode.nodeNum, portNum=portnums_pb2.PortNum.ADMIN_APP,
+        wantAck=True, wantResponse=True, onResponse=on_response, pkiEncrypted=True,
+    )  # fmt: skip
+    if not answered.wait(timeout):
+        raise UserError(f"the radio did not confirm the changes within {timeout:g} s", 1)

@@ -1,69 +1,101 @@
-"""Load and validate role profiles and region overlays before anything touches a radio.
+"""Load role profiles and region overlays (``firmware_config/``) and merge them into settings.
 
-A profile is YAML in the shape of meshtastic's ``--export-config``: ``config:`` sections (device,
-lora, position, power, ...) and ``module_config:`` sections, field names as in the protobufs.
-Keys and enum names are checked against the meshtastic protobuf descriptors, numbers against
-explicit ranges; the ROUTER trap and power above the region's legal limit are refused.  Every
-error names the file, the key and what is allowed.
+:func:`load_profile` and :func:`load_region` validate with :mod:`relay.provision.schema`;
+:func:`desired_settings` adds the region (code, a legal ``tx_power`` for the antenna, no duty-cycle
+override) to the profile. Nothing here touches a radio.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from google.protobuf.descriptor import FieldDescriptor
-from meshtastic.protobuf import localonly_pb2
+from meshtastic.protobuf import config_pb2, localonly_pb2
 
 import firmware_config
-from relay.errors import UserError
+from relay.provision import schema
+from relay.provision.firmware import REGION_POWER_LIMIT_DBM
+from relay.provision.schema import ProfileError, fail
 
 ROOT = Path(firmware_config.__file__).resolve().parent
-RANGES = {
-    "lora.hop_limit": (0, 7),
-    "lora.tx_power": (0, 30),
-    "lora.channel_num": (0, 200),
-    "device.node_info_broadcast_secs": (3600, 4_294_967_295),
-    "position.position_broadcast_secs": (0, 4_294_967_295),
-    "module_config.telemetry.device_update_interval": (0, 4_294_967_295),
-}
-# Roles and rebroadcast modes that relay packets on Jarshy's private port.
-RELAYING_ROLES = {"CLIENT", "ROUTER_LATE", "CLIENT_BASE"}
-RELAYING_MODES = {"ALL", "ALL_SKIP_DECODING"}
+GENERIC_REGION = "default"  # regions/default.yaml: any other region the firmware knows
+ERP_TO_EIRP_DB = 2.15
 
-
-class ProfileError(UserError):
-    """A profile or overlay that must not be applied; nothing has been written."""
+Settings = dict[str, dict[str, Any]]
+"""``{"config": {section: {key: value}}, "module_config": {...}, "channel": {...},
+"owner": {...}}``; enum values by name, channel ``psk`` as bytes (absent: keep the radio's)."""
 
 
 @dataclass(frozen=True)
 class Region:
+    """A region overlay: the legal limits Jarshy applies on top of the firmware's."""
+
     name: str
-    legal_eirp_dbm: float
+    legal_limit_dbm: float | None  # None: the firmware's cap is taken as is
+    limit_reference: str  # "EIRP" or "ERP"
     duty_cycle_percent: float | None
     min_firmware: str | None
     note: str
     source: Path
 
+    @property
+    def firmware_cap_dbm(self) -> int:
+        """The firmware's own transmit power cap for this region."""
+        return REGION_POWER_LIMIT_DBM[self.name]
+
+    @property
+    def legal_eirp_dbm(self) -> float | None:
+        """The legal limit as EIRP (an ERP limit is 2.15 dB higher as EIRP)."""
+        if self.legal_limit_dbm is None:
+            return None
+        extra = ERP_TO_EIRP_DB if self.limit_reference == "ERP" else 0.0
+        return self.legal_limit_dbm + extra
+
+    def max_tx_power(self, antenna_gain_dbi: float = 0.0) -> int:
+        """The highest legal ``lora.tx_power`` (conducted dBm) with this antenna."""
+        eirp = self.legal_eirp_dbm
+        if eirp is None:
+            return self.firmware_cap_dbm
+        return min(self.firmware_cap_dbm, math.floor(eirp - antenna_gain_dbi + 1e-9))
+
+    def describe_limit(self) -> str:
+        """``"14 dBm EIRP"``, or the firmware cap for the generic overlay."""
+        if self.legal_limit_dbm is None:
+            return f"the firmware's cap of {self.firmware_cap_dbm} dBm (not checked by Jarshy)"
+        return f"{self.legal_limit_dbm:g} dBm {self.limit_reference}"
+
 
 @dataclass
 class Profile:
+    """A validated role profile."""
+
     name: str
     description: str
     relays: bool
-    config: dict[str, dict[str, Any]] = field(default_factory=dict)
-    module_config: dict[str, dict[str, Any]] = field(default_factory=dict)
-    source: Path = ROOT
+    source: Path
+    config: Settings = field(default_factory=dict)
+    module_config: Settings = field(default_factory=dict)
+    channel: dict[str, Any] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
 
 
 def profile_names() -> list[str]:
+    """Names of the shipped profiles."""
     return sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
 
 
 def region_names() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "regions").glob("*.yaml"))
+    """Region codes the firmware knows (each has an overlay or takes the generic one)."""
+    codes = config_pb2.Config.LoRaConfig.RegionCode.keys()
+    return [c for c in codes if c != "UNSET" and c in REGION_POWER_LIMIT_DBM]
+
+
+def overlay_names() -> list[str]:
+    """Regions with their own overlay file (legal limits checked for Jarshy)."""
+    return sorted(p.stem for p in (ROOT / "regions").glob("*.yaml") if p.stem != GENERIC_REGION)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -71,149 +103,118 @@ def _read(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: not valid YAML ({exc})") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path}: cannot read it as YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise ProfileError(f"{path}: expected a mapping at the top level")
+        raise ProfileError(f"{path}: expected a mapping of keys at the top level")
     return data
 
 
-def load_region(name: str, path: Path | None = None) -> Region:
-    source = path or ROOT / "regions" / f"{name}.yaml"
-    if path is None and not source.exists():
-        raise ProfileError(f"unknown region {name!r}; known: {', '.join(region_names())}")
+def load_region(name: str) -> Region:
+    """The overlay for a firmware region code (its own file, else the generic one)."""
+    code = name.strip().upper()
+    if code not in region_names():
+        raise ProfileError(f"unknown region {name!r}; allowed: {', '.join(region_names())}")
+    source = ROOT / "regions" / f"{code}.yaml"
+    if not source.exists():
+        source = ROOT / "regions" / f"{GENERIC_REGION}.yaml"
+    return read_region(source, code)
+
+
+def read_region(source: Path, code: str) -> Region:
+    """Validate one overlay file for region ``code``."""
     data = _read(source)
-    unknown = set(data) - {"region", "legal_eirp_dbm", "duty_cycle_percent", "min_firmware", "note"}
-    if unknown:
-        raise ProfileError(f"{source}: unknown key(s) {sorted(unknown)}")
+    schema.check_top(source, data, schema.REGION_KEYS)
+    if data.get("region") not in (None, code):
+        raise fail(source, "region", f"{data['region']!r} is not {code}", f"{code} or null")
+    limit = data.get("legal_limit_dbm")
+    if limit is not None and (not isinstance(limit, int | float) or isinstance(limit, bool)):
+        raise fail(source, "legal_limit_dbm", f"{limit!r} is not a number", "dBm, or null")
+    reference = data.get("limit_reference", "EIRP")
+    if reference not in ("EIRP", "ERP"):
+        raise fail(source, "limit_reference", f"{reference!r} is unknown", "EIRP, ERP")
+    duty = data.get("duty_cycle_percent")
+    if duty is not None and not (isinstance(duty, int | float) and 0 < duty <= 100):
+        raise fail(source, "duty_cycle_percent", f"{duty!r} is not a percentage", "0..100, null")
+    minimum = data.get("min_firmware")
     return Region(
-        name=str(data.get("region", name)),
-        legal_eirp_dbm=float(data["legal_eirp_dbm"]),
-        duty_cycle_percent=data.get("duty_cycle_percent"),
-        min_firmware=data.get("min_firmware"),
-        note=str(data.get("note", "")),
+        name=code,
+        legal_limit_dbm=None if limit is None else float(limit),
+        limit_reference=reference,
+        duty_cycle_percent=None if duty is None else float(duty),
+        min_firmware=None if minimum is None else str(minimum),
+        note=str(data.get("note") or "").strip(),
         source=source,
     )
 
 
-def load_profile(name: str, path: Path | None = None) -> Profile:
-    source = path or ROOT / "profiles" / f"{name}.yaml"
-    if path is None and not source.exists():
-        raise ProfileError(f"unknown profile {name!r}; known: {', '.join(profile_names())}")
+def load_profile(name_or_path: str) -> Profile:
+    """A shipped profile by name, or a profile file by path (``*.yaml``)."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        source = Path(name_or_path)
+    else:
+        source = ROOT / "profiles" / f"{name_or_path}.yaml"
+        if not source.exists():
+            known = ", ".join(profile_names())
+            raise ProfileError(f"unknown profile {name_or_path!r}; allowed: {known}, or a path")
     data = _read(source)
-    unknown = set(data) - {"description", "relays", "config", "module_config"}
-    if unknown:
-        raise ProfileError(
-            f"{source}: unknown key(s) {sorted(unknown)}; allowed: description, relays, config, module_config"
-        )
+    schema.check_top(source, data, schema.PROFILE_KEYS)
+    relays = data.get("relays", True)
+    if not isinstance(relays, bool):
+        raise fail(source, "relays", f"{relays!r} is not a boolean", "true, false")
     profile = Profile(
-        name=source.stem, description=str(data.get("description", "")),
-        relays=bool(data.get("relays", True)), source=source,
+        name=source.stem, description=str(data.get("description") or "").strip(),
+        relays=relays, source=source,
     )  # fmt: skip
-    profile.config = _sections(
-        source, "config", data.get("config") or {}, localonly_pb2.LocalConfig
+    config_descriptor = localonly_pb2.LocalConfig.DESCRIPTOR
+    module_descriptor = localonly_pb2.LocalModuleConfig.DESCRIPTOR
+    profile.config = schema.check_sections(
+        source, "config", data.get("config") or {}, config_descriptor
     )
-    profile.module_config = _sections(
-        source, "module_config", data.get("module_config") or {}, localonly_pb2.LocalModuleConfig
+    profile.module_config = schema.check_sections(
+        source, "module_config", data.get("module_config") or {}, module_descriptor
     )
-    _check_trap(profile)
+    profile.channel = schema.check_channel(source, data.get("channel") or {})
+    schema.check_required(source, data)
+    for key, field_name, limit in (("owner", "long_name", 39), ("owner_short", "short_name", 4)):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) or not 0 < len(value.strip()) <= limit:
+                raise fail(source, key, f"{value!r} is not a name", f"1 to {limit} characters")
+            profile.owner[field_name] = value.strip()
+    if profile.config.get("lora", {}).get("use_preset") is False:
+        raise fail(source, "config.lora.use_preset", "custom modems are not supported", "true")
+    schema.check_role_and_mode(source, profile.config, profile.relays)
     return profile
 
 
-def _sections(source: Path, top: str, data: Any, message: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(data, dict):
-        raise ProfileError(f"{source}: {top} must be a mapping of sections")
-    sections = message.DESCRIPTOR.fields_by_name
-    out: dict[str, dict[str, Any]] = {}
-    for section, values in data.items():
-        if section not in sections or section == "version":
-            allowed = ", ".join(n for n in sections if n != "version")
-            raise ProfileError(f"{source}: {top}.{section}: unknown section; allowed: {allowed}")
-        if not isinstance(values, dict):
-            raise ProfileError(f"{source}: {top}.{section} must be a mapping")
-        fields = sections[section].message_type.fields_by_name
-        out[section] = {}
-        for key, value in values.items():
-            path = f"{section}.{key}" if top == "config" else f"{top}.{section}.{key}"
-            if key not in fields:
-                raise ProfileError(
-                    f"{source}: {path}: unknown key; allowed: {', '.join(sorted(fields))}"
-                )
-            out[section][key] = _check_value(source, path, fields[key], value)
-    return out
-
-
-def _check_value(source: Path, path: str, fd: FieldDescriptor, value: Any) -> Any:
-    if fd.type == FieldDescriptor.TYPE_ENUM:
-        names = [v.name for v in fd.enum_type.values]
-        if value not in names:
-            raise ProfileError(
-                f"{source}: {path}: {value!r} is not allowed; allowed: {', '.join(names)}"
-            )
-        return value
-    if fd.type == FieldDescriptor.TYPE_BOOL:
-        if not isinstance(value, bool):
-            raise ProfileError(f"{source}: {path}: expected true or false, not {value!r}")
-        return value
-    if fd.type in (
-        FieldDescriptor.TYPE_UINT32,
-        FieldDescriptor.TYPE_INT32,
-        FieldDescriptor.TYPE_UINT64,
-    ):
-        low, high = RANGES.get(
-            path, (0 if fd.type != FieldDescriptor.TYPE_INT32 else -(2**31), 2**32 - 1)
-        )
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise ProfileError(
-                f"{source}: {path}: {value!r} is out of range; allowed: {low}..{high}"
-            )
-        return value
-    if fd.type == FieldDescriptor.TYPE_STRING:
-        if not isinstance(value, str):
-            raise ProfileError(f"{source}: {path}: expected text, not {value!r}")
-        return value
-    raise ProfileError(f"{source}: {path}: this key cannot be set by a profile")
-
-
-def _check_trap(profile: Profile) -> None:
-    device = profile.config.get("device", {})
-    role = device.get("role", "CLIENT")
-    mode = device.get("rebroadcast_mode", "ALL")
-    where = profile.source
-    if role == "ROUTER":
-        raise ProfileError(
-            f"{where}: device.role: ROUTER makes the firmware switch rebroadcast_mode to "
-            "CORE_PORTNUMS_ONLY, which drops Jarshy's private-port packets; allowed for a relay: "
-            "ROUTER_LATE, CLIENT, CLIENT_BASE"
-        )
-    if profile.relays and role not in RELAYING_ROLES:
-        raise ProfileError(
-            f"{where}: device.role: {role} does not relay; allowed for a relay profile: {', '.join(sorted(RELAYING_ROLES))}"
-        )
-    if profile.relays and mode not in RELAYING_MODES:
-        raise ProfileError(
-            f"{where}: device.rebroadcast_mode: {mode} drops or limits Jarshy's private port; allowed: {', '.join(sorted(RELAYING_MODES))}"
-        )
-
-
-def desired_settings(
-    profile: Profile, region: Region, antenna_gain_dbi: float = 0.0, tx_power: int | None = None
-) -> dict[str, dict[str, Any]]:
-    """The profile with the region overlay: region code and a legal transmit power."""
+def desired_settings(profile: Profile, region: Region, antenna_gain_dbi: float = 0.0) -> Settings:
+    """The profile with the region overlay applied; raises if the power would be illegal."""
     config = {section: dict(values) for section, values in profile.config.items()}
     lora = config.setdefault("lora", {})
     lora["region"] = region.name
-    legal_conducted = int(region.legal_eirp_dbm - antenna_gain_dbi)
-    power = lora.get("tx_power", legal_conducted) if tx_power is None else tx_power
-    if power + antenna_gain_dbi > region.legal_eirp_dbm:
+    lora["use_preset"] = True
+    lora["override_duty_cycle"] = False
+    allowed = region.max_tx_power(antenna_gain_dbi)
+    if allowed < 1:
         raise ProfileError(
-            f"{profile.source}: lora.tx_power: {power} dBm + {antenna_gain_dbi} dBi antenna exceeds "
-            f"{region.name}'s legal {region.legal_eirp_dbm} dBm EIRP ({region.source}); allowed: up to "
-            f"{legal_conducted} dBm with this antenna"
+            f"{region.source}: legal_limit_dbm: {region.describe_limit()} leaves no transmit "
+            f"power with a {antenna_gain_dbi:g} dBi antenna; allowed: a lower --antenna-gain-dbi"
         )
-    lora["tx_power"] = max(1, min(power, legal_conducted))
-    lora.setdefault("override_duty_cycle", False)
+    power = lora.get("tx_power", allowed)
+    if power > allowed:
+        eirp = power + antenna_gain_dbi
+        raise fail(
+            profile.source,
+            "config.lora.tx_power",
+            f"{power} dBm with a {antenna_gain_dbi:g} dBi antenna ({eirp:g} dBm EIRP) is above "
+            f"{region.name}'s limit of {region.describe_limit()} ({region.source})",
+            f"1..{allowed} dBm with this antenna",
+        )
+    lora["tx_power"] = power
     return {
         "config": config,
         "module_config": {k: dict(v) for k, v in profile.module_config.items()},
+        "channel": dict(profile.channel),
+        "owner": dict(profile.owner),
     }

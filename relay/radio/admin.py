@@ -1,63 +1,141 @@
-"""Admin messages an emulated radio accepts, as firmware does: set config, module config,
-channel and owner (inside begin/commit edit settings or not), so provisioning is tested through
-the real meshtastic library.  Changes go to :class:`RadioState` and show in the next handshake.
+"""Admin messages an emulated radio accepts, as firmware 2.7 does, so provisioning is tested
+through the real meshtastic library: set_config, set_module_config, set_channel, set_owner and
+begin/commit edit settings. Changes land in :class:`RadioState` and show in the next handshake.
+
+Firmware behaviour kept (``src/modules/AdminModule.cpp``, ``src/mesh/NodeDB.cpp``): an edit
+changes the running config at once; a *change* of role installs that role's defaults (ROUTER:
+``CORE_PORTNUMS_ONLY`` and default intervals, the ROUTER trap); NONE is refused for router roles;
+``node_info_broadcast_secs`` is raised to an hour; deprecated roles become CLIENT. Saving and
+reloading the radio (``tx_power`` 0 or above the region's cap becomes the cap) wait for the commit
+inside a transaction, else happen after each edit. A real radio reboots 7 s after a commit; pass
+``on_commit`` (e.g. a delayed ``EmulatedRadio.reboot``) to emulate that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from meshtastic.protobuf import config_pb2
+
+from relay.provision.firmware import (
+    DEPRECATED_ROLES,
+    MIN_NODE_INFO_BROADCAST_SECS,
+    REGION_POWER_LIMIT_DBM,
+)
 from relay.radio.state import MAX_CHANNELS, BasicAdminHandler, RadioState
 
-ROUTER = 2  # config_pb2.Config.DeviceConfig.Role.ROUTER
-CORE_PORTNUMS_ONLY = 5  # ...RebroadcastMode.CORE_PORTNUMS_ONLY
+Role = config_pb2.Config.DeviceConfig.Role
+Mode = config_pb2.Config.DeviceConfig.RebroadcastMode
+ONE_DAY = 24 * 3600
+ROUTER_INTERVAL = ONE_DAY // 2  # IF_ROUTER(ONE_DAY / 2, ...) in Default.h
+MAX_INTERVAL = 2**31 - 1
+
+
+def install_role_defaults(state: RadioState, role: int) -> None:
+    """NodeDB::installRoleDefaults for the roles a Jarshy deployment meets."""
+    config, modules, owner = state.config, state.module_config, state.owner
+    if role == Role.ROUTER:
+        config.position.position_broadcast_secs = ROUTER_INTERVAL
+        config.device.node_info_broadcast_secs = 3 * 3600
+        modules.telemetry.device_update_interval = ROUTER_INTERVAL
+        config.device.rebroadcast_mode = Mode.CORE_PORTNUMS_ONLY
+        owner.is_unmessagable = True
+    elif role == Role.ROUTER_LATE:
+        modules.telemetry.device_update_interval = ONE_DAY
+        owner.is_unmessagable = True
+    elif role == Role.CLIENT_HIDDEN:
+        config.device.rebroadcast_mode = Mode.LOCAL_ONLY
+        config.device.node_info_broadcast_secs = MAX_INTERVAL
+        config.position.position_broadcast_smart_enabled = False
+        config.position.position_broadcast_secs = MAX_INTERVAL
+        modules.telemetry.device_update_interval = MAX_INTERVAL
 
 
 class ProvisioningAdminHandler(BasicAdminHandler):
-    """Reads (from BasicAdminHandler) plus writes, applied under the state's lock."""
+    """Reads (from :class:`BasicAdminHandler`) plus writes; called under ``state.lock``."""
 
-    def __init__(self) -> None:
-        self.edits = 0  # committed edit transactions, for tests
-        self.open_transaction = False
+    def __init__(self, on_commit: Callable[[], None] | None = None) -> None:
+        self.on_commit = on_commit
+        self.in_transaction = False
+        self.writes = 0  # set_* messages accepted (for tests: 0 means nothing was written)
+        self.commits = 0  # committed edit transactions
+        self.saves = 0  # times the settings were saved and reloaded
 
     def handle_admin(self, state: RadioState, message: Any, packet: Any) -> Any | None:
+        """Apply an edit, or answer a read."""
         variant = message.WhichOneof("payload_variant")
-        with state.lock:
-            if variant == "begin_edit_settings":
-                self.open_transaction = True
-                return None
-            if variant == "commit_edit_settings":
-                self.open_transaction = False
-                self.edits += 1
-                return None
-            if variant == "set_config":
-                section = message.set_config.WhichOneof("payload_variant")
-                if section is None:
-                    return None
-                new = getattr(message.set_config, section)
-                old_role = state.config.device.role
-                getattr(state.config, section).CopyFrom(new)
-                if section == "device" and new.role == ROUTER and old_role != ROUTER:
-                    # Firmware installs the ROUTER role's defaults: the trap Jarshy avoids.
-                    state.config.device.rebroadcast_mode = CORE_PORTNUMS_ONLY
-                return None
-            if variant == "set_module_config":
-                section = message.set_module_config.WhichOneof("payload_variant")
-                if section is not None:
-                    getattr(state.module_config, section).CopyFrom(
-                        getattr(message.set_module_config, section)
-                    )
-                return None
-            if variant == "set_channel":
-                index = message.set_channel.index
-                if 0 <= index < MAX_CHANNELS:
-                    state.channels[index].CopyFrom(message.set_channel)
-                return None
-            if variant == "set_owner":
-                owner = message.set_owner
-                if owner.long_name:
-                    state.owner.long_name = owner.long_name
-                if owner.short_name:
-                    state.owner.short_name = owner.short_name
-                return None
-        return super().handle_admin(state, message, packet)
+        if variant == "begin_edit_settings":
+            self.in_transaction = True
+        elif variant == "commit_edit_settings":
+            self.in_transaction = False
+            self.commits += 1
+            self._save(state)
+            if self.on_commit is not None:
+                self.on_commit()
+        elif variant == "set_config":
+            self._set_config(state, message.set_config)
+        elif variant == "set_module_config":
+            section = message.set_module_config.WhichOneof("payload_variant")
+            if section is not None:
+                new = getattr(message.set_module_config, section)
+                getattr(state.module_config, section).CopyFrom(new)
+                self._edited(state)
+        elif variant == "set_channel":
+            if 0 <= message.set_channel.index < MAX_CHANNELS:
+                state.channels[message.set_channel.index].CopyFrom(message.set_channel)
+                self._edited(state)
+        elif variant == "set_owner":
+            self._set_owner(state, message.set_owner)
+        else:
+            return super().handle_admin(state, message, packet)
+        return None
+
+    def _set_config(self, state: RadioState, config: Any) -> None:
+        section = config.WhichOneof("payload_variant")
+        if section is None or section not in state.config.DESCRIPTOR.fields_by_name:
+            return
+        if section == "device":
+            device = state.config.device
+            old_role = device.role
+            device.CopyFrom(config.device)
+            if device.rebroadcast_mode == Mode.NONE and device.role in (
+                Role.ROUTER,
+                Role.ROUTER_LATE,
+            ):
+                device.rebroadcast_mode = Mode.ALL
+            if device.role != old_role:
+                install_role_defaults(state, device.role)
+            device.node_info_broadcast_secs = max(
+                device.node_info_broadcast_secs, MIN_NODE_INFO_BROADCAST_SECS
+            )
+            if Role.Name(device.role) in DEPRECATED_ROLES:
+                device.role = Role.CLIENT
+            state.metadata.role = device.role
+        else:
+            getattr(state.config, section).CopyFrom(getattr(config, section))
+        self._edited(state)
+
+    def _set_owner(self, state: RadioState, user: Any) -> None:
+        if user.long_name:
+            state.owner.long_name = user.long_name[:39]
+        if user.short_name:
+            state.owner.short_name = user.short_name[:4]
+        state.owner.is_licensed = user.is_licensed
+        if user.HasField("is_unmessagable"):
+            state.owner.is_unmessagable = user.is_unmessagable
+        self._edited(state)
+
+    def _edited(self, state: RadioState) -> None:
+        self.writes += 1
+        if not self.in_transaction:
+            self._save(state)
+
+    def _save(self, state: RadioState) -> None:
+        """Save and reload, as ``service->reloadConfig``: the radio applies the LoRa power cap."""
+        self.saves += 1
+        lora = state.config.lora
+        region = config_pb2.Config.LoRaConfig.RegionCode.Name(lora.region)
+        cap = REGION_POWER_LIMIT_DBM.get(region, 30)
+        if lora.tx_power == 0 or (lora.tx_power > cap and not state.owner.is_licensed):
+            lora.tx_power = cap

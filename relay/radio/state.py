@@ -88,7 +88,7 @@ class RadioState:
         lora.tx_power = tx_power
         device = config.device
         device.role = config_pb2.Config.DeviceConfig.Role.Value(role)
-        if role in ("ROUTER", "ROUTER_LATE"):
+        if role == "ROUTER":  # the firmware's role defaults; ROUTER_LATE keeps ALL
             device.rebroadcast_mode = config_pb2.Config.DeviceConfig.CORE_PORTNUMS_ONLY
         config.version = 23
         module_config = localonly_pb2.LocalModuleConfig()
