@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "relay.cli.radio",
     "relay.cli.sim",
     "relay.cli.daemon",
-    "relay.cli.provision",
+    "relay.cli.channel",
     "tui.cli",
 )
 

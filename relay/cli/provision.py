@@ -52,13 +52,6 @@ def register_radio_commands(sub: Any) -> None:
     provision.set_defaults(handler=provision_command)
 
 
-def register(subparsers: Any) -> None:
-    """``jarshy channel``: COMMAND_MODULES lists this module; the commands live in channel.py."""
-    from relay.cli.channel import register as register_channel
-
-    register_channel(subparsers)
-
-
 def info_command(args: argparse.Namespace) -> int:
     """Print the radio's settings and warnings; exit 1 when there are warnings."""
     from relay.provision.apply import open_radio

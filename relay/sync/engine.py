@@ -48,7 +48,7 @@ Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
 
 @dataclass
 class SyncConfig:
-    origin_hop_limit: int = 3
+    origin_hop_limit: int = 1  # bench/hop_limits.py: 0.78-1.0x the airtime of 3, same delivery
     relay_hop_limit: int = 0
     firmware_relays: bool = True  # the radio's role rebroadcasts (not CLIENT_MUTE)
     imin: float = 30.0
