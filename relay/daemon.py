@@ -363,6 +363,17 @@ class Daemon:
         self._announce(bulletin.id)
         return bulletin.id, len(sends)
 
+    def after_import(self, result: Any) -> None:
+        """A bulletin taken in from a bundle: relay it if trusted, tell subscribers."""
+        assert self.store is not None and self.engine is not None
+        bulletin = result.bulletin
+        row = self.store.get(bulletin.id)
+        if row is not None:
+            now = time.time()
+            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now), now)
+            self._announce(bulletin.id)
+        self._apply_changes(result.changed, time.time())
+
     def link_status(self) -> dict[str, Any]:
         return {
             "state": self.link_state.value,

@@ -253,6 +253,37 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         return {"name": shared.name, "fingerprint": shared.fingerprint,
                 "key_id": key_id(shared.public_key).hex()}  # fmt: skip
 
+    async def import_bundle(params: dict[str, Any]) -> Any:
+        """Take in a bundle file through the same pipeline as the radio."""
+        from pathlib import Path
+
+        from relay.bundle import RECORD_KEY, read_bundle
+        from relay.ingest import Outcome
+
+        path = Path(str(params.get("path", "")))
+        try:
+            if path.stat().st_size > 64 * 1024 * 1024:
+                raise ApiFailure("bad-params", "bundle larger than 64 MiB")
+            records = list(read_bundle(path.read_bytes()))
+        except OSError as exc:
+            raise ApiFailure("bad-params", f"{path}: {exc.strerror}") from None
+        except WireError as exc:
+            raise ApiFailure("bad-params", f"{path}: {exc}") from None
+        assert daemon.ingest is not None
+        counts = Counter[str]()
+        now = time.time()
+        with store().batch():
+            for kind, payload in records:
+                if kind == RECORD_KEY:
+                    daemon.ingest.learn_key(payload, now)
+                    continue
+                result = daemon.ingest.ingest(payload, now, "bundle")
+                counts[str(result.outcome)] += 1
+                if result.outcome is Outcome.ACCEPTED and result.bulletin is not None:
+                    daemon.after_import(result)
+        return {"accepted": counts["accepted"], "duplicate": counts["duplicate"],
+                "rejected": counts["rejected"]}  # fmt: skip
+
     async def trust_remove(params: dict[str, Any]) -> Any:
         text = str(params.get("key_id", ""))
         if not re.fullmatch(r"[0-9a-fA-F]{16}", text):
@@ -265,7 +296,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
     return {
         "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
         "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
-        "trust.add": trust_add, "trust.remove": trust_remove, "share.decode": share_decode,
+        "trust.add": trust_add, "trust.remove": trust_remove, "import": import_bundle, "share.decode": share_decode,
     }  # fmt: skip
 
 

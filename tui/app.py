@@ -168,6 +168,24 @@ class JarshyApp(App[None]):
             f"{radio.get('preset') or ''} · {len(s.get('nodes') or [])} nodes"
         )
 
+    @on(FeedList.NearEnd)
+    def near_end(self) -> None:
+        self.load_older()
+
+    @work(exclusive=True, group="paging")
+    async def load_older(self) -> None:
+        """Page in the next older bulletins (the API answers newest first, 500 at a time)."""
+        if self.api is None or not self.model.bulletins:
+            return
+        stored = sum(1 for b in self.model.bulletins.values() if b.get("status") != "invalid")
+        try:  # offsets, not times: a bundle import gives many bulletins one receive time
+            result = await self.call("query", limit=500, offset=stored)
+        except (NoDaemon, ApiError):
+            return
+        for b in result["bulletins"]:
+            self.model.upsert(b)
+        self.refresh_feed()
+
     @on(FeedList.Open)
     def open_bulletin(self, message: FeedList.Open) -> None:
         from tui.screens import BulletinScreen

@@ -33,6 +33,9 @@ class FeedList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0)
 
+    class NearEnd(Message):
+        """The cursor is close to the oldest loaded bulletin: time to page in older ones."""
+
     class Open(Message):
         """The user wants to read this bulletin."""
 
@@ -55,6 +58,8 @@ class FeedList(ScrollView, can_focus=True):
         if len(self.model):
             self.cursor = max(0, min(len(self.model) - 1, self.cursor + delta))
             self.scroll_to_region_cursor()
+            if self.cursor >= len(self.model) - 20:
+                self.post_message(self.NearEnd())
 
     def action_jump(self, index: int) -> None:
         self.cursor = index

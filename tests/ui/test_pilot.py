@@ -103,3 +103,23 @@ async def test_compose_sign_send_reaches_another_daemons_ui(
     finally:
         await asyncio.to_thread(alice.stop)
         await asyncio.to_thread(bob.stop)
+
+
+async def test_feed_pages_in_older_bulletins(tmp_path: Path) -> None:
+    """With more bulletins than one page, moving to the end of the feed loads the older ones."""
+    home = tmp_path / "home"
+    daemon = await asyncio.to_thread(start_daemon, home, "--simulate")
+    try:
+        from tests.ui.bulk import import_bulk
+
+        await asyncio.to_thread(import_bulk, daemon, 700)
+        app = JarshyApp(daemon.socket, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: len(app.model.bulletins) >= 500)
+            first_page = len(app.model.bulletins)
+            assert first_page < 700
+            for _ in range(30):
+                await pilot.press("pagedown")
+            await until(pilot, lambda: len(app.model.bulletins) >= 700)
+    finally:
+        await asyncio.to_thread(daemon.stop)
