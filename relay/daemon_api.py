@@ -296,7 +296,8 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
     return {
         "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
         "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
-        "trust.add": trust_add, "trust.remove": trust_remove, "import": import_bundle, "share.decode": share_decode,
+        "trust.add": trust_add, "trust.remove": trust_remove, "import": import_bundle,
+        "share.decode": share_decode,
     }  # fmt: skip
 
 
