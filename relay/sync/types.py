@@ -1,0 +1,77 @@
+"""Values the sync engine works with: judgements, configuration, held items, pending sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from relay.sync import frames
+from relay.sync.events import PacketReceived
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the node's ingest pipeline decided about a bulletin."""
+
+    id: bytes
+    relayable: bool  # trusted and not expired
+    priority: int  # higher first (revocation > safety by severity > correction > news)
+    created: int
+    expires_at: float | None
+    author: bytes
+
+
+Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
+
+
+@dataclass
+class SyncConfig:
+    origin_hop_limit: int = 1  # bench/hop_limits.py: 0.78-1.0x the airtime of 3, same delivery
+    relay_hop_limit: int = 0
+    firmware_relays: bool = True  # the radio's role rebroadcasts (not CLIENT_MUTE)
+    imin: float = 30.0
+    imax: float = 600.0
+    redundancy: int = 1  # Trickle k
+    push_delay: float = 20.0
+    answer_delay: float = 3.0
+    suppress_copies: int = 1
+    summary_size: int = 24
+    author_rate: int = 30  # eager relays per author per hour
+    max_items: int = 20_000
+    repair: bool = True
+    busy_threshold: float = 0.25  # above this heard channel load, control traffic holds back
+    preset: str = "LONG_FAST"  # for estimating the airtime of what we hear
+    settle: float = 90.0  # seconds a new bulletin spreads by relays before anti-entropy counts it
+    request_interval: float = 10.0  # at most one request per this many seconds
+
+
+@dataclass
+class _Item:
+    raw: bytes
+    judgement: Judgement
+    held_since: float = 0.0
+
+    @property
+    def key(self) -> int:
+        return frames.sort_key(self.judgement.created, self.judgement.id)
+
+
+@dataclass
+class _Pending:
+    due: float
+    packets: list[bytes]
+    priority: int
+    hop_limit: int
+    item: bytes | None = None  # bulletin id this answer carries (for suppression)
+    heard: int = 0
+
+
+@dataclass
+class SyncStats:
+    sent: dict[str, int] = field(
+        default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "data": 0}
+    )
+    suppressed: int = 0
+    malformed: int = 0
+    relays: int = 0  # frontier relays scheduled
+    answers: int = 0  # bulletins scheduled in answer to a request
