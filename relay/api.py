@@ -1,7 +1,9 @@
 """Local API server: JSON lines on a Unix socket (docs/api.md), one task per connection.
 
 Every read is bounded (``MAX_REQUEST`` bytes per line; longer lines are discarded up to their
-newline); a malformed request gets an error response and never disturbs the daemon.
+newline); a malformed request gets an error response and never disturbs the daemon.  Events go
+out through a bounded per-connection buffer (a slow reader loses the oldest); ``mesh`` events
+coalesce, so a reader only ever has the latest mesh status pending.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ log = logging.getLogger("jarshy.api")
 
 MAX_REQUEST = 65_536
 EVENT_QUEUE = 1000
+MAX_CONNECTIONS = 64
+COALESCED = frozenset({"mesh"})  # only the latest one matters
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -38,7 +43,19 @@ class _Connection:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.subscribed: set[str] | None = None
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=EVENT_QUEUE)
+        self.lines: deque[bytes] = deque(maxlen=EVENT_QUEUE)  # full: the oldest goes
+        self.latest: dict[str, bytes] = {}  # coalesced events not yet written
+        self.ready = asyncio.Event()
+        self.lost = 0  # events dropped for a slow reader
+
+    def push(self, event: str, line: bytes) -> None:
+        if event in COALESCED:
+            self.latest[event] = line
+        else:
+            if len(self.lines) == self.lines.maxlen:
+                self.lost += 1
+            self.lines.append(line)
+        self.ready.set()
 
 
 class ApiServer:
@@ -67,6 +84,7 @@ class ApiServer:
         os.chmod(self.path, 0o600)
 
     async def close(self) -> None:
+        """Stop accepting, then close every connection (answered requests are committed)."""
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
@@ -85,15 +103,15 @@ class ApiServer:
             return
         line = (json.dumps({"event": event, "data": data}, ensure_ascii=False) + "\n").encode()
         for connection in self.connections:
-            if connection.subscribed is None or event not in connection.subscribed:
-                continue
-            if connection.queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    connection.queue.get_nowait()
-            connection.queue.put_nowait(line)
+            if connection.subscribed is not None and event in connection.subscribed:
+                connection.push(event, line)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = _Connection(writer)
+        if len(self.connections) >= MAX_CONNECTIONS:
+            await self._reply(connection, None, error=("busy", "too many connections"))
+            writer.close()
+            return
         self.connections.add(connection)
         sender = asyncio.create_task(self._drain_events(connection))
         self._tasks.add(sender)
@@ -179,8 +197,12 @@ class ApiServer:
     async def _drain_events(self, connection: _Connection) -> None:
         with contextlib.suppress(ConnectionError, asyncio.CancelledError):
             while True:
-                line = await connection.queue.get()
-                connection.writer.write(line)
+                await connection.ready.wait()
+                connection.ready.clear()
+                while connection.lines:
+                    connection.writer.write(connection.lines.popleft())
+                for name in list(connection.latest):
+                    connection.writer.write(connection.latest.pop(name))
                 await connection.writer.drain()
 
 

@@ -5,6 +5,14 @@ async with ApiClient(path) as api:
     await api.call("subscribe")
     async for event in api.events():
         ...
+
+To ride out daemon restarts, ``connect(path, retry_for=...)`` waits for a daemon to answer, and
+``sessions(path)`` yields a fresh connected client each time the daemon is back:
+
+async for api in sessions(path):
+    await api.call("subscribe")
+    async for event in api.events():   # ends when the daemon goes away; then we reconnect
+        ...
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-MAX_LINE = 1 << 20  # responses with many bulletins can be long
+MAX_LINE = 4 << 20  # responses with many bulletins can be long
 
 
 class ApiError(Exception):
@@ -148,3 +156,46 @@ def daemon_answers(path: str | Path) -> bool:
         return False
     finally:
         probe.close()
+
+
+async def connect(
+    path: str | Path, retry_for: float = 0.0, timeout: float = 30.0, backoff: float = 0.25
+) -> ApiClient:
+    """A connected client; while no daemon answers, retry with back-off for ``retry_for`` s."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + retry_for
+    delay = backoff
+    while True:
+        client = ApiClient(path, timeout)
+        try:
+            await client.connect()
+            return client
+        except NoDaemon:
+            if loop.time() + delay > give_up:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+async def sessions(
+    path: str | Path, timeout: float = 30.0, backoff: float = 0.5, max_backoff: float = 10.0
+) -> AsyncIterator[ApiClient]:
+    """Connected clients, one per daemon lifetime, forever (stop by breaking out of the loop).
+
+    Each client is closed when the loop body returns to us; the next one comes when the daemon
+    answers again, with exponential back-off between attempts (reset after a connection)."""
+    delay = backoff
+    while True:
+        client = ApiClient(path, timeout)
+        try:
+            await client.connect()
+        except NoDaemon:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+            continue
+        delay = backoff
+        try:
+            yield client
+        finally:
+            await client.close()
+        await asyncio.sleep(backoff)

@@ -24,15 +24,14 @@ from relay.api import ApiServer
 from relay.errors import UserError
 from relay.ingest import Ingest, Outcome
 from relay.lifetime import expires_at
-from relay.lora import REGIONS, packet_airtime
 from relay.radio.link import RadioLink
-from relay.radio.linktypes import LinkState, SendStatus
-from relay.schedule import TransmitQueue
+from relay.radio.linktypes import LinkState
 from relay.store import Store
 from relay.sync import frames
 from relay.sync.engine import Judgement, SyncEngine
 from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.judge import judgement_for
+from relay.transmit import About, Transmitter
 from relay.trust import Status, Verdict
 from relay.wire import bulletin as wire
 from relay.wire.fragments import carried_id
@@ -66,13 +65,14 @@ class Daemon:
         self.ingest: Ingest | None = None
         self.engine: SyncEngine | None = None
         self.link: RadioLink | None = None
-        self.queue: TransmitQueue[SendPacket] = TransmitQueue()
+        self.transmitter = Transmitter(self._about, self._on_sent, time.time)
+        self.queue = self.transmitter.queue
         self.deliveries: dict[bytes, Delivery] = {}
         self.forgeries: deque[dict[str, Any]] = deque(maxlen=100)
         self.unlocked: dict[str, Any] = {}
         self.link_state = LinkState.CONNECTING
         self.stop = asyncio.Event()
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # the engine loop's
         self._lock_file: Any = None
         self.api: ApiServer | None = None
         self.simulation: Any = None
@@ -119,22 +119,25 @@ class Daemon:
             self.radio_address, on_packet=self._on_packet, on_state=self._on_state,
             require_up=False,
         )  # fmt: skip
+        self.transmitter.link = self.link
         await self.link.__aenter__()
         if self.simulation is not None:
             self.simulation.run_publishers()
         tasks = [
             asyncio.create_task(self._engine_loop()),
-            asyncio.create_task(self._transmit_loop()),
+            asyncio.create_task(self.transmitter.run()),
             asyncio.create_task(self._status_loop()),
         ]
         await self.stop.wait()
+        # In order: stop taking requests (each answered one is already committed), stop the
+        # loops, let go of the radio, then the store.
         log.info("shutting down")
+        await self.api.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.api.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.link.__aexit__(None, None, None), 10)
         if self.simulation is not None:
@@ -178,11 +181,11 @@ class Daemon:
         if state is LinkState.UP and self.link is not None and self.link.info is not None:
             assert self.engine is not None
             self.engine.node = self.link.info.node_num
-            region = REGIONS.get(self.link.info.region or "")
-            self.queue.duty_cycle = region.duty_cycle if region is not None else 1.0
+            self.transmitter.radio_changed()
         if self.api is not None:
             self.api.publish("link", self.link_status())
         self._wake.set()
+        self.transmitter.wake.set()
 
     def _on_packet(self, event: PacketReceived) -> None:
         assert self.engine is not None
@@ -245,16 +248,22 @@ class Daemon:
             self.api.publish("bulletin", bulletin_json(row, self.deliveries.get(ident)))
 
     def _enqueue(self, sends: list[SendPacket]) -> None:
-        preset = self.radio_preset()
-        now = time.time()
-        for send in sends:
-            self.queue.enqueue(send, send.priority, now, packet_airtime(len(send.payload), preset))
-        if sends:
-            self._wake.set()
+        self.transmitter.submit(sends)
+        self._wake.set()  # the engine's next deadline may have moved
+
+    def _about(self, ident: bytes) -> About | None:
+        """What the transmit queue needs about a stored bulletin: age, expiry, author."""
+        row = self.store.get(ident) if self.store is not None else None
+        return None if row is None else About(row.created, row.expires_at, row.author)
+
+    def _on_sent(self, ident: bytes) -> None:
+        delivery = self.deliveries.get(ident)
+        if delivery is not None and delivery.state == "queued":
+            delivery.state = "sent"
+            self._delivery_event(ident)
 
     def radio_preset(self) -> str:
-        info = self.link.info if self.link is not None else None
-        return info.modem_preset if info is not None and info.modem_preset else "LONG_FAST"
+        return self.transmitter.preset
 
     async def _engine_loop(self) -> None:
         assert self.engine is not None
@@ -264,41 +273,10 @@ class Daemon:
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), min(delay, 30.0))
-            self._enqueue(self.engine.tick(time.time()))
-
-    async def _transmit_loop(self) -> None:
-        while True:
-            now = time.time()
-            send = self.queue.next_ready(now) if self.link_state is LinkState.UP else None
-            if send is None:
-                deadline = self.queue.next_deadline(now)
-                wait = 5.0 if deadline is None else min(5.0, max(0.05, deadline - now))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                continue
-            await self._send(send)
-
-    async def _send(self, send: SendPacket) -> None:
-        assert self.link is not None
-        try:
-            result = await self.link.send(send.payload, hop_limit=send.hop_limit)
-        except (ConnectionError, ValueError) as exc:
-            log.warning("radio refused a packet: %s", exc)
-            return
-        now = time.time()
-        if result.status is SendStatus.QUEUE_FULL:
-            self.queue.enqueue(send, send.priority, now, 0.0)
-            await self.link.wait_queue_free(timeout=30)
-            return
-        if result.status is SendStatus.REJECTED:
-            log.warning("radio rejected a packet: %s", result.error)
-            return
-        self.queue.record_sent(packet_airtime(len(send.payload), self.radio_preset()), now)
-        ident = carried_id(send.payload)
-        delivery = self.deliveries.get(ident) if ident else None
-        if delivery is not None and delivery.state == "queued":
-            delivery.state = "sent"
-            self._delivery_event(ident)
+            try:
+                self._enqueue(self.engine.tick(time.time()))
+            except Exception:  # keep the node up; the engine is tested apart
+                log.exception("sync engine tick failed")
 
     def _track_delivery(self, event: PacketReceived) -> None:
         """Learn from what we hear whether our own bulletins travel: heard, held by N stores."""
@@ -331,9 +309,7 @@ class Daemon:
 
         while True:
             await asyncio.sleep(5.0)
-            if self.link is not None and self.link.info is not None:
-                utilization = self.link.info.channel_utilization
-                self.queue.channel_utilization = utilization or 0.0
+            self.transmitter.radio_changed()
             if self.api is not None:
                 self.api.publish("mesh", status(self))
 

@@ -95,6 +95,7 @@ def status(daemon: Daemon) -> dict[str, Any]:
              60: "safety minor", 50: "safety", 40: "correction", 30: "keys", 20: "news", 0: "sync",
              -1: "beacon"}  # fmt: skip
     return {
+        "simulated": daemon.simulate,
         "link": daemon.link_status(),
         "radio": None
         if info is None
@@ -125,10 +126,12 @@ def status(daemon: Daemon) -> dict[str, Any]:
             "budget_s": round(queue.duty_cycle * 3600, 1),
             "used_s": round(queue.used_airtime(now), 2),
             "window_s": 3600,
+            "busy": queue.busy(now),
         },
         "queue": {
             "depth": len(queue),
             "by_priority": {names.get(p, str(p)): n for p, n in queue.depth_by_priority().items()},
+            "dropped": dict(queue.dropped),
         },
         "counts": dict(counts),
         "uptime_s": round(now - daemon.started_at),
