@@ -85,8 +85,10 @@ class ApiServer:
 
     async def close(self) -> None:
         """Stop accepting, then close every connection (answered requests are committed)."""
-        if self._server is not None:
-            self._server.close()
+        if self._server is None:
+            return
+        self._server.close()
+        self._server = None
         for connection in list(self.connections):
             connection.writer.close()
         for task in list(self._tasks):

@@ -94,56 +94,66 @@ class Daemon:
         self._lock_file.flush()
 
     async def run(self) -> int:
-        """Run until SIGINT/SIGTERM (a second one forces); returns the exit code."""
+        """Run until SIGINT/SIGTERM (a second one forces); returns the exit code.
+
+        Whatever was opened is closed again if a later step fails (e.g. another daemon serves
+        the socket), so a refused start leaves no socket, radio or thread behind."""
         from relay.daemon_api import handlers
+        from relay.radio.linktypes import parse_address
 
+        if self.radio_address is not None:
+            parse_address(self.radio_address)  # ValueError before anything is opened
         self.acquire_lock()
-        self.store = Store(self.store_path)
-        self.ingest = Ingest(self.store)
-        if self.simulate:
-            from relay.simulated import DEMO_NEWSROOM, SimulatedMesh
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(self._release_lock)
+            self.store = store = Store(self.store_path)
+            stack.callback(store.close)
+            self.ingest = Ingest(store)
+            self.api = api = ApiServer(self.socket_path, handlers(self))
+            await api.start()  # refuses when another daemon answers on this socket
+            stack.push_async_callback(api.close)
+            if self.simulate:
+                from relay.simulated import DEMO_NEWSROOM, SimulatedMesh
 
-            self.simulation = SimulatedMesh()
-            self.radio_address = self.simulation.start()
-            if not self.store.roots():
-                self.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
-        self._learn_own_keys()
-        self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
-        self._load_engine()
-        self.api = ApiServer(self.socket_path, handlers(self))
-        await self.api.start()
-        self._install_signals()
-        log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
-        assert self.radio_address is not None
-        self.link = RadioLink(
-            self.radio_address, on_packet=self._on_packet, on_state=self._on_state,
-            require_up=False,
-        )  # fmt: skip
-        self.transmitter.link = self.link
-        await self.link.__aenter__()
-        if self.simulation is not None:
-            self.simulation.run_publishers()
-        tasks = [
-            asyncio.create_task(self._engine_loop()),
-            asyncio.create_task(self.transmitter.run()),
-            asyncio.create_task(self._status_loop()),
-        ]
-        await self.stop.wait()
-        # In order: stop taking requests (each answered one is already committed), stop the
-        # loops, let go of the radio, then the store.
-        log.info("shutting down")
-        await self.api.close()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.link.__aexit__(None, None, None), 10)
-        if self.simulation is not None:
-            await self.simulation.close()
-        self.store.close()
+                self.simulation = SimulatedMesh()
+                stack.push_async_callback(self.simulation.close)
+                self.radio_address = self.simulation.start()
+                if not store.roots():
+                    self.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
+            self._learn_own_keys()
+            self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
+            self._load_engine()
+            self._install_signals()
+            log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
+            assert self.radio_address is not None
+            self.link = link = RadioLink(
+                self.radio_address, on_packet=self._on_packet, on_state=self._on_state,
+                require_up=False,
+            )  # fmt: skip
+            self.transmitter.link = link
+            await link.__aenter__()
+            stack.push_async_callback(_close_link, link)
+            if self.simulation is not None:
+                self.simulation.run_publishers()
+            tasks = [
+                asyncio.create_task(self._engine_loop()),
+                asyncio.create_task(self.transmitter.run()),
+                asyncio.create_task(self._status_loop()),
+            ]
+            stack.push_async_callback(_cancel, tasks)
+            await self.stop.wait()
+            # In order: stop taking requests (each one answered is already committed), then
+            # (unwinding the stack) stop the loops, let go of the radio, the simulation, the store.
+            log.info("shutting down")
+            await api.close()
+        log.info("stopped")
         return 0
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
 
     def _learn_own_keys(self) -> None:
         """Our identities' public keys (readable without a passphrase): our bulletins verify."""
@@ -366,3 +376,16 @@ def configure_logging(verbose: bool = False) -> None:
     else:
         fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt)
+
+
+async def _close_link(link: RadioLink) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(link.__aexit__(None, None, None), 10)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

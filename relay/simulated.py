@@ -85,9 +85,10 @@ class SimulatedMesh:
                 await self._task
         if self.transport is not None:
             self.transport.close()
-        for radio in (self.home, *self.neighbours):
+        for radio in (*([self.home] if hasattr(self, "home") else []), *self.neighbours):
             radio.stop()
-        self.medium.close()
+        if hasattr(self, "medium"):
+            self.medium.close()
 
     async def _publish_loop(self) -> None:
         await asyncio.sleep(min(2.0, self.interval))

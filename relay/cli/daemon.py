@@ -15,7 +15,17 @@ from typing import Any
 
 from relay import paths
 from relay.api_client import ApiClient, ApiError, NoDaemon
+from relay.cli.bulletins import COMPOSE_KINDS, build_content, parse_duration, parse_point
 from relay.errors import UserError
+from relay.trust import Status
+from relay.wire.fields import (
+    CATEGORIES,
+    CERTAINTIES,
+    EVENTS,
+    KIND_NAMES,
+    SEVERITIES,
+    URGENCIES,
+)
 
 
 def register(sub: Any) -> None:
@@ -27,19 +37,20 @@ def register(sub: Any) -> None:
     daemon.set_defaults(handler=daemon_command)
 
     send = sub.add_parser("send", help="sign and send a bulletin through the running daemon")
-    send.add_argument("--text", required=True)
-    send.add_argument(
-        "--kind", choices=("news", "safety", "correction", "retraction"), default="news"
-    )
-    send.add_argument("--lang")
-    send.add_argument("--expires", type=int, help="lifetime in minutes")
-    send.add_argument("--ref")
-    send.add_argument("--severity", default="unknown")
-    send.add_argument("--event", default="other")
-    send.add_argument("--urgency", default="unknown")
-    send.add_argument("--certainty", default="unknown")
-    send.add_argument("--area")
-    send.add_argument("--as", dest="identity")
+    send.add_argument("--text", default="")
+    send.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
+    send.add_argument("--lang", help="ru, kk, kk-Latn, en, mixed (default: guessed)")
+    send.add_argument("--expires", help="lifetime: 90m, 6h, 2d (safety default 24h)")
+    send.add_argument("--ref", help="hex id of the bulletin corrected or retracted")
+    send.add_argument("--event", default="other", help=f"safety: {', '.join(EVENTS)} or text")
+    send.add_argument("--category", default="safety", help=", ".join(CATEGORIES))
+    send.add_argument("--severity", choices=SEVERITIES, default="unknown")
+    send.add_argument("--urgency", choices=URGENCIES, default="unknown")
+    send.add_argument("--certainty", choices=CERTAINTIES, default="unknown")
+    send.add_argument("--area", help="safety: area description")
+    send.add_argument("--point", help="safety: LAT,LON,RADIUS_M")
+    send.add_argument("--geohash")
+    send.add_argument("--as", dest="identity", help="identity to sign with")
     send.add_argument("--socket")
     send.set_defaults(handler=send_command)
 
@@ -47,9 +58,15 @@ def register(sub: Any) -> None:
     read.add_argument("--json", action="store_true", help="one JSON object per line")
     read.add_argument("--plain", action="store_true", help="no badges, for scripts")
     read.add_argument("--follow", action="store_true", help="keep printing new bulletins")
-    read.add_argument("--kind", action="append", dest="kinds")
+    read.add_argument("--kind", action="append", dest="kinds", choices=KIND_NAMES.values())
     read.add_argument("--trusted", action="store_true", help="trusted only")
-    read.add_argument("--text")
+    read.add_argument(
+        "--status", action="append", dest="statuses", choices=[*map(str, Status), "invalid"]
+    )
+    read.add_argument("--min-severity", choices=SEVERITIES)
+    read.add_argument("--lang")
+    read.add_argument("--author", help="16-hex-digit key id")
+    read.add_argument("--text", help="containing this text")
     read.add_argument("--limit", type=int, default=20)
     read.add_argument("--socket")
     read.set_defaults(handler=read_command)
@@ -117,6 +134,8 @@ def format_bulletin(b: dict[str, Any], plain: bool = False) -> str:
 
 
 def send_command(args: argparse.Namespace) -> int:
+    build_content(args, bytes(8), int(time.time()))  # argument errors before any prompt
+
     async def work(api: ApiClient) -> int:
         ids = await api.call("identities")
         names = [i["name"] for i in ids]
@@ -140,15 +159,22 @@ def send_command(args: argparse.Namespace) -> int:
         if args.lang:
             params["lang"] = args.lang
         if args.expires:
-            params["expires"] = args.expires * 60
+            params["expires"] = parse_duration(args.expires)
         if args.ref:
             params["ref"] = args.ref
         if args.kind == "safety":
-            params["safety"] = {"severity": args.severity, "event": args.event,
-                                "urgency": args.urgency, "certainty": args.certainty,
-                                "area": args.area}  # fmt: skip
+            safety = {"severity": args.severity, "event": args.event, "category": args.category,
+                      "urgency": args.urgency, "certainty": args.certainty, "area": args.area,
+                      "geohash": args.geohash}  # fmt: skip
+            if args.point:
+                lat, lon, radius = parse_point(args.point)
+                safety["point"] = [lat / 1e5, lon / 1e5, radius]
+            params["safety"] = {k: v for k, v in safety.items() if v is not None}
         result = await api.call("publish", **params)
-        print(f"bulletin {result['id']}: {result['bytes']} bytes, {result['delivery']}")
+        print(
+            f"bulletin {result['id']}: {result['bytes']} bytes in {result['packets']} "
+            f"packet(s), {result['delivery']}"
+        )
         return 0
 
     return with_api(args, work)
@@ -159,10 +185,12 @@ def read_command(args: argparse.Namespace) -> int:
         params: dict[str, Any] = {"limit": args.limit}
         if args.kinds:
             params["kinds"] = args.kinds
-        if args.trusted:
-            params["statuses"] = ["trusted"]
-        if args.text:
-            params["text"] = args.text
+        statuses = [*(args.statuses or ()), *(["trusted"] if args.trusted else [])]
+        if statuses:
+            params["statuses"] = statuses
+        for name in ("text", "lang", "author", "min_severity"):
+            if getattr(args, name):
+                params[name] = getattr(args, name)
         if args.follow:
             await api.call("subscribe", events=["bulletin"])
         result = await api.call("query", **params)

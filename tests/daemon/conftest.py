@@ -59,6 +59,7 @@ def start_daemon(home: Path, *args: str) -> DaemonProcess:
     env.update(JARSHY_HOME=str(home), JARSHY_KDF="fast", JARSHY_PASSPHRASE="test passphrase")
     env["PYTHONPATH"] = str(ROOT)
     socket_path = home / "api.sock"
+    env["JARSHY_SOCKET"] = str(socket_path)  # so `jarshy send/read/status` find this daemon
     home.mkdir(parents=True, exist_ok=True)
     log = open(home / "daemon.log", "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
