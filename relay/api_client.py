@@ -22,7 +22,7 @@ import contextlib
 import itertools
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ async def connect(
 
 async def sessions(
     path: str | Path, timeout: float = 30.0, backoff: float = 0.5, max_backoff: float = 10.0
-) -> AsyncIterator[ApiClient]:
+) -> AsyncGenerator[ApiClient, None]:
     """Connected clients, one per daemon lifetime, forever (stop by breaking out of the loop).
 
     Each client is closed when the loop body returns to us; the next one comes when the daemon
