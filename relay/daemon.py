@@ -368,16 +368,6 @@ class Daemon:
         }
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Logs for a terminal, or for journald (no timestamps, which journald adds itself)."""
-    level = logging.DEBUG if verbose else logging.INFO
-    if os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(levelname)s %(name)s: %(message)s"
-    else:
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    logging.basicConfig(level=level, format=fmt)
-
-
 async def _close_link(link: RadioLink) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(link.__aexit__(None, None, None), 10)

@@ -94,7 +94,9 @@ class SimulatedMesh:
         await asyncio.sleep(min(2.0, self.interval))
         for raw in demo_announcements(int(time.time())):
             self.transmit(self.neighbours[1], raw)
-        plan = itertools.cycle(range(len(DEMO) + 2))
+        # The stranger and the forger come early, so a fresh feed soon shows every verdict.
+        first = [0, len(DEMO), 1, len(DEMO) + 1]
+        plan = itertools.cycle(first + [s for s in range(len(DEMO) + 2) if s not in first])
         for step in plan:
             try:
                 self.transmit(self.neighbours[step % 3], demo_bulletin(step, int(time.time())))

@@ -78,7 +78,8 @@ def register(sub: Any) -> None:
 
 
 def daemon_command(args: argparse.Namespace) -> int:
-    from relay.daemon import Daemon, configure_logging
+    from relay.daemon import Daemon
+    from relay.logs import configure_logging
 
     configure_logging(args.verbose)
     socket_path = Path(args.socket) if args.socket else None

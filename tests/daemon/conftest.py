@@ -57,6 +57,7 @@ class DaemonProcess:
 def start_daemon(home: Path, *args: str) -> DaemonProcess:
     env = dict(os.environ)
     env.update(JARSHY_HOME=str(home), JARSHY_KDF="fast", JARSHY_PASSPHRASE="test passphrase")
+    env.setdefault("JARSHY_SIM_INTERVAL", "1")  # simulated publishers every second
     env["PYTHONPATH"] = str(ROOT)
     socket_path = home / "api.sock"
     env["JARSHY_SOCKET"] = str(socket_path)  # so `jarshy send/read/status` find this daemon

@@ -23,6 +23,8 @@ def short_path(tmp_path: Path) -> Path:
 
 
 def handlers() -> dict[str, Handler]:
+    gate = asyncio.Event()
+
     async def echo(params: dict[str, Any]) -> Any:
         return params
 
@@ -31,11 +33,15 @@ def handlers() -> dict[str, Handler]:
             raise ApiFailure("not-found", "nothing here")
         raise RuntimeError("a bug")
 
-    async def slow(params: dict[str, Any]) -> Any:
-        await asyncio.sleep(float(params.get("s", 0.1)))
+    async def wait(params: dict[str, Any]) -> Any:
+        await gate.wait()
         return "done"
 
-    return {"echo": echo, "fail": fail, "slow": slow}
+    async def release(params: dict[str, Any]) -> Any:
+        gate.set()
+        return "released"
+
+    return {"echo": echo, "fail": fail, "wait": wait, "release": release}
 
 
 async def start(path: Path) -> ApiServer:
@@ -143,10 +149,11 @@ async def test_connections_are_capped(tmp_path: Path, monkeypatch: pytest.Monkey
 async def test_requests_on_one_connection_do_not_block_another(tmp_path: Path) -> None:
     server = await start(short_path(tmp_path))
     try:
-        async with ApiClient(server.path) as slow, ApiClient(server.path) as quick:
-            pending = asyncio.create_task(slow.call("slow", s=2.0))
-            assert await asyncio.wait_for(quick.call("echo", x=1), 1.0) == {"x": 1}
-            assert await pending == "done"
+        async with ApiClient(server.path) as waiting, ApiClient(server.path) as other:
+            pending = asyncio.create_task(waiting.call("wait"))
+            assert await other.call("echo", x=1) == {"x": 1}
+            assert await other.call("release") == "released"  # while the first still waits
+            assert await asyncio.wait_for(pending, 10) == "done"
     finally:
         await server.close()
 

@@ -56,7 +56,7 @@ def test_simulated_feed_fills_with_every_verdict(simulated: DaemonProcess) -> No
         result: Any = simulated.call("query", limit=100)
         return {b["status"] for b in result["bulletins"]}
 
-    simulated.wait_for(lambda: {"trusted", "unknown_key"} <= statuses(), timeout=60)
+    simulated.wait_for(lambda: {"trusted", "unknown_key", "invalid"} <= statuses(), timeout=60)
     status: Any = simulated.call("status")
     assert status["link"]["simulated"] is True and status["link"]["state"] == "up"
     assert status["radio"]["region"] == "KZ_863"
