@@ -127,7 +127,11 @@ class ApiServer:
                     continue
                 except asyncio.IncompleteReadError:
                     break
-                await self._handle_line(connection, line)
+                try:
+                    await self._handle_line(connection, line)
+                except Exception:  # a request must never take its connection down
+                    log.exception("API request failed")
+                    await self._reply(connection, None, error=("internal", "internal error"))
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
@@ -139,7 +143,7 @@ class ApiServer:
     async def _handle_line(self, connection: _Connection, line: bytes) -> None:
         try:
             request = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
             await self._reply(connection, None, error=("bad-request", "not valid JSON"))
             return
         if not isinstance(request, dict):
@@ -155,7 +159,11 @@ class ApiServer:
             return
         if method == "subscribe":
             wanted = params.get("events")
-            names = set(wanted) if isinstance(wanted, list) else set(EVENTS)
+            names = (
+                {n for n in wanted if isinstance(n, str)}
+                if isinstance(wanted, list)
+                else set(EVENTS)
+            )
             connection.subscribed = {n for n in names if n in EVENTS}
             await self._reply(
                 connection, ident, result={"subscribed": sorted(connection.subscribed)}

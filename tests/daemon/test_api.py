@@ -94,11 +94,13 @@ async def test_errors_are_answers_and_the_connection_lives_on(tmp_path: Path) ->
             assert unknown.value.code == "unknown-method"
             reader, writer = await asyncio.open_unix_connection(str(server.path))
             writer.write(b'{"id": 1, "method": "echo", "params": [1]}\n' + b"\xff\xfe\n")
+            writer.write(b'{"id": 7, "method": "subscribe", "params": {"events": [[1]]}}\n')
+            writer.write(b"[" * 30_000 + b"]" * 30_000 + b"\n")  # nesting bomb within the limit
             writer.write(b"x" * (api.MAX_REQUEST * 3) + b'\n{"id": 2, "method": "echo"}\n')
-            replies = [json.loads(await reader.readline()) for _ in range(4)]
+            replies = [json.loads(await reader.readline()) for _ in range(6)]
             writer.close()
             assert [r.get("error", {}).get("code") for r in replies] == [
-                "bad-params", "bad-request", "bad-request", None,
+                "bad-params", "bad-request", None, "bad-request", "bad-request", None,
             ]  # fmt: skip
             assert replies[-1] == {"id": 2, "result": {}}
             assert await client.call("echo", still="here") == {"still": "here"}
