@@ -1,48 +1,66 @@
-"""The Jarshy terminal UI: a Textual app that talks only to the daemon's local API."""
+"""The Jarshy terminal UI: a Textual app that talks only to the daemon's local API.
+
+The app owns the connection (one worker, reconnecting with back-off), the feed model
+(``tui.state.FeedModel``) and the last mesh status; screens read those as attributes and the app
+tells them about changes through coalescing messages (``tui.messages``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Static
 
 from relay.api_client import ApiClient, ApiError, NoDaemon
 from tui.feed import FeedList
-from tui.i18n import LANGUAGES, default_language, t
-from tui.state import KINDS, LANGS, SEVERITY_ORDER, FeedModel, cycle
+from tui.i18n import LANGUAGE_NAMES, LANGUAGES, default_language, t
+from tui.messages import (
+    ConnectionChanged,
+    DeliveryChanged,
+    FeedChanged,
+    StatusChanged,
+    relabel_bindings,
+)
+from tui.state import KINDS, LANGS, PAGE, SEVERITY_ORDER, FeedModel, Filters, cycle, status_line
 
 HIGH_CONTRAST = Theme(
     name="jarshy-high-contrast", primary="#ffff00", secondary="#00ffff", accent="#ffffff",
     foreground="#ffffff", background="#000000", surface="#000000", panel="#000000",
     success="#00ff00", warning="#ffff00", error="#ff0000", dark=True,
 )  # fmt: skip
+API_ERRORS = (NoDaemon, ApiError, OSError, asyncio.TimeoutError)
 
 
 class JarshyApp(App[None]):
-    """Feed, bulletin, compose, keys & trust, mesh and help screens."""
+    """Feed (the default screen), bulletin, compose, keys & trust, mesh and help screens."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Jarshy"
     BINDINGS = [
-        Binding("f", "feed", "Feed", id="feed"),
-        Binding("c", "compose", "Compose", id="compose"),
-        Binding("y", "keys", "Keys", id="keys"),
-        Binding("m", "mesh", "Mesh", id="mesh"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("slash", "search", "Search", id="search"),
-        Binding("t", "toggle_trusted", "Trusted only", show=False),
-        Binding("k", "cycle_kind", "Kind", show=False),
-        Binding("l", "cycle_lang", "Language filter", show=False),
-        Binding("s", "cycle_severity", "Severity", show=False),
-        Binding("g", "cycle_ui_language", "UI language", id="ui-language"),
-        Binding("h", "toggle_contrast", "Contrast", show=False),
+        Binding("f,f2", "feed", "Feed", id="feed"),
+        Binding("c,f3", "compose", "Compose", id="compose"),
+        Binding("y,f4", "keys", "Keys", id="keys"),
+        Binding("m,f5", "mesh", "Mesh", id="mesh"),
+        Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
+        Binding("slash", "search", "Search", id="search_key", key_display="/"),
+        Binding("t", "toggle_trusted", "Trusted only", show=False, id="trusted_only"),
+        Binding("k", "cycle_kind", "Kind", show=False, id="cycle_kind"),
+        Binding("l", "cycle_lang", "Language filter", show=False, id="cycle_lang"),
+        Binding("s", "cycle_severity", "Severity", show=False, id="cycle_severity"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id="clear_filters"),
+        Binding("g,f6", "cycle_ui_language", "Language", id="ui_language"),
+        Binding("h", "toggle_contrast", "Contrast", show=False, id="contrast"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -52,31 +70,36 @@ class JarshyApp(App[None]):
         model: FeedModel | None = None,
         lang: str | None = None,
         status: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.socket_path = socket_path
         self.model = model or FeedModel()
         self.lang = lang or default_language()
         self.status_data: dict[str, Any] | None = status
+        self.clock = clock
         self.api: ApiClient | None = None
         self.connected = asyncio.Event()
+        self.banner_text: str | None = None
         self.register_theme(HIGH_CONTRAST)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield Static("", id="banner")
-            yield Static("", id="status-line")
-            yield Static("", id="filters")
+            yield Static("", id="banner", classes="banner")
+            yield Static("", id="status-line", classes="status-line")
+            yield Static("", id="filters", classes="muted")
             yield Input(placeholder=t("search", self.lang), id="search")
             yield FeedList(self.model, self.lang, id="feed")
-            yield Static("", id="counts")
+            yield Static("", id="counts", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
-        self.query_one("#banner", Static).display = False
         self.query_one(FeedList).focus()
+        relabel_bindings(self, self.lang)
         self.refresh_feed()
+        self.show_banner(self.screen)
+        self.set_interval(15, self.unpin_expired)
         if self.socket_path is not None:
             self.connect_loop()
 
@@ -84,89 +107,127 @@ class JarshyApp(App[None]):
 
     @work(exclusive=True, group="connection")
     async def connect_loop(self) -> None:
-        delay = 0.5
+        """Connect, load, follow events; when the daemon goes, show a banner and retry."""
+        delay, attempt = 0.5, 0
         while True:
             try:
                 async with ApiClient(self.socket_path or "") as api:
-                    self.api = api
                     await self._load(api)
-                    self.set_banner(None)
+                    self.api = api
                     self.connected.set()
-                    delay = 0.5
+                    delay, attempt = 0.5, 0
+                    self.post_message(ConnectionChanged(True))
                     async for event in api.events():
                         self.handle_event(event)
-            except (NoDaemon, ApiError, OSError):
+            except API_ERRORS:
                 pass
             self.api = None
             self.connected.clear()
-            self.set_banner(t("daemon_lost", self.lang))
+            attempt += 1
+            self.post_message(ConnectionChanged(False, delay, attempt))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
     async def _load(self, api: ApiClient) -> None:
         await api.call("subscribe")
-        result = await api.call("query", limit=500)
+        self.status_data = await api.call("status")
+        result = await api.call("query", limit=PAGE)
         for b in result["bulletins"]:
             self.model.upsert(b)
-        self.status_data = await api.call("status")
-        self.refresh_feed()
+        self.post_message(FeedChanged())
+        self.post_message(StatusChanged())
 
     async def call(self, method: str, **params: Any) -> Any:
+        """One API request on the current connection (NoDaemon while there is none)."""
         if self.api is None:
             raise NoDaemon("not connected")
         return await self.api.call(method, **params)
 
     def handle_event(self, event: dict[str, Any]) -> None:
+        """Apply one API event to the model; the repaint follows in a coalescing message."""
         name, data = event.get("event"), event.get("data") or {}
         if name == "bulletin":
             self.model.upsert(data)
+            self.post_message(FeedChanged())
         elif name == "verdict":
-            self.model.update_verdict(data)
-        elif name == "delivery" and data.get("id") in self.model.bulletins:
-            self.model.bulletins[data["id"]]["delivery"] = data.get("delivery")
-            self.model.bulletins[data["id"]]["held_by"] = data.get("held_by")
-        elif name in ("mesh", "link"):
-            if name == "mesh":
-                self.status_data = data
-            elif self.status_data is not None:
-                self.status_data["link"] = data
+            if self.model.update_verdict(data):
+                self.post_message(FeedChanged())
+        elif name == "delivery":
+            if self.model.update_delivery(data):
+                self.post_message(FeedChanged())
+            self.post_message(
+                DeliveryChanged(str(data.get("id")), data.get("delivery"), data.get("held_by"))
+            )
+        elif name == "mesh":
+            self.status_data = data
+            self.post_message(StatusChanged())
+        elif name == "link":
+            self.status_data = {**(self.status_data or {}), "link": data}
+            self.post_message(StatusChanged())
+
+    @on(FeedChanged)
+    def feed_changed(self) -> None:
         self.refresh_feed()
-        screen = self.screen
-        if hasattr(screen, "on_api_event"):
-            screen.on_api_event(name, data)
+        hook = getattr(self.screen, "feed_changed", None)
+        if hook is not None:
+            hook()
 
-    # -- feed ---------------------------------------------------------------------------------
+    @on(StatusChanged)
+    def status_changed(self) -> None:
+        self.refresh_status()
+        hook = getattr(self.screen, "status_changed", None)
+        if hook is not None:
+            hook()
 
-    def set_banner(self, text: str | None) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.display = text is not None
-        banner.update(text or "")
+    @on(DeliveryChanged)
+    def delivery_changed(self, message: DeliveryChanged) -> None:
+        hook = getattr(self.screen, "delivery_changed", None)
+        if hook is not None:
+            hook(message)
+
+    @on(ConnectionChanged)
+    def connection_changed(self, message: ConnectionChanged) -> None:
+        if message.connected:
+            self.banner_text = None
+            hook = getattr(self.screen, "reconnected", None)
+            if hook is not None:
+                hook()
+        else:
+            self.banner_text = t("daemon_lost", self.lang, s=f"{message.retry_in:g}",
+                                 n=message.attempt)  # fmt: skip
+        for screen in self.screen_stack:
+            self.show_banner(screen)
+
+    def show_banner(self, screen: Screen[Any]) -> None:
+        for banner in screen.query(".banner"):
+            banner.display = self.banner_text is not None
+            if isinstance(banner, Static):
+                banner.update(self.banner_text or "")
+
+    def unpin_expired(self) -> None:
+        if self.model.expire(self.clock()):
+            self.post_message(FeedChanged())
+
+    # -- the feed -----------------------------------------------------------------------------
 
     def refresh_feed(self) -> None:
-        feed = self.query_one(FeedList)
+        main = self.screen_stack[0]
+        feed = main.query_one(FeedList)
         feed.lang = self.lang
         feed.refresh_rows()
-        f = self.model.filters
-        all_word = t("all", self.lang)
-        self.query_one("#filters", Static).update(
-            t("filters", self.lang, kind=all_word if f.kind == "all" else f.kind,
-              lang=all_word if f.lang == "all" else f.lang,
-              severity=f.min_severity, trusted=t("yes" if f.trusted_only else "no", self.lang))
-        )  # fmt: skip
-        self.query_one("#counts", Static).update(t("counts", self.lang, **self.model.counts()))
-        self.query_one("#status-line", Static).update(self.status_line())
+        main.query_one("#filters", Static).update(self.model.filters.describe(self.lang))
+        main.query_one("#counts", Static).update(t("counts", self.lang, **self.model.counts()))
+        self.refresh_status()
 
-    def status_line(self) -> str:
-        s = self.status_data
-        if not s:
-            return ""
-        link = s.get("link") or {}
-        radio = s.get("radio") or {}
-        sim = f"[reverse] {t('simulated', self.lang)} [/reverse] " if link.get("simulated") else ""
-        return (
-            f"{sim}{link.get('state', '?')} · {radio.get('region') or '?'} "
-            f"{radio.get('preset') or ''} · {len(s.get('nodes') or [])} nodes"
-        )
+    def refresh_status(self) -> None:
+        simulated, text = status_line(self.status_data, self.lang)
+        mode = t("simulated" if simulated else "real_radio", self.lang) if self.status_data else ""
+        flag = f"[reverse bold] {mode} [/] " if mode else ""
+        line = f"[b]Jarshy[/b] {flag}{text} · {self.lang.upper()}"
+        for screen in self.screen_stack:
+            for widget in screen.query(".status-line"):
+                if isinstance(widget, Static):
+                    widget.update(line)
 
     @on(FeedList.NearEnd)
     def near_end(self) -> None:
@@ -174,17 +235,16 @@ class JarshyApp(App[None]):
 
     @work(exclusive=True, group="paging")
     async def load_older(self) -> None:
-        """Page in the next older bulletins (the API answers newest first, 500 at a time)."""
+        """Page in the next older bulletins (the API answers newest first, a page at a time)."""
         if self.api is None or not self.model.bulletins:
             return
-        stored = sum(1 for b in self.model.bulletins.values() if b.get("status") != "invalid")
         try:  # offsets, not times: a bundle import gives many bulletins one receive time
-            result = await self.call("query", limit=500, offset=stored)
-        except (NoDaemon, ApiError):
+            result = await self.call("query", limit=PAGE, offset=self.model.stored())
+        except API_ERRORS:
             return
         for b in result["bulletins"]:
             self.model.upsert(b)
-        self.refresh_feed()
+        self.post_message(FeedChanged())
 
     @on(FeedList.Open)
     def open_bulletin(self, message: FeedList.Open) -> None:
@@ -193,6 +253,7 @@ class JarshyApp(App[None]):
         self.push_screen(BulletinScreen(message.bulletin_id))
 
     def action_search(self) -> None:
+        self.action_feed()
         search = self.query_one("#search", Input)
         search.display = True
         search.focus()
@@ -200,16 +261,17 @@ class JarshyApp(App[None]):
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         self.model.filters.text = event.value
-        self.model.refilter()
-        self.refresh_feed()
+        self._refilter()
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = bool(search.value)
         self.query_one(FeedList).focus()
 
     def _refilter(self) -> None:
         self.model.refilter()
-        self.refresh_feed()
+        self.post_message(FeedChanged())
 
     def action_toggle_trusted(self) -> None:
         self.model.filters.trusted_only = not self.model.filters.trusted_only
@@ -227,12 +289,30 @@ class JarshyApp(App[None]):
         self.model.filters.min_severity = cycle(SEVERITY_ORDER, self.model.filters.min_severity)
         self._refilter()
 
+    def action_clear_filters(self) -> None:
+        self.model.filters = Filters()
+        search = self.query_one("#search", Input)
+        search.value, search.display = "", False
+        self._refilter()
+
+    # -- languages, themes, screens ------------------------------------------------------------
+
     def action_cycle_ui_language(self) -> None:
-        self.lang = cycle(LANGUAGES, self.lang)
-        self.query_one("#search", Input).placeholder = t("search", self.lang)
+        self.set_language(cycle(LANGUAGES, self.lang))
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self.query_one("#search", Input).placeholder = t("search", lang)
+        relabel_bindings(self, lang)
+        for screen in self.screen_stack:
+            relabel_bindings(screen, lang)
+            hook = getattr(screen, "relabel", None)
+            if hook is not None:
+                hook()
+        if self.banner_text is not None:
+            self.banner_text = t("daemon_lost", lang, s="…", n="…")
+            self.show_banner(self.screen)
         self.refresh_feed()
-        if hasattr(self.screen, "relabel"):
-            self.screen.relabel()
 
     def action_toggle_contrast(self) -> None:
         self.theme = "textual-dark" if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
@@ -258,3 +338,20 @@ class JarshyApp(App[None]):
 
     def action_help(self) -> None:
         self._open("HelpScreen")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every Jarshy action by name in the command palette (ctrl+p), in the UI language."""
+        lang = self.lang
+        for ident, action in (
+            ("feed", self.action_feed), ("compose", self.action_compose),
+            ("keys_trust", self.action_keys), ("mesh", self.action_mesh),
+            ("help", self.action_help), ("search_key", self.action_search),
+            ("trusted_only", self.action_toggle_trusted), ("cycle_kind", self.action_cycle_kind),
+            ("cycle_lang", self.action_cycle_lang), ("cycle_severity", self.action_cycle_severity),
+            ("clear_filters", self.action_clear_filters), ("contrast", self.action_toggle_contrast),
+        ):  # fmt: skip
+            yield SystemCommand(t(ident, lang), f"Jarshy: {t(ident, 'en')}", action)
+        for code, name in LANGUAGE_NAMES.items():
+            yield SystemCommand(f"{t('ui_language', lang)}: {name}", code,
+                                partial(self.set_language, code))  # fmt: skip
+        yield from super().get_system_commands(screen)

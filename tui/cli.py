@@ -1,4 +1,4 @@
-"""`jarshy tui [--socket PATH]`: attach the UI to a running daemon."""
+"""`jarshy tui [--socket PATH]`: attach the UI to a running daemon (never starts one)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from relay import paths
-
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("tui", help="open the terminal UI on a running daemon")
-    parser.add_argument("--socket", help="API socket path")
+    parser.add_argument("--socket", help="API socket path (default: $JARSHY_SOCKET or the home's)")
     parser.set_defaults(handler=tui_command)
 
 
 def tui_command(args: argparse.Namespace) -> int:
     from tui.app import JarshyApp
+    from tui.launch import default_socket
 
-    JarshyApp(Path(args.socket) if args.socket else paths.socket_path()).run()
+    JarshyApp(Path(args.socket) if args.socket else default_socket()).run()
     return 0

@@ -1,38 +1,73 @@
-"""`jarshy` with no arguments: open the UI, starting a daemon in the background if none answers."""
+"""`jarshy` with no arguments: open the UI, starting a daemon in the background if none answers.
+
+The daemon is `python -m relay.cli daemon`, detached into its own session with its log in
+$JARSHY_HOME/daemon.log; it picks the simulated mesh itself when no radio is configured.  The UI
+waits a bounded time for its socket, then opens (and keeps retrying, with a banner, if needed).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from relay import paths
+import platformdirs
+
 from relay.api_client import daemon_answers
 
+START_TIMEOUT = 20.0
 
-def ensure_daemon(path: Path, timeout: float = 30.0) -> None:
-    """Start `jarshy daemon` detached (log in $JARSHY_HOME/daemon.log) and wait for its socket."""
+
+def jarshy_home() -> Path:
+    """$JARSHY_HOME or the platform's user data dir (the same rule as the daemon's)."""
+    override = os.environ.get("JARSHY_HOME")
+    return Path(override) if override else Path(platformdirs.user_data_dir("jarshy"))
+
+
+def default_socket() -> Path:
+    """$JARSHY_SOCKET, else jarshy.sock in the Jarshy home (the API's documented default)."""
+    override = os.environ.get("JARSHY_SOCKET")
+    return Path(override) if override else jarshy_home() / "jarshy.sock"
+
+
+def start_daemon(path: Path) -> subprocess.Popen[bytes]:
+    """`jarshy daemon --socket PATH` in the background, its output appended to daemon.log."""
+    home = jarshy_home()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(home / "daemon.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "relay.cli", "daemon", "--socket", str(path)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def ensure_daemon(path: Path, timeout: float = START_TIMEOUT) -> bool:
+    """True once a daemon answers on ``path``, starting one if none does (bounded wait)."""
     if daemon_answers(path):
-        return
-    log = open(paths.home() / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(
-        [sys.executable, "-m", "relay.cli", "daemon", "--socket", str(path)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        return True
+    print(f"jarshy: starting the daemon (log: {jarshy_home() / 'daemon.log'})…", file=sys.stderr)
+    child = start_daemon(path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if daemon_answers(path):
-            return
-        time.sleep(0.2)
-    print(f"jarshy: the daemon did not start; see {paths.home() / 'daemon.log'}", file=sys.stderr)
+            return True
+        if child.poll() is not None:  # it exited: maybe another daemon won the race
+            return daemon_answers(path)
+        time.sleep(0.1)
+    return False
 
 
 def main(args: argparse.Namespace) -> int:
     from tui.app import JarshyApp
 
-    path = paths.socket_path()
-    ensure_daemon(path)
+    path = Path(getattr(args, "socket", None) or default_socket())
+    if not ensure_daemon(path):
+        log = jarshy_home() / "daemon.log"
+        print(f"jarshy: the daemon did not answer on {path}; see {log}", file=sys.stderr)
+        return 1
     JarshyApp(path).run()
     return 0

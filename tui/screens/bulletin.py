@@ -1,0 +1,128 @@
+"""One bulletin in full: text, author and key, certificate chain, times, path, links, and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.i18n import t
+from tui.screens.base import API_ERRORS, BaseScreen
+from tui.state import STYLES, author_label, badge, delivery_text, first_line, key_id_groups, stamp
+
+
+def detail_text(b: dict[str, Any], lang: str) -> str:
+    """The bulletin as Rich markup, verdict and its reason first."""
+    status = str(b.get("status"))
+    head = (
+        f"[{STYLES.get(status, '')}] {badge(status, lang)} [/]  [b]{escape(str(b.get('kind')))}[/b]"
+    )
+    if b.get("severity"):
+        head += f" · {escape(str(b['severity']))}"
+    if b.get("event"):
+        head += f" · {escape(str(b['event']))}"
+    lines = [head, f"[b]{t('why', lang)}:[/b] {escape(str(b.get('reason') or '—'))}", ""]
+    lines += [escape(str(b.get("text") or "")), ""]
+    author = escape(author_label(b, lang))
+    if not b.get("signer_name"):
+        author = f"[i yellow]{author}[/]"
+    lines.append(f"[b]{t('author', lang)}:[/b] {author} · {t('key_id', lang)} "
+                 f"[b]{key_id_groups(str(b.get('author') or ''))}[/b]")  # fmt: skip
+    chain = escape(str(b["chain"])) if b.get("chain") else t("chain_none", lang)
+    lines.append(f"[b]{t('chain', lang)}:[/b] {chain}")
+    lines.append(f"[b]{t('written', lang)}:[/b] {stamp(b.get('created'))} · "
+                 f"[b]{t('received', lang)}:[/b] {stamp(b.get('received_at'))}")  # fmt: skip
+    expires = stamp(b["expires_at"]) if b.get("expires_at") else t("never", lang)
+    if b.get("expired"):
+        expires += f" [b red]({t('expired', lang)})[/]"
+    lines.append(f"[b]{t('expires', lang)}:[/b] {expires}")
+    if b.get("area"):
+        lines.append(f"[b]{t('area', lang)}:[/b] {escape(str(b['area']))}")
+    if b.get("hops") is not None or b.get("snr") is not None:
+        snr = "—" if b.get("snr") is None else b["snr"]
+        hops = "—" if b.get("hops") is None else b["hops"]
+        lines.append(t("path", lang, hops=hops, snr=snr, source=b.get("source") or "?"))
+    if b.get("delivery"):
+        lines.append(f"[b]{t('delivery', lang)}:[/b] "
+                     f"{delivery_text(b['delivery'], b.get('held_by'), lang)}")  # fmt: skip
+    lines.append(f"[dim]id {b.get('id')} · {b.get('lang')} · {b.get('source')}[/dim]")
+    return "\n".join(lines)
+
+
+class BulletinScreen(BaseScreen):
+    """Everything about one bulletin; its corrections (and what it corrects) open with enter."""
+
+    HEADING = "bulletin"
+
+    def __init__(self, bulletin_id: str) -> None:
+        super().__init__()
+        self.bulletin_id = bulletin_id
+        self.bulletin: dict[str, Any] | None = None
+        self.corrections: list[dict[str, Any]] = []
+        self.refers_to: dict[str, Any] | None = None
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(classes="panel", id="detail-scroll"):
+            yield Static("", id="detail")
+        yield OptionList(id="links")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.bulletin = self.jarshy.model.bulletins.get(self.bulletin_id)
+        self.show()
+        self.query_one("#detail-scroll").focus()
+        self.load()
+
+    def reconnected(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        try:
+            got = await self.jarshy.call("get", id=self.bulletin_id)
+        except API_ERRORS:
+            return
+        self.bulletin = {**(self.bulletin or {}), **got["bulletin"]}
+        self.corrections, self.refers_to = got.get("corrections") or [], got.get("refers_to")
+        self.show()
+
+    def feed_changed(self) -> None:
+        known = self.jarshy.model.bulletins.get(self.bulletin_id)
+        if known is not None and self.bulletin is not None and known is not self.bulletin:
+            self.bulletin = {**self.bulletin, **known}
+            self.show()
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.show()
+
+    def show(self) -> None:
+        detail = self.query_one("#detail", Static)
+        if self.bulletin is None:
+            detail.update(t("not_here", self.lang))
+            return
+        detail.update(detail_text(self.bulletin, self.lang))
+        links = self.query_one("#links", OptionList)
+        links.clear_options()
+        linked = [(t("corrects", self.lang), self.refers_to)] if self.refers_to else []
+        linked += [(t("corrected_by", self.lang), c) for c in self.corrections]
+        if self.bulletin.get("ref") and not self.refers_to:
+            ref = str(self.bulletin["ref"])
+            links.add_option(Option(f"{t('corrects', self.lang)} {ref} {t('not_here', self.lang)}",
+                                    id=ref))  # fmt: skip
+        for label, other in linked:
+            words = first_line(str(other.get("text") or ""), 50)
+            status = badge(str(other.get("status")), self.lang)
+            links.add_option(Option(f"{label}: {status} · {escape(words)}", id=str(other["id"])))
+        links.display = links.option_count > 0
+        links.border_title = t("links", self.lang)
+
+    @on(OptionList.OptionSelected, "#links")
+    def open_link(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.push_screen(BulletinScreen(event.option.id))

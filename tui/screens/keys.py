@@ -1,0 +1,152 @@
+"""Keys & trust: my identities, trusted roots (remove one), and adding a share string only after
+its fingerprint has been shown for checking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.i18n import t
+from tui.screens.base import API_ERRORS, BaseScreen, api_failure
+from tui.screens.dialogs import ConfirmScreen
+
+
+class KeysScreen(BaseScreen):
+    """Who I sign as, whom I trust, and adding or removing a trusted root."""
+
+    HEADING = "keys_trust"
+    BINDINGS = [Binding("r,delete", "remove", "Remove", id="remove")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identities: list[dict[str, Any]] = []
+        self.roots: list[dict[str, Any]] = []
+        self.checked: dict[str, Any] | None = None
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(classes="panel"):
+            yield Static("", id="mine")
+            yield Static("", id="roots-title", classes="subheading")
+            yield OptionList(id="roots")
+            with Horizontal(classes="row"):
+                yield Input(placeholder=t("share_placeholder", self.lang), id="share")
+                yield Button(t("add_root", self.lang), id="trust", disabled=True)
+            yield Static("", id="share-check")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show()
+        self.query_one("#share", Input).focus()
+        self.load()
+
+    def reconnected(self) -> None:
+        self.load()
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#share", Input).placeholder = t("share_placeholder", self.lang)
+        self.query_one("#trust", Button).label = t("add_root", self.lang)
+        self.show()
+
+    @work(exclusive=True, group="load")
+    async def load(self) -> None:
+        try:
+            self.identities = await self.jarshy.call("identities")
+            self.roots = await self.jarshy.call("trust.list")
+        except API_ERRORS:
+            return
+        self.show()
+
+    def show(self) -> None:
+        lang = self.lang
+        mine = [f"[b]{t('my_ids', lang)}[/b]"]
+        for i in self.identities:
+            state = t("unlocked" if i.get("unlocked") else "locked", lang)
+            mine.append(f"  {escape(str(i['name'])):<20} {i['fingerprint']}  ({state})")
+        if not self.identities:
+            mine.append(f"  {t('no_ids', lang)}")
+        self.query_one("#mine", Static).update("\n".join(mine))
+        title = f"[b]{t('roots', lang)}[/b]" + ("" if self.roots else f"\n  {t('no_roots', lang)}")
+        self.query_one("#roots-title", Static).update(title)
+        roots = self.query_one("#roots", OptionList)
+        highlighted = roots.highlighted
+        roots.clear_options()
+        roots.add_options(
+            [
+                Option(f"{escape(str(r['name'])):<20} {r['fingerprint']}", id=str(r["key_id"]))
+                for r in self.roots
+            ]
+        )
+        roots.display = bool(self.roots)
+        if self.roots:
+            roots.highlighted = min(highlighted or 0, len(self.roots) - 1)
+
+    @on(Input.Changed, "#share")
+    def share_changed(self) -> None:
+        self.check_share()
+
+    @work(exclusive=True, group="share")
+    async def check_share(self) -> None:
+        """Decode the pasted share and show its fingerprint before it can be trusted."""
+        share = self.query_one("#share", Input).value.strip()
+        check = self.query_one("#share-check", Static)
+        button = self.query_one("#trust", Button)
+        self.checked, button.disabled = None, True
+        if not share:
+            check.update("")
+            return
+        try:
+            info = await self.jarshy.call("share.decode", share=share)
+        except API_ERRORS as exc:
+            check.update(api_failure(exc))
+            return
+        self.checked, button.disabled = info, False
+        check.update(t("share_check", self.lang, name=escape(str(info.get("name") or "?")),
+                       fp=info["fingerprint"]))  # fmt: skip
+
+    @on(Button.Pressed, "#trust")
+    @on(Input.Submitted, "#share")
+    def trust_pressed(self) -> None:
+        if self.checked is not None:
+            self.add_root()
+
+    @work(exclusive=True, group="change")
+    async def add_root(self) -> None:
+        share = self.query_one("#share", Input).value.strip()
+        check = self.query_one("#share-check", Static)
+        try:
+            added = await self.jarshy.call("trust.add", share=share)
+        except API_ERRORS as exc:
+            check.update(api_failure(exc))
+            return
+        check.update(t("added", self.lang, name=escape(str(added["name"])), n=added["changed"]))
+        self.query_one("#share", Input).value = ""
+        self.load()
+
+    def action_remove(self) -> None:
+        self.remove_root()
+
+    @work(exclusive=True, group="change")
+    async def remove_root(self) -> None:
+        roots = self.query_one("#roots", OptionList)
+        if roots.highlighted is None or not self.roots:
+            return
+        root = self.roots[roots.highlighted]
+        question = t("confirm_remove", self.lang, name=root["name"], fp=root["fingerprint"])
+        if not await self.app.push_screen_wait(ConfirmScreen(question, self.lang)):
+            return
+        check = self.query_one("#share-check", Static)
+        try:
+            removed = await self.jarshy.call("trust.remove", key_id=root["key_id"])
+        except API_ERRORS as exc:
+            check.update(api_failure(exc))
+            return
+        check.update(t("removed", self.lang, name=escape(str(root["name"])), n=removed["changed"]))
+        self.load()
