@@ -45,7 +45,7 @@ API_ERRORS = (NoDaemon, ApiError, OSError, asyncio.TimeoutError)
 class JarshyApp(App[None]):
     """Feed (the default screen), bulletin, compose, keys & trust, mesh and help screens."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Jarshy"
     BINDINGS = [
         Binding("f,f2", "feed", "Feed", id="feed"),
@@ -97,6 +97,7 @@ class JarshyApp(App[None]):
         self.query_one("#search", Input).display = False
         self.query_one(FeedList).focus()
         relabel_bindings(self, self.lang)
+        relabel_bindings(self.query_one(FeedList), self.lang)
         self.refresh_feed()
         self.show_banner(self.screen)
         self.set_interval(15, self.unpin_expired)
@@ -304,6 +305,7 @@ class JarshyApp(App[None]):
         self.lang = lang
         self.query_one("#search", Input).placeholder = t("search", lang)
         relabel_bindings(self, lang)
+        relabel_bindings(self.query_one(FeedList), lang)
         for screen in self.screen_stack:
             relabel_bindings(screen, lang)
             hook = getattr(screen, "relabel", None)

@@ -79,9 +79,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "simulated": {"en": "SIMULATED MESH", "ru": "СИМУЛЯЦИЯ СЕТИ", "kk": "ЖЕЛІ СИМУЛЯЦИЯСЫ"},
     "real_radio": {"en": "REAL RADIO", "ru": "РАДИО", "kk": "РАДИО"},
     "status_line": {
-        "en": "link {state} · {region} {preset} · {nodes} nodes heard",
-        "ru": "связь: {state} · {region} {preset} · узлов слышно: {nodes}",
-        "kk": "байланыс: {state} · {region} {preset} · естілген түйін: {nodes}",
+        "en": "link {state} · {region} {preset} · {nodes} nodes",
+        "ru": "связь: {state} · {region} {preset} · узлов: {nodes}",
+        "kk": "байланыс: {state} · {region} {preset} · {nodes} түйін",
     },
     "link_up": {"en": "up", "ru": "есть", "kk": "бар"},
     "link_down": {"en": "down", "ru": "нет", "kk": "жоқ"},

@@ -3,53 +3,67 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 from tests.daemon.conftest import DaemonProcess, start_daemon
+from tests.ui.conftest import until
 from tui.app import JarshyApp
 from tui.feed import FeedList
-from tui.screens import BulletinScreen
+from tui.messages import FeedChanged
+from tui.screens import BulletinScreen, ComposeScreen, HelpScreen, KeysScreen
+from tui.screens.dialogs import PassphraseScreen
 
 
-@pytest.fixture
-def fast_sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DaemonProcess]:
-    monkeypatch.setenv("JARSHY_SIM_INTERVAL", "0.5")
-    daemon = start_daemon(tmp_path / "home", "--simulate")
-    yield daemon
-    daemon.stop()
+def rendered(widget: Any) -> str:
+    return str(widget.render())
 
 
-async def until(pilot: object, condition: Callable[[], bool], timeout: float = 45.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await pilot.pause(0.1)  # type: ignore[attr-defined]
-    raise AssertionError("condition not met in time")
-
-
-async def test_feed_filters_language_and_forgery(fast_sim: DaemonProcess) -> None:
+async def test_feed_forgery_filters_language(fast_sim: DaemonProcess) -> None:
+    """Simulated bulletins arrive live; the forged one says why; filters and languages switch."""
+    seen: list[object] = []
     app = JarshyApp(fast_sim.socket, lang="en")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         statuses = lambda: {b["status"] for b in app.model.bulletins.values()}  # noqa: E731
         await until(pilot, lambda: {"trusted", "unknown_key", "invalid"} <= statuses())
-        forged = next(b for b in app.model.bulletins.values() if b["status"] == "invalid")
-        assert "signature" in forged["reason"]
+        assert any(isinstance(m, FeedChanged) for m in seen)
+        assert "SIMULATED MESH" in rendered(app.query_one("#status-line"))
+
+        # the forgery: badge, and the reason on its bulletin screen
+        feed = app.query_one(FeedList)
+        forged = next(i for i, b in enumerate(app.model.rows()) if b["status"] == "invalid")
+        feed.action_jump(forged)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BulletinScreen))
+        detail = rendered(app.screen.query_one("#detail"))
+        assert "✖ FORGED" in detail and "Why:" in detail and "signature" in detail
+        await pilot.press("escape")
+
+        # filters: trusted only, kind, severity, text; counts follow
         total = len(app.model)
         await pilot.press("t")
         assert 0 < len(app.model) < total
         assert all(b["status"] == "trusted" for b in app.model.rows())
-        await pilot.press("t", "g")
-        assert app.lang == "ru"
-        assert "только доверенные" in str(app.query_one("#filters").render())
-        await pilot.press("home", "enter")
-        await until(pilot, lambda: isinstance(app.screen, BulletinScreen))
-        detail = str(app.screen.query_one("#detail").render())
-        assert "Почему" in detail
-        await pilot.press("escape", "question_mark")
-        assert "ПОДДЕЛКА" in str(app.screen.query_one("#help-text").render())
+        assert f"{len(app.model)} of" in rendered(app.query_one("#counts"))
+        await pilot.press("x", "k")  # clear, then kind = news
+        assert {b["kind"] for b in app.model.rows()} == {"news"}
+        await pilot.press("x", "s", "s")  # minimum severity: moderate
+        assert all(b["severity"] in ("moderate", "severe", "extreme") for b in app.model.rows())
+        await pilot.press("x", "slash", *"Симуляция", "enter")
+        assert len(app.model) and all("Симуляция" in b["text"] for b in app.model.rows())
+        await pilot.press("x")
+        assert len(app.model) == len(app.model.bulletins)
+
+        # UI language at run time: feed, footer, open screens
+        await pilot.press("question_mark", "g")
+        assert app.lang == "ru" and "ПОДДЕЛКА" in rendered(app.screen.query_one("#help-text"))
+        await pilot.press("escape")
+        assert "только доверенные" in rendered(app.query_one("#filters"))
+        assert "СИМУЛЯЦИЯ СЕТИ" in rendered(app.query_one("#status-line"))
+        await pilot.press("g")
+        assert app.lang == "kk" and "тек сенімді" in rendered(app.query_one("#filters"))
+        await pilot.press("g")
+        assert app.lang == "en"
 
 
 async def test_banner_when_daemon_lost_and_back(tmp_path: Path) -> None:
@@ -57,14 +71,16 @@ async def test_banner_when_daemon_lost_and_back(tmp_path: Path) -> None:
     daemon = await asyncio.to_thread(start_daemon, home, "--simulate")
     app = JarshyApp(daemon.socket, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connected.is_set())
+        await until(pilot, app.connected.is_set)
+        await pilot.press("question_mark")  # the banner shows on every screen
         await asyncio.to_thread(daemon.stop)
-        banner = app.query_one("#banner")
+        banner = app.screen.query_one(".banner")
         await until(pilot, lambda: banner.display)
-        assert "reconnecting" in str(banner.render())
+        assert "Daemon not reachable" in rendered(banner)
         again = await asyncio.to_thread(start_daemon, home, "--simulate")
         try:
             await until(pilot, lambda: not banner.display and app.connected.is_set())
+            assert isinstance(app.screen, HelpScreen)
         finally:
             await asyncio.to_thread(again.stop)
 
@@ -72,34 +88,52 @@ async def test_banner_when_daemon_lost_and_back(tmp_path: Path) -> None:
 async def test_compose_sign_send_reaches_another_daemons_ui(
     two_radios: list[str], tmp_path: Path
 ) -> None:
+    """Alice writes in her UI (passphrase prompt, live meter); Bob's UI shows it as trusted."""
     alice = await asyncio.to_thread(start_daemon, tmp_path / "alice", "--radio", two_radios[0])
     bob = await asyncio.to_thread(start_daemon, tmp_path / "bob", "--radio", two_radios[1])
+    text = "Вода будет завтра с 10:00."
     try:
-        created = await asyncio.to_thread(alice.cli, "keys", "new", "Alice")
-        assert created.returncode == 0
+        assert (await asyncio.to_thread(alice.cli, "keys", "new", "Alice")).returncode == 0
         share = (await asyncio.to_thread(alice.cli, "keys", "export")).stdout.strip()
-        await asyncio.to_thread(bob.call, "trust.add", share=share)
         writer, reader = JarshyApp(alice.socket, lang="en"), JarshyApp(bob.socket, lang="en")
-        async with writer.run_test(size=(120, 40)) as wp, reader.run_test(size=(120, 40)) as rp:
-            await until(wp, lambda: writer.connected.is_set())
-            await until(rp, lambda: reader.connected.is_set())
-            await wp.press("c")
-            await wp.pause(0.5)
-            screen = writer.screen
-            screen.query_one("#text").insert("Вода будет завтра с 10:00.")  # type: ignore[attr-defined]
-            await until(wp, lambda: "fits one packet" in str(screen.query_one("#meter").render()))
-            screen.query_one("#passphrase").value = "test passphrase"  # type: ignore[attr-defined]
-            await until(wp, lambda: screen.query_one("#identity").value == "Alice")  # type: ignore[attr-defined]
-            await wp.click("#send")
-            await until(wp, lambda: "✔" in str(screen.query_one("#outcome").render()))
+        async with writer.run_test(size=(80, 24)) as wp, reader.run_test(size=(120, 40)) as rp:
+            await until(wp, writer.connected.is_set)
+            await until(rp, reader.connected.is_set)
 
-            def arrived() -> bool:
-                return any(b["text"] == "Вода будет завтра с 10:00." and b["status"] == "trusted"
-                           for b in reader.model.bulletins.values())  # fmt: skip
+            # Bob trusts Alice through the Keys screen, after seeing her fingerprint
+            await rp.press("y")
+            keys = reader.screen
+            assert isinstance(keys, KeysScreen)
+            keys.query_one("#share").value = share  # type: ignore[attr-defined]
+            await until(rp, lambda: "fingerprint" in rendered(keys.query_one("#share-check")))
+            await rp.press("enter")  # same as the "Trust this key" button
+            await until(
+                rp, lambda: "now trusting Alice" in rendered(keys.query_one("#share-check"))
+            )
+            await rp.press("escape")
+
+            await wp.press("c")
+            screen = writer.screen
+            assert isinstance(screen, ComposeScreen)
+            await until(wp, lambda: screen.query_one("#identity").value == "Alice")  # type: ignore[attr-defined]
+            screen.query_one("#text").insert(text)  # type: ignore[attr-defined]
+            await until(wp, lambda: "fits one packet" in rendered(screen.query_one("#meter")))
+            await wp.press("ctrl+s")
+            await until(wp, lambda: isinstance(writer.screen, PassphraseScreen))
+            await wp.press(*"test passphrase", "enter")
+            await until(wp, lambda: "signed by Alice" in rendered(screen.query_one("#outcome")))
+            assert "● queued" in rendered(screen.query_one("#delivery"))
+            await until(wp, lambda: "● sent to radio" in rendered(screen.query_one("#delivery")),
+                        timeout=60)  # fmt: skip
+
+            def arrived() -> dict[str, Any] | None:
+                return next((b for b in reader.model.bulletins.values()
+                             if b["text"] == text and b["status"] == "trusted"), None)  # fmt: skip
 
             await until(rp, arrived, timeout=60)
-            rows = reader.query_one(FeedList)
-            assert len(rows.model) >= 1
+            got = arrived()
+            assert got is not None and got["signer_name"] == "Alice" and got["source"] == "radio"
+            assert reader.model.index_of(got["id"]) is not None
     finally:
         await asyncio.to_thread(alice.stop)
         await asyncio.to_thread(bob.stop)
@@ -107,19 +141,16 @@ async def test_compose_sign_send_reaches_another_daemons_ui(
 
 async def test_feed_pages_in_older_bulletins(tmp_path: Path) -> None:
     """With more bulletins than one page, moving to the end of the feed loads the older ones."""
-    home = tmp_path / "home"
-    daemon = await asyncio.to_thread(start_daemon, home, "--simulate")
-    try:
-        from tests.ui.bulk import import_bulk
+    from tests.ui.bulk import import_bulk
 
+    daemon = await asyncio.to_thread(start_daemon, tmp_path / "home", "--simulate")
+    try:
         await asyncio.to_thread(import_bulk, daemon, 700)
         app = JarshyApp(daemon.socket, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: len(app.model.bulletins) >= 500)
-            first_page = len(app.model.bulletins)
-            assert first_page < 700
-            for _ in range(30):
-                await pilot.press("pagedown")
+            assert len(app.model.bulletins) < 700
+            await pilot.press("end")
             await until(pilot, lambda: len(app.model.bulletins) >= 700)
     finally:
         await asyncio.to_thread(daemon.stop)

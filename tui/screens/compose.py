@@ -28,8 +28,12 @@ from tui.state import (
 
 
 def labelled(name: str, values: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
-    """Options that say what they are: 'severity: extreme'."""
-    return [(f"{t(name, lang)}: {v}", v) for v in values]
+    """Options; the event says what it is (severity, urgency and certainty words are distinct)."""
+    return (
+        [(v, v) for v in values]
+        if name != "event"
+        else [(f"{t(name, lang)}: {v}", v) for v in values]
+    )
 
 
 class ComposeScreen(BaseScreen):

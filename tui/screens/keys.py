@@ -99,8 +99,7 @@ class KeysScreen(BaseScreen):
         check = self.query_one("#share-check", Static)
         button = self.query_one("#trust", Button)
         self.checked, button.disabled = None, True
-        if not share:
-            check.update("")
+        if not share:  # emptied (or just trusted): keep the last outcome on show
             return
         try:
             info = await self.jarshy.call("share.decode", share=share)
