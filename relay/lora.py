@@ -79,9 +79,11 @@ PRESETS: dict[str, Preset] = {
         Preset("SHORT_SLOW", 250.0, 8, 5),
         Preset("MEDIUM_FAST", 250.0, 9, 5),
         Preset("MEDIUM_SLOW", 250.0, 10, 5),
+        Preset("LONG_TURBO", 500.0, 11, 8),
         Preset("LONG_FAST", 250.0, 11, 5),
         Preset("LONG_MODERATE", 125.0, 11, 8),
         Preset("LONG_SLOW", 125.0, 12, 8),
+        Preset("VERY_LONG_SLOW", 62.5, 12, 8),  # deprecated by the firmware, still accepted
     )
 }
 """Meshtastic modem presets by their firmware names (LONG_FAST is the default)."""

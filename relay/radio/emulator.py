@@ -22,8 +22,8 @@ from typing import Any
 
 from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2, telemetry_pb2
 
+from relay.lora import DEFAULT_PRESET, PRESETS, REGIONS
 from relay.radio.admin import ProvisioningAdminHandler
-from relay.radio.airtime import PRESETS, REGION_DUTY_CYCLE
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
 from relay.radio.state import AdminHandler, NodeSeen, RadioState
@@ -61,7 +61,7 @@ class EmulatedRadio:
         self.telemetry_interval = telemetry_interval
         region = state.enum_name("lora", "region")
         self.duty_cycle_percent = (
-            duty_cycle_percent if duty_cycle_percent is not None else REGION_DUTY_CYCLE.get(region)
+            duty_cycle_percent if duty_cycle_percent is not None else _duty_cycle_percent(region)
         )
         self.max_payload = max_payload  # None: the firmware's encoded-size rule (231 B on port 256)
         self.queue_full = False  # test hook: refuse packets with a full TX queue
@@ -321,8 +321,7 @@ class EmulatedRadio:
         relay.CopyFrom(packet)
         relay.hop_limit -= 1
         relay.relay_node = self.node_num & 0xFF
-        modem = PRESETS.get(self.modem_preset, PRESETS["LONG_FAST"])
-        slot = 2.5 * modem.symbol_time + 0.0076
+        slot = PRESETS.get(self.modem_preset, DEFAULT_PRESET).slot_time
         cw = 3 + round(5 * (min(max(snr, -20.0), 10.0) + 20.0) / 30.0)
         if role in ("ROUTER", "ROUTER_LATE"):
             delay = self._rng.randint(0, 2 * cw) * slot
@@ -411,3 +410,9 @@ class EmulatedRadio:
                 if left <= 0:
                     return None
                 self.heard_event.wait(left)
+
+
+def _duty_cycle_percent(region: str) -> float | None:
+    """The hourly transmit limit the firmware enforces in ``region`` (None: no limit)."""
+    known = REGIONS.get(region)
+    return 100.0 * known.duty_cycle if known is not None and known.has_duty_cycle else None

@@ -25,7 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from relay.radio.airtime import packet_airtime
+from relay.lora import (
+    DEFAULT_PRESET,
+    MAX_FRAME_BYTES,
+    MESHTASTIC_HEADER_BYTES,
+    PRESETS,
+    time_on_air,
+)
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +191,9 @@ class InProcessMedium:
     # Air.
     def transmit(self, sender: AirPort, packet: Any) -> None:
         """Send ``packet`` after the sender's previous transmission; deliver at its end."""
-        airtime = packet_airtime(len(packet.decoded.SerializeToString()), sender.modem_preset)
+        encoded = len(packet.decoded.SerializeToString())
+        frame = min(MESHTASTIC_HEADER_BYTES + encoded, MAX_FRAME_BYTES)
+        airtime = time_on_air(frame, PRESETS.get(sender.modem_preset, DEFAULT_PRESET))
         frozen = type(packet)()
         frozen.CopyFrom(packet)
         with self._cond:

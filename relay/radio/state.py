@@ -23,7 +23,7 @@ from meshtastic.protobuf import (
 
 DEFAULT_PSK = bytes([1])  # "default key" marker, as the firmware ships it
 MAX_CHANNELS = 8
-FIRMWARE_VERSION = "2.7.15.emulated"
+FIRMWARE_VERSION = "2.7.18.emulated"  # the oldest release KZ_863 interoperates with
 
 
 @dataclass

@@ -13,7 +13,6 @@ from meshtastic.protobuf import mesh_pb2, portnums_pb2
 from meshtastic.serial_interface import SerialInterface
 from meshtastic.tcp_interface import TCPInterface
 
-from relay.radio.airtime import packet_airtime
 from relay.radio.framing import FrameParser, encode_frame
 from relay.radio.medium import InProcessMedium
 
@@ -37,12 +36,6 @@ def test_frame_parser_resyncs_and_drops_oversize() -> None:
     assert parser.feed(data) == [b"abc"]
     assert parser.dropped == 1
     assert parser.feed(good[2:]) == [b"abc"]
-
-
-def test_airtime_matches_the_semtech_formula() -> None:
-    assert round(packet_airtime(239) * 1000) == 2157  # full 255-byte LongFast frame
-    assert round(packet_airtime(50) * 1000) == 723
-    assert round(packet_airtime(239, "SHORT_FAST") * 1000) == 204
 
 
 def test_serial_handshake(radios: Callable[..., Emu]) -> None:

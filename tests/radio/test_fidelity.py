@@ -38,7 +38,7 @@ def test_official_cli_info_over_pty(radios: Callable[..., Emu]) -> None:
     assert done.returncode == 0, done.stderr
     assert "Owner: Emulated Alpha" in done.stdout
     assert '"myNodeNum": 305441741' in done.stdout
-    assert "2.7.15" in done.stdout
+    assert "2.7.18" in done.stdout
     assert "EU_868" in done.stdout  # the local node's config printed by --info
 
 
