@@ -27,6 +27,7 @@ from relay.radio.admin import ProvisioningAdminHandler
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
 from relay.radio.state import AdminHandler, NodeSeen, RadioState
+from relay.sim.firmware import Role, late_window_delay, relay_delay
 
 log = logging.getLogger(__name__)
 
@@ -322,13 +323,14 @@ class EmulatedRadio:
         relay.hop_limit -= 1
         relay.relay_node = self.node_num & 0xFF
         slot = PRESETS.get(self.modem_preset, DEFAULT_PRESET).slot_time
-        cw = 3 + round(5 * (min(max(snr, -20.0), 10.0) + 20.0) / 30.0)
-        if role in ("ROUTER", "ROUTER_LATE"):
-            delay = self._rng.randint(0, 2 * cw) * slot
-            if role == "ROUTER_LATE":
-                delay += 2 * 8 * slot + (2**8) * slot
+        if role == "ROUTER_LATE":  # always behind every client, as if it had heard a relay
+            delay = late_window_delay(snr, slot, self._rng)
         else:
-            delay = 2 * 8 * slot + self._rng.randint(0, 2**cw) * slot
+            try:
+                firmware_role = Role.parse(role)
+            except ValueError:
+                firmware_role = Role.CLIENT
+            delay = relay_delay(firmware_role, snr, slot, self._rng)
         key = (getattr(packet, "from"), packet.id)
         medium = self.medium
 
