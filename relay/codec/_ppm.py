@@ -16,13 +16,21 @@ Speed comes from caching, never from changing what is coded: because every symbo
 context is also seen after each of its suffixes, the exclusion set at order k is exactly the symbol
 set of the order-(k+1) context. So the sequence of coding tables for a given history (its "chain")
 is a pure function of the last ORDER characters and is built once, on first use, and reused.
+
+The decoder's common step (the symbol is in the table of the longest context: no escape) is
+shaped for CPython: each state keeps for its own table a slot -> symbol lookup (two bytes per unit
+of the table's total) and one record per symbol holding the state that follows it, so the step is
+one divmod, one lookup and one multiply-add on the state, with no dictionary lookup.
+tests/test_ppm_decoder.py checks the decoder against a literal transcription of docs/codec.md.
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from itertools import accumulate
+from typing import Any
 
 EOS = ""  # end-of-text symbol; sorts before every character (code point order)
 FREQ_LIMIT = 0xFFFF  # max total (symbol counts + escape count) of one context
@@ -37,6 +45,14 @@ _SPARE_TRANSITIONS = 1 << 16  # cached state transitions never seen in training,
 # Upper bound on the bits one coding step can add to the state: x' < 2 * x * total.
 _STEP_BITS = 17  # 1 + bit_length(FREQ_LIMIT)
 _ORDER_MINUS_1_BITS = (1 + _HI_TOTAL.bit_length()) + (1 + _LO_TOTAL.bit_length())
+
+
+_SHARED: dict[int | str, Any] = {}  # bounded: ints <= FREQ_LIMIT and the models' symbols
+
+
+def _share(value: Any) -> Any:
+    """One object per distinct int or symbol across every model's decoder views."""
+    return _SHARED.setdefault(value, value)
 
 
 class PPMError(ValueError):
@@ -57,6 +73,7 @@ class _Node:
         "starts",
         "sym_total",
         "total",
+        "view",
     )
 
     def __init__(self, chars: list[str], freqs: list[int], esc: int) -> None:
@@ -73,18 +90,42 @@ class _Node:
         self.lut: bytes | None = None
         if self.sym_total <= _LUT_MAX_TOTAL and len(chars) <= len(_BYTES):
             self.lut = b"".join([_BYTES[i] * f for i, f in enumerate(freqs)])
+        # What the decoder reads when this table is reached after an escape.
+        self.view = (self.total, self.sym_total, esc, self.lut, self.ends, self.entries)
 
 
 class _State:
     """The longest model context that ends the history, with its chain of coding tables."""
 
-    __slots__ = ("chain", "ctx", "follow", "next")
+    __slots__ = ("chain", "ctx", "esc", "fast", "follow", "lower", "next")
 
     def __init__(self, ctx: str, chain: tuple[_Node, ...], follow: frozenset[str]) -> None:
         self.ctx = ctx
         self.chain = chain
         self.follow = follow  # symbols seen after ctx in training: transitions worth caching
         self.next: dict[str, _State] = {}
+        # For the decoder: (total, sym_total, lut, records, self) of the first table. That table
+        # is ctx's whole table (nothing longer to exclude), so its symbols are exactly ``follow``
+        # and the state after each of them can be cached: records is flat, four items a symbol
+        # (freq, start, symbol, next state's ``fast`` or None until first used; None for EOS) and
+        # lut maps every slot to its symbol's offset in it. Flat lists and shared int and str
+        # objects (``_share``) keep the memory one step touches small: decoding many different
+        # texts is bound by memory latency more than by arithmetic. A state without tables (a
+        # model without training text) gets a stand-in of total 1, no symbols and escape 1:
+        # divmod(x, 1) = (x, 0) and 1 * x + 0 leave x as it was.
+        self.fast: tuple[int, int, array[int], list[Any], _State]
+        if chain:
+            first = chain[0]
+            records: list[Any] = []
+            for freq, start, ch in first.entries:
+                records += (_share(freq), _share(start), _share(ch), None)
+            lut = array("H", [4 * i for i, f in enumerate(first.freqs) for _ in range(f)])
+            self.fast = (_share(first.total), _share(first.sym_total), lut, records, self)
+            self.esc = first.esc
+        else:
+            self.fast = (1, 0, array("H"), [], self)
+            self.esc = 1
+        self.lower = tuple(node.view for node in chain[1:])
 
 
 class PPMModel:
@@ -151,37 +192,53 @@ class PPMModel:
         if len(data) > self.max_payload(max_bytes):
             raise PPMError(f"payload too long for a text of at most {max_bytes} bytes")
         x = int.from_bytes(data, "big")
-        state = self._root
+        fast = self._root.fast
         out: list[str] = []
         append = out.append
+        divmod_ = divmod
         # Every character takes at least one UTF-8 byte: max_bytes + 1 symbols bound the work.
         for _ in range(max_bytes + 1):
-            for node in state.chain:
-                q, r = divmod(x, node.total)
-                if r < node.sym_total:
-                    lut = node.lut
-                    i = lut[r] if lut is not None else bisect_right(node.ends, r)
-                    freq, start, ch = node.entries[i]
+            total, sym_total, lut, records, state = fast
+            q, r = divmod_(x, total)
+            if r < sym_total:  # the symbol is in the state's own table: the common step
+                j = lut[r]
+                x = records[j] * q + (r - records[j + 1])
+                ch = records[j + 2]
+                fast = records[j + 3]
+                if fast is None:  # EOS, or the first time this transition is taken
+                    if not ch:
+                        break
+                    fast = records[j + 3] = (state.next.get(ch) or self._advance(state, ch)).fast
+                append(ch)
+                continue
+            x = state.esc * q + (r - sym_total)
+            for total, sym_total, esc, small_lut, ends, entries in state.lower:
+                q, r = divmod_(x, total)
+                if r < sym_total:
+                    i = small_lut[r] if small_lut is not None else bisect_right(ends, r)
+                    freq, start, ch = entries[i]
                     x = freq * q + (r - start)
                     break
-                x = node.esc * q + (r - node.sym_total)
-            else:
-                x, hi = divmod(x, _HI_TOTAL)
+                x = esc * q + (r - sym_total)
+            else:  # order -1: EOS or any code point, in two steps
+                x, hi = divmod_(x, _HI_TOTAL)
                 if hi == 0:
                     ch = EOS
                 else:
-                    x, lo = divmod(x, _LO_TOTAL)
+                    x, lo = divmod_(x, _LO_TOTAL)
                     cp = ((hi - 1) << 11) | lo
                     if 0xD800 <= cp <= 0xDFFF:
                         raise PPMError("surrogate code point")
                     ch = chr(cp)
             if not ch:  # EOS
-                if x != STATE_START:
-                    raise PPMError("non-canonical payload (final state)")
-                return "".join(out)
+                break
             append(ch)
-            state = state.next.get(ch) or self._advance(state, ch)
-        raise PPMError(f"text longer than {max_bytes} bytes")
+            fast = (state.next.get(ch) or self._advance(state, ch)).fast
+        else:
+            raise PPMError(f"text longer than {max_bytes} bytes")
+        if x != STATE_START:
+            raise PPMError("non-canonical payload (final state)")
+        return "".join(out)
 
     def _longest_suffix(self, hist: str) -> str:
         hist = hist[max(0, len(hist) - self.order) :]
@@ -203,7 +260,8 @@ class PPMModel:
     def _state(self, ctx: str) -> _State:
         state = self._states.get(ctx)
         if state is None:
-            state = _State(ctx, self._chain(ctx), frozenset(self._contexts.get(ctx, ((),))[0]))
+            follow = frozenset(self._contexts.get(ctx, ((),))[0])
+            state = _State(ctx, self._chain(ctx), follow)
             self._states[ctx] = state
         return state
 
