@@ -11,6 +11,11 @@ Layout (all integers big-endian)::
     end-64  64    Ed25519 signature over SIGNING_DOMAIN + bytes[0:end-64]
 
 The bulletin id is BLAKE2b-64 of bytes[0:end-64] with personalisation ``jarshy-id-v1``.
+
+Decoding comes in two steps so that a receiver can check the signature before it pays for the
+text: :func:`parse` checks the header and the field map and keeps the text blob compressed (an
+:class:`Envelope`); :func:`open_text` decodes the text and checks the kind rules. :func:`decode`
+does both. The signature covers the compressed bytes, so :func:`verify` works on either.
 """
 
 from __future__ import annotations
@@ -107,8 +112,40 @@ def sign(content: Content, signer: Signer) -> Bulletin:
     return decoded
 
 
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A bulletin parsed up to its text: header and field map checked, text blob not decoded.
+
+    ``content`` has every field but the text (``text`` is ""); ``text_blob`` is the encoded text
+    (b"" for none). Nothing here says the text decodes or the kind rules hold: ``open_text``.
+    """
+
+    content: Content
+    text_blob: bytes
+    raw: bytes
+    id: bytes
+
+    @property
+    def author(self) -> bytes:
+        return self.content.author
+
+    @property
+    def kind(self) -> Kind:
+        return self.content.kind
+
+    def textless(self) -> Bulletin:
+        """A :class:`Bulletin` whose text is "" whatever the blob holds, for the checks that never
+        read the text (key lookup, trust verdict, learning keys); never show or store it."""
+        return Bulletin(content=self.content, raw=self.raw)
+
+
 def decode(raw: bytes) -> Bulletin:
     """Parse and validate the structure of a bulletin (not its signature: see ``verify``)."""
+    return open_text(parse(raw))
+
+
+def parse(raw: bytes) -> Envelope:
+    """Check the header and the field map of a bulletin, leaving its text blob undecoded."""
     if len(raw) > MAX_BULLETIN:
         raise WireError("too-large", f"bulletin of {len(raw)} bytes exceeds {MAX_BULLETIN}")
     if len(raw) < HEADER_LEN + 1 + SIGNATURE_LEN:
@@ -127,26 +164,40 @@ def decode(raw: bytes) -> Bulletin:
     created = int.from_bytes(raw[9:13], "big")
     body = raw[HEADER_LEN:-SIGNATURE_LEN]
     content_without_text, text_offset = content_from_fields(kind, author, created, body)
-    blob = body[text_offset:]
+    raw = bytes(raw)
+    return Envelope(
+        content_without_text, bytes(body[text_offset:]), raw, bulletin_id(raw[:-SIGNATURE_LEN])
+    )
+
+
+def open_text(envelope: Envelope) -> Bulletin:
+    """Decode the text of a parsed bulletin and check the kind rules: the full :func:`decode`."""
+    blob = envelope.text_blob
     text = ""
     if blob:
         try:
             text = decode_text(blob)
         except CodecError as exc:
             raise WireError("bad-text", f"text does not decode: {exc}") from None
-    content = _with_text(content_without_text, text)
+    content = _with_text(envelope.content, text)
     _check_kind_rules(content)
-    return Bulletin(content=content, raw=bytes(raw))
+    return Bulletin(content=content, raw=envelope.raw)
 
 
-def verify(bulletin: Bulletin, public_key: bytes) -> bool:
-    """True if the signature is the author's; the key must hash to the author key id."""
+def verify(bulletin: Bulletin | Envelope, public_key: bytes) -> bool:
+    """True if the signature is the author's; the key must hash to the author key id.
+
+    The signature covers the encoded text, so an :class:`Envelope` (text not decoded) verifies
+    exactly as the decoded :class:`Bulletin` does.
+    """
     from relay.crypto.keys import key_id
     from relay.crypto.keys import verify as verify_signature
 
     if key_id(public_key) != bulletin.author:
         return False
-    return verify_signature(public_key, bulletin.signing_message(), bulletin.signature)
+    raw = bulletin.raw
+    signed = raw[:-SIGNATURE_LEN]
+    return verify_signature(public_key, SIGNING_DOMAIN + signed, raw[-SIGNATURE_LEN:])
 
 
 def _with_text(content: Content, text: str) -> Content:
