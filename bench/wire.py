@@ -5,7 +5,10 @@ Every figure is a ratio against a baseline measured in the same run:
   * signed on-air bytes ÷ a real packed LXMF message of the same text (needs the `bench` extra);
   * text codec vs UTF-8, raw deflate and brotli (from bench/codec.py);
   * share of bulletins that fit one 231-byte packet, by length band;
-  * sign / verify / ingest rates ÷ raw PyNaCl verify rate on this machine.
+  * sign / verify / ingest rates ÷ raw PyNaCl verify rate on this machine;
+  * the ingest pipeline stage by stage (µs per bulletin, and ÷ one raw PyNaCl verify): header
+    and field map, signature, text decoding, trust verdict, store put; plus ingest rates for
+    duplicates and forgeries (rejected before their text is decoded).
 Run ``python bench/wire.py [--json]``.
 """
 
@@ -31,6 +34,7 @@ import nacl.signing  # noqa: E402
 from relay.crypto.keys import Identity  # noqa: E402
 from relay.ingest import Ingest  # noqa: E402
 from relay.store import Store  # noqa: E402
+from relay.trust import Status, TrustState, Verdict, evaluate  # noqa: E402
 from relay.wire import bulletin as wire  # noqa: E402
 from relay.wire.fields import Content, Kind, SafetyInfo  # noqa: E402
 from relay.wire.fragments import split  # noqa: E402
@@ -150,6 +154,7 @@ def figures() -> dict[str, Any]:
     sign_rate = rate(lambda c: wire.sign(c, author), contents)
     verify_rate = rate(lambda b: wire.verify(wire.decode(b.raw), author.public_key), signed)
     ingest_durable, ingest_batched = ingest_rates(author, contents)
+    duplicate, forged = reject_rates(author, contents)
     rates = {
         "raw_pynacl_verify_per_s": round(raw_verify),
         "raw_pynacl_sign_per_s": round(raw_sign),
@@ -161,6 +166,15 @@ def figures() -> dict[str, Any]:
         "decode_and_verify_vs_raw_verify": round(verify_rate / raw_verify, 3),
         "ingest_durable_vs_raw_verify": round(ingest_durable / raw_verify, 3),
         "ingest_batched_vs_raw_verify": round(ingest_batched / raw_verify, 3),
+        "ingest_duplicate_per_s": round(duplicate),
+        "ingest_forged_per_s": round(forged),
+        "ingest_duplicate_vs_raw_verify": round(duplicate / raw_verify, 3),
+        "ingest_forged_vs_raw_verify": round(forged / raw_verify, 3),
+    }
+    raw_verify_us = 1e6 / raw_verify
+    stages = {
+        name: {"us": round(us, 1), "vs_raw_verify": round(us / raw_verify_us, 3)}
+        for name, us in stage_times(author, contents).items()
     }
     result: dict[str, Any] = {
         "bulletins": len(items),
@@ -169,6 +183,8 @@ def figures() -> dict[str, Any]:
         "fits_one_packet_by_length": fit,
         "fits_one_packet_cumulative": cumulative,
         "rates": rates,
+        "raw_pynacl_verify_us": round(raw_verify_us, 1),
+        "ingest_stages": stages,
     }
     try:
         from codec import codec_figures
@@ -200,6 +216,59 @@ def ingest_rates(author: Identity, contents: list[Content]) -> tuple[float, floa
     return results[0], results[1]
 
 
+def stage_times(author: Identity, contents: list[Content]) -> dict[str, float]:
+    """µs per bulletin of each ingest stage, each timed alone over the whole (varied) list."""
+    raws = [wire.sign(c, author).raw for c in _shifted(contents, 20_000)]
+    envelopes = [wire.parse(raw) for raw in raws]
+    bulletins = [wire.open_text(e) for e in envelopes]
+    state = TrustState()
+    state.add_root(author.key_id, author.public_key, "bench")
+    times = {
+        "header_and_fields": 1e6 / rate(wire.parse, raws),
+        "verify": 1e6 / rate(lambda e: wire.verify(e, author.public_key), envelopes),
+        "text_decode": 1e6 / rate(wire.open_text, envelopes),
+        "trust": 1e6 / rate(lambda b: evaluate(state, b, True, 1.0), bulletins),
+    }
+    verdict = Verdict(Status.TRUSTED, "signed by a trusted root")
+    best = float("inf")
+    for attempt in range(3):  # fresh ids each time: a put of a known id is a no-op
+        fresh = [wire.sign(c, author) for c in _shifted(contents, 30_000 + attempt)]
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "bench.sqlite3")
+            with store.batch():
+                start = time.perf_counter()
+                for bulletin in fresh:
+                    store.put(bulletin, verdict, 1.0, None, "bench")
+                best = min(best, (time.perf_counter() - start) / len(fresh))
+            store.close()
+    times["store_put_batched"] = best * 1e6
+    return times
+
+
+def reject_rates(author: Identity, contents: list[Content]) -> tuple[float, float]:
+    """Bulletins/s through ingest for copies of stored bulletins, and for forgeries.
+
+    The forgeries name the author (a trusted root) and are signed by another key: the most
+    expensive rejection, as the author's key is known and the signature is checked.
+    """
+    forger = Identity("forger", bytes(range(1, 33)))
+    with tempfile.TemporaryDirectory() as tmp:
+        node = Ingest(Store(Path(tmp) / "bench.sqlite3"))
+        node.add_root(author.public_key, "bench", 0.0)
+        held = [wire.sign(c, author).raw for c in _shifted(contents, 40_000)]
+        with node.store.batch():
+            for raw in held:
+                node.ingest(raw, 1.0, "bench")
+        forged = []
+        for content in _shifted(contents, 50_000):
+            unsigned = wire.encode_unsigned(content)
+            forged.append(unsigned + forger.sign(wire.SIGNING_DOMAIN + unsigned))
+        duplicate = rate(lambda raw: node.ingest(raw, 1.0, "bench"), held)
+        forgery = rate(lambda raw: node.ingest(raw, 1.0, "bench"), forged)
+        node.store.close()
+    return duplicate, forgery
+
+
 def _shifted(contents: list[Content], offset: int) -> list[Content]:
     from dataclasses import replace
 
@@ -227,6 +296,10 @@ def main() -> int:
     print("rates (÷ raw PyNaCl verify in this run)")
     for name, value in result["rates"].items():
         print(f"  {name:<34} {value}")
+    raw_us = result["raw_pynacl_verify_us"]
+    print(f"ingest stages, µs per bulletin, and ÷ one raw PyNaCl verify ({raw_us} µs)")
+    for name, values in result["ingest_stages"].items():
+        print(f"  {name:<34} {values['us']:>7.1f}  {values['vs_raw_verify']:.3f}")
     if "codec" in result:
         print("codec figures: see `python bench/codec.py`")
     return 0
