@@ -26,6 +26,7 @@ from relay.ingest import Ingest, Outcome
 from relay.lifetime import expires_at
 from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
+from relay.radio_quarantine import RadioQuarantine
 from relay.store import Store
 from relay.sync import frames
 from relay.sync.engine import Judgement, SyncEngine
@@ -65,6 +66,7 @@ class Daemon:
         self.ingest: Ingest | None = None
         self.engine: SyncEngine | None = None
         self.link: RadioLink | None = None
+        self.quarantine = RadioQuarantine(lambda: self.link)
         self.transmitter = Transmitter(self._about, self._on_sent, time.time)
         self.queue = self.transmitter.queue
         self.deliveries: dict[bytes, Delivery] = {}
@@ -141,6 +143,7 @@ class Daemon:
                 asyncio.create_task(self._status_loop()),
             ]
             stack.push_async_callback(_cancel, tasks)
+            stack.push_async_callback(self.quarantine.close)
             await self.stop.wait()
             # In order: stop taking requests (each one answered is already committed), then
             # (unwinding the stack) stop the loops, let go of the radio, the simulation, the store.
@@ -201,6 +204,7 @@ class Daemon:
         assert self.engine is not None
         self._track_delivery(event)
         sends = self.engine.receive(event, time.time())
+        self.quarantine.apply(self.engine.drain_ignores())
         self._enqueue(sends)
 
     def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
@@ -365,6 +369,7 @@ class Daemon:
             "state": self.link_state.value,
             "address": self.radio_address,
             "simulated": self.simulate,
+            "ignored_radios": self.quarantine.status(),
         }
 
 

@@ -233,6 +233,9 @@ def status_command(args: argparse.Namespace) -> int:
         print(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
         print(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
         print(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
+        for ignored in link.get("ignored_radios", []):
+            until = time.strftime("%H:%M", time.localtime(ignored["until"]))
+            print(f"ignored (spam brake): {ignored['node']} until {until}")
         return 0
 
     return with_api(args, work)

@@ -87,6 +87,12 @@ class ProvisioningAdminHandler(BasicAdminHandler):
                 self._edited(state)
         elif variant == "set_owner":
             self._set_owner(state, message.set_owner)
+        elif variant == "set_ignored_node":
+            state.ignored.add(message.set_ignored_node)
+            self.writes += 1
+        elif variant == "remove_ignored_node":
+            state.ignored.discard(message.remove_ignored_node)
+            self.writes += 1
         else:
             return super().handle_admin(state, message, packet)
         return None

@@ -66,6 +66,7 @@ class EmulatedRadio:
         )
         self.max_payload = max_payload  # None: the firmware's encoded-size rule (231 B on port 256)
         self.queue_full = False  # test hook: refuse packets with a full TX queue
+        self.ignored_drops = 0  # packets dropped because their sender is ignored
         self._rng = random.Random(seed)
         self._sessions: list[ClientSession] = []
         self._lock = threading.RLock()
@@ -286,6 +287,9 @@ class EmulatedRadio:
         sender = getattr(packet, "from")
         key = (sender, packet.id)
         role = self.state.enum_name("device", "role")
+        if sender in self.state.ignored:
+            self.ignored_drops += 1  # Router::perhapsHandleReceived: neither relayed nor delivered
+            return
         with self._lock:
             if sender == self.node_num:
                 if packet.id in self._await_implicit_ack:

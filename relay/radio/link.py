@@ -437,6 +437,18 @@ class RadioLink:
             if handlers is not None:  # broadcasts get no ACK: drop the handler the library keeps
                 handlers.pop(packet_id, None)
 
+    async def set_ignored(self, node_num: int, ignored: bool = True) -> None:
+        """Tell the radio to drop (or again accept) everything from ``node_num``: the firmware's
+        ``set_ignored_node`` / ``remove_ignored_node``. Raises LinkDown without a radio."""
+        iface = self._iface
+        if iface is None or self.state is not LinkState.UP:
+            raise LinkDown(f"radio {self.address} is {self.state.value}")
+        node = iface.localNode
+        try:
+            await self._run(node.setIgnored if ignored else node.removeIgnored, node_num)
+        except Exception as exc:
+            raise LinkDown(f"radio {self.address}: admin message failed: {exc}") from exc
+
     async def wait_queue_free(self, timeout: float) -> None:
         """After ``QUEUE_FULL``: wait until the radio reports room, asking it twice a second.
 

@@ -48,6 +48,7 @@ class RadioState:
     channels: list[Any]  # channel_pb2.Channel, exactly MAX_CHANNELS
     metadata: Any  # mesh_pb2.DeviceMetadata
     nodes: dict[int, NodeSeen] = field(default_factory=dict)
+    ignored: set[int] = field(default_factory=set)  # set_ignored_node: dropped on receive
     lock: threading.RLock = field(default_factory=threading.RLock)
     editing: bool = False  # inside begin_edit_settings / commit_edit_settings
 

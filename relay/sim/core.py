@@ -18,6 +18,7 @@ from relay.sim.engines import (
     DeliveryProbe,
     EngineContext,
     EngineFactory,
+    IgnoreRequester,
     ItemTagger,
     Publisher,
     get_engine_factory,
@@ -83,6 +84,8 @@ class Simulation(Mesh):
             factory = engine
         overrides = dict(engines or {})
         self._probe: list[DeliveryProbe | None] = []
+        self._ignorer: list[IgnoreRequester | None] = []
+        self._index_by_num = {spec.num: spec.index for spec in scenario.nodes}
         self._deferred: list[list[Publication]] = []
         for spec, node in zip(scenario.nodes, self.nodes, strict=True):
             eng: MeshEngine | None = None
@@ -100,6 +103,7 @@ class Simulation(Mesh):
                 eng = factory(ctx)
             node.engine = eng
             self._probe.append(eng if isinstance(eng, DeliveryProbe) else None)
+            self._ignorer.append(eng if isinstance(eng, IgnoreRequester) else None)
             self._tagger[spec.index] = eng if isinstance(eng, ItemTagger) else None
             self._deferred.append([])
         if overrides:
@@ -170,6 +174,12 @@ class Simulation(Mesh):
                 held = self.deliveries.setdefault(bytes(key), {})
                 if node.index not in held:
                     held[node.index] = self.now
+        ignorer = self._ignorer[node.index]
+        if ignorer is not None:
+            for num, seconds in ignorer.ignore_requests():
+                other = self._index_by_num.get(num)
+                if other is not None:
+                    node.ignored[other] = self.now + seconds
         self._engine_sync(node)
 
     def _engine_sync(self, node: Node) -> None:
@@ -203,7 +213,7 @@ class Simulation(Mesh):
             return
         engine = node.engine
         assert isinstance(engine, Publisher)
-        key, actions = engine.publish(pub.size, self.now, pub.hop_limit)
+        key, actions = engine.publish(pub.size, self.now, pub.hop_limit, pub.kind)
         self.items[key] = ItemRecord(key, node.index, self.now, pub.size, pub.label)
         self._after_engine(node, actions)
 

@@ -32,9 +32,18 @@ class Publisher(Protocol):
     """An engine that can originate scenario traffic."""
 
     def publish(
-        self, size: int, now: float, hop_limit: int | None = None
+        self, size: int, now: float, hop_limit: int | None = None, kind: str = "news"
     ) -> tuple[bytes, list[SendPacket]]:
         """Create an item of about ``size`` payload bytes; return its key and what to send."""
+        ...
+
+
+@runtime_checkable
+class IgnoreRequester(Protocol):
+    """An engine that asks its radio to ignore other radios (``set_ignored_node``)."""
+
+    def ignore_requests(self) -> Iterable[tuple[int, float]]:
+        """(node number, seconds) pairs asked for since the last call."""
         ...
 
 
@@ -93,7 +102,7 @@ class FloodOnlyEngine:
         return cls(ctx.num, hop)
 
     def publish(
-        self, size: int, now: float, hop_limit: int | None = None
+        self, size: int, now: float, hop_limit: int | None = None, kind: str = "news"
     ) -> tuple[bytes, list[SendPacket]]:
         """A payload of ``size`` bytes: magic, 8-byte key (node, sequence), zero filler."""
         self._seq += 1

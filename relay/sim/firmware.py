@@ -158,6 +158,7 @@ class Node:
     duty_sum: float = 0.0
     sensing: int = 0  # ongoing decodable signals (carrier sense)
     heard: list[tuple[float, float, float, int]] = field(default_factory=list)
+    ignored: dict[int, float] = field(default_factory=dict)  # origin index -> ignored until
     busy: dict[int, float] = field(default_factory=dict)  # utilisation bucket -> seconds
     busy_until: float = 0.0
     tx_time: float = 0.0

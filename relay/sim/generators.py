@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from relay.sim.firmware import MAX_HOP_LIMIT
 from relay.sim.schema import Reader
 
+KINDS = ("news", "safety")  # what a traffic entry may publish
+
 if TYPE_CHECKING:
     from relay.sim.scenario import NodeSpec, Publication
 
@@ -182,7 +184,7 @@ def expand_traffic(
     for i, entry in enumerate(entries):
         here = f"{path}[{i}]"
         r = Reader(entry, here + ".")
-        r.only("from at count every start stop size label hop_limit")
+        r.only("from at count every start stop size label hop_limit kind")
         src = r.get("from", None)
         if src == "random":
             if not engine_nodes:
@@ -216,9 +218,12 @@ def expand_traffic(
         if hop is not None:
             hop = r.integer("hop_limit", minimum=0, maximum=MAX_HOP_LIMIT)
         label = r.string("label", "item")
+        kind = r.string("kind", "news")
+        if kind not in KINDS:
+            raise ValueError(f"{here}.kind: expected one of {', '.join(KINDS)}")
         for k, t in enumerate(times):
             node = rng.choice(engine_nodes) if pick is None else pick[k % len(pick)]
             size = round(rng.uniform(lo, hi))
-            out.append(Publication(t, node, size, label, hop))
+            out.append(Publication(t, node, size, label, hop, kind))
     out.sort(key=lambda p: (p.time, p.node))
     return out

@@ -58,6 +58,7 @@ class Counters:
     duty_cycle_drops: int = 0
     oversize_drops: int = 0
     core_only_drops: int = 0  # ROUTER with rebroadcast_mode CORE_PORTNUMS_ONLY
+    ignored_drops: int = 0  # from a radio this node was told to ignore (set_ignored_node)
 
 
 @dataclass(slots=True)
@@ -282,6 +283,9 @@ class Mesh:
         c = self.counters
         c.receptions += 1
         if pkt.origin == node.index:
+            return
+        if node.ignored and node.ignored.get(pkt.origin, -1.0) > self.now:
+            c.ignored_drops += 1  # the firmware drops it before flooding: not relayed either
             return
         snr = rssi - self.noise
         if node.remember((pkt.origin, pkt.pkt_id)):

@@ -160,6 +160,7 @@ def build_report(result: SimResult) -> Report:
             "duty_cycle_drops": c.duty_cycle_drops,
             "oversize_drops": c.oversize_drops,
             "core_portnums_only_drops": c.core_only_drops,
+            "ignored_drops": c.ignored_drops,
         },
         "channel": util,
         "duty_cycle": {

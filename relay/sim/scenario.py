@@ -57,6 +57,7 @@ class Publication:
     size: int
     label: str = "item"
     hop_limit: int | None = None
+    kind: str = "news"  # "news" or "safety" (an extreme-severity alert); engines may ignore it
 
 
 @dataclass(frozen=True, slots=True)

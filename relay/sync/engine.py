@@ -20,9 +20,10 @@ from __future__ import annotations
 import random
 from collections import OrderedDict, deque
 
-from relay.lora import packet_airtime
 from relay.sync import frames
 from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.meter import ChannelMeter
+from relay.sync.quarantine import Quarantine
 from relay.sync.trickle import Trickle
 from relay.sync.types import Judge, Judgement, SyncConfig, SyncStats, _Item, _Pending
 from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
@@ -55,13 +56,21 @@ class SyncEngine:
         )
         self.next_expiry_sweep = 0.0
         self.newly_held: list[bytes] = []  # drained by whoever watches deliveries
+        self.urgent_settling: deque[float] = deque()  # when urgent items join the sync set
         self.clock = 0.0  # the latest ``now`` we were driven with
         self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
-        self.heard: deque[tuple[float, float]] = deque()  # (time, airtime) of frames heard
-        self.heard_airtime = 0.0
+        self.meter = ChannelMeter(self.config.preset, self.config.busy_threshold)
         self.last_request = -1e18  # earliest time the next request may go
         self.relays_by_author: dict[bytes, deque[float]] = {}
         self.stats = SyncStats()
+        cfg = self.config
+        self.quarantine = Quarantine(
+            cfg.quarantine_forged,
+            cfg.quarantine_untrusted,
+            cfg.quarantine_window,
+            cfg.quarantine_for,
+            node,
+        )
 
     # -- the node's own bulletins and its store ------------------------------------------------
 
@@ -70,6 +79,8 @@ class SyncEngine:
         if not judgement.relayable or judgement.id in self.items:
             return
         self.items[judgement.id] = _Item(raw, judgement, 0.0 if now is None else now)
+        if now is not None and judgement.priority >= self.config.urgent_priority:
+            self.urgent_settling.append(now + self.config.urgent_settle)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
         self.newly_held.append(judgement.id)
         if self.refused.pop(judgement.id, 0) is None:
@@ -90,7 +101,7 @@ class SyncEngine:
     def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
         self.clock = now
         payload = event.payload
-        self._note_airtime(len(payload), now)
+        self.meter.note(len(payload), now)
         if not payload:
             return self.tick(now)
         frame = payload[0]
@@ -100,13 +111,14 @@ class SyncEngine:
             elif frame == (VERSION << 4) | FRAGMENT_TYPE:
                 whole = self.reassembler.add(payload, now)
                 ident = payload[1:9]
-                self._overheard(ident)
+                self._overheard(ident, self._near(event))
                 if whole is not None:
                     self._on_bulletin(whole, event, now)
             elif frame in frames.SYNC_FRAMES:
                 self._on_sync(frames.parse(payload), event, now)
         except WireError:
             self.stats.malformed += 1
+            self.quarantine.forged(event.sender, now)
         return self.tick(now)
 
     def tick(self, now: float) -> list[SendPacket]:
@@ -118,6 +130,10 @@ class SyncEngine:
         if now >= self.next_expiry_sweep:
             self.next_expiry_sweep = now + 60.0
             self.expire(now)
+        if self.urgent_settling and self.urgent_settling[0] <= now:
+            while self.urgent_settling and self.urgent_settling[0] <= now:
+                self.urgent_settling.popleft()
+            self.trickle.reset(now)  # new urgent data (RFC 6206): neighbours compare soon
         if self.trickle.due(now):
             beacon = self._beacon()
             if self.inconsistent and beacon.count and not self.busy(now):
@@ -142,6 +158,8 @@ class SyncEngine:
             return 0.0
         deadlines = [job.due for job in self.pending.values()]
         deadlines.append(self.trickle.deadline())
+        if self.urgent_settling:
+            deadlines.append(self.urgent_settling[0])
         return min(deadlines)
 
     # -- bulletins ----------------------------------------------------------------------------
@@ -151,9 +169,10 @@ class SyncEngine:
             return
         ident = bulletin_id(raw[:-SIGNATURE_LEN])
         if ident in self.items or ident in self.refused:
-            self._overheard(ident)
+            self._overheard(ident, self._near(event))
             return
         judgement = self.judge(raw, now, event)
+        self._judged_from(event, judgement, now)
         if judgement is None or not judgement.relayable:
             self.refused[ident] = None
             self.refused_prefixes.add(ident[: frames.PREFIX_LEN])
@@ -164,18 +183,43 @@ class SyncEngine:
         self.add(raw, judgement, now)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
-        if (flood_ends_here or not self.config.firmware_relays) and self._author_allows(
-            judgement, now
+        if (
+            (flood_ends_here or not self.config.firmware_relays)
+            and not self._near(event)
+            and self._author_allows(judgement, now)
         ):
             self.stats.relays += 1
             delay = self._relay_delay(event) * (2.0 if self.busy(now) else 1.0)
             self._schedule_push(ident, now, delay, self.config.relay_hop_limit)
 
+    def _judged_from(self, event: PacketReceived, judgement: Judgement | None, now: float) -> None:
+        """Feed the spam brake with what the originating radio sent (see relay.sync.quarantine)."""
+        self.quarantine.own_node = self.node
+        if judgement is None:
+            self.quarantine.forged(event.sender, now)
+        elif judgement.relayable:
+            self.quarantine.trusted(event.sender, now)
+        elif judgement.expires_at is None or now < judgement.expires_at:
+            self.quarantine.untrusted(event.sender, now)
+
+    def drain_ignores(self) -> list[tuple[int, float]]:
+        """Radios our radio should ignore now, with for how many seconds (host applies them)."""
+        out, self.quarantine.requests = self.quarantine.requests, []
+        self.stats.quarantined += len(out)
+        return out
+
     def _relay_delay(self, event: PacketReceived) -> float:
         """Far (weak) receivers relay first, as the firmware's contention window does."""
         snr = -5.0 if event.snr is None else max(-20.0, min(10.0, event.snr))
         weight = (snr + 20.0) / 30.0
-        return self.config.push_delay * (0.1 + 0.4 * weight + 0.5 * self.rng.random())
+        jitter = self.config.relay_jitter
+        share = (1.0 - jitter) * weight + jitter * self.rng.random()
+        return self.config.push_delay * (0.1 + 0.9 * share)
+
+    def _near(self, event: PacketReceived) -> bool:
+        """A copy from a close sender: our relay would cover little it did not."""
+        near = self.config.near_snr
+        return near is not None and event.snr is not None and event.snr >= near
 
     def _author_allows(self, judgement: Judgement, now: float) -> bool:
         times = self.relays_by_author.setdefault(judgement.author, deque())
@@ -200,11 +244,11 @@ class SyncEngine:
             now + delay, packets, item.judgement.priority, hop_limit, ident
         )
 
-    def _overheard(self, ident: bytes) -> None:
+    def _overheard(self, ident: bytes, near: bool = False) -> None:
         job = self.pending.get(("push", ident))
         if job is not None:
             job.heard += 1
-            if job.heard >= self.config.suppress_copies:
+            if near or job.heard >= self.config.suppress_copies:
                 del self.pending[("push", ident)]
                 self.stats.suppressed += 1
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
@@ -223,10 +267,16 @@ class SyncEngine:
         spreading by relays is left out for ``settle`` seconds, so that neighbours do not see
         a difference (and answer it) while the flood is still doing the work."""
         cutoff = self.clock - self.config.settle
+        urgent_cutoff = self.clock - self.config.urgent_settle
+        urgent = self.config.urgent_priority
         return [
             item
             for item in self.items.values()
-            if item.held_since <= cutoff and self._live(item.judgement.id, self.clock)
+            if (
+                item.held_since <= cutoff
+                or (item.held_since <= urgent_cutoff and item.judgement.priority >= urgent)
+            )
+            and self._live(item.judgement.id, self.clock)
         ]
 
     def _beacon(self) -> frames.Beacon:
@@ -304,16 +354,10 @@ class SyncEngine:
         if not self.busy(now):  # on a busy channel catch-up waits for the normal Trickle pace
             self.trickle.reset(now)
 
-    def _note_airtime(self, size: int, now: float) -> None:
-        self.heard.append((now, packet_airtime(size, self.config.preset)))
-        self.heard_airtime += self.heard[-1][1]
-
     def busy(self, now: float) -> bool:
-        """True when the Jarshy traffic heard in the last minute fills more than
-        ``busy_threshold`` of the channel (firmware modules hold back above 25 % as well)."""
-        while self.heard and now - self.heard[0][0] > 60.0:
-            self.heard_airtime -= self.heard.popleft()[1]
-        return self.heard_airtime / 60.0 > self.config.busy_threshold
+        """Jarshy traffic heard fills more than ``busy_threshold`` of the channel (firmware
+        modules hold back above 25 % as well)."""
+        return self.meter.busy(now)
 
     def _request(self, request: frames.Request, now: float, hops: int) -> None:
         """Ask one neighbour; one request in flight, at most one per ``request_interval``."""

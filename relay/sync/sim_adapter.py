@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import replace
 
 from relay.crypto.keys import Identity
 from relay.sim.engines import EngineContext, register_engine
@@ -20,13 +21,14 @@ from relay.sync.judge import MemoryJudge
 from relay.trust import TrustState
 from relay.wire import bulletin as wire
 from relay.wire.bulletin import SIGNATURE_LEN, bulletin_id
-from relay.wire.fields import Content, Kind
+from relay.wire.fields import Content, Kind, SafetyInfo
 from relay.wire.fragments import carried_id
 
 EPOCH = 1_767_225_600  # simulated time 0 = 2026-01-01T00:00:00Z
 NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-sim:newsroom").digest())
 SPAMMER = Identity("Spammer", hashlib.sha256(b"jarshy-sim:spammer").digest())
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "
+ALERT = SafetyInfo("flood", "met", "extreme", "immediate", "observed", "simulated district")
 
 
 class JarshySimEngine:
@@ -57,12 +59,12 @@ class JarshySimEngine:
 
     # Publisher
     def publish(
-        self, size: int, now: float, hop_limit: int | None = None
+        self, size: int, now: float, hop_limit: int | None = None, kind: str = "news"
     ) -> tuple[bytes, list[SendPacket]]:
         self.published += 1
         created = int(EPOCH + now)
         author = SPAMMER if self.spammer else NEWSROOM
-        raw = self._bulletin(author, size, created)
+        raw = self._bulletin(author, size, created, safety=kind == "safety")
         ident = bulletin_id(raw[:-SIGNATURE_LEN])
         limit = self.sync.config.origin_hop_limit if hop_limit is None else hop_limit
         if self.spammer:
@@ -72,12 +74,14 @@ class JarshySimEngine:
         sends = self.sync.publish(raw, judgement, EPOCH + now)
         return ident, [SendPacket(s.payload, limit, s.priority) for s in sends]
 
-    def _bulletin(self, author: Identity, size: int, created: int) -> bytes:
-        """A signed news bulletin of about ``size`` bytes on air."""
+    def _bulletin(self, author: Identity, size: int, created: int, safety: bool = False) -> bytes:
+        """A signed news bulletin (or extreme safety alert) of about ``size`` bytes on air."""
         length = max(1, size - 85)
         for _ in range(6):
             text = "".join(self.rng.choice(_ALPHABET) for _ in range(length)).strip() or "x"
             content = Content(Kind.NEWS, author.key_id, created, text, "en")
+            if safety:
+                content = replace(content, kind=Kind.SAFETY, lifetime=7200, safety=ALERT)
             if self.spammer and self.published % 3 == 0:  # forged in the newsroom's name
                 content = Content(Kind.NEWS, NEWSROOM.key_id, created, text, "en")
                 unsigned = wire.encode_unsigned(content)
@@ -88,6 +92,10 @@ class JarshySimEngine:
                 return raw
             length = max(1, length + (size - len(raw)) * 8 // 5)
         return raw
+
+    # IgnoreRequester
+    def ignore_requests(self) -> Iterable[tuple[int, float]]:
+        return self.sync.drain_ignores()
 
     # DeliveryProbe
     def delivered_items(self) -> Iterable[bytes]:

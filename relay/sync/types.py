@@ -33,8 +33,10 @@ class SyncConfig:
     imax: float = 600.0
     redundancy: int = 1  # Trickle k
     push_delay: float = 20.0
+    relay_jitter: float = 0.5  # random share of the relay delay (the rest follows the SNR)
     answer_delay: float = 3.0
     suppress_copies: int = 1
+    near_snr: float | None = -7.0  # a copy heard at least this strong (dB): no relay from us
     summary_size: int = 24
     author_rate: int = 30  # eager relays per author per hour
     max_items: int = 20_000
@@ -43,6 +45,16 @@ class SyncConfig:
     preset: str = "LONG_FAST"  # for estimating the airtime of what we hear
     settle: float = 90.0  # seconds a new bulletin spreads by relays before anti-entropy counts it
     request_interval: float = 10.0  # at most one request per this many seconds
+    urgent_priority: int = 80  # severe or extreme safety alerts, revocations: when one of these
+    # joins the sync set, Trickle restarts at imin so that nodes the relays missed catch up soon
+    urgent_settle: float = 30.0  # they join the sync set this soon (relays finish in ~20 s)
+    # Quarantine: a radio that originates this many forged or invalid bulletins (or this many
+    # untrusted ones and nothing trusted) within ``quarantine_window`` seconds is ignored by our
+    # radio for ``quarantine_for`` seconds: the firmware then neither relays nor delivers it.
+    quarantine_forged: int = 3  # 0 disables quarantine
+    quarantine_untrusted: int = 20
+    quarantine_window: float = 600.0
+    quarantine_for: float = 3600.0
 
 
 @dataclass
@@ -74,4 +86,5 @@ class SyncStats:
     suppressed: int = 0
     malformed: int = 0
     relays: int = 0  # frontier relays scheduled
+    quarantined: int = 0  # radios we asked our radio to ignore
     answers: int = 0  # bulletins scheduled in answer to a request

@@ -84,6 +84,7 @@ BASE = {"nodes": [{"name": "a", "x": 0, "y": 0}, {"name": "b", "x": 100, "y": 0}
         ({"nodes": [{"generator": "hex", "count": 3}]}, "nodes[0].generator: expected one of"),
         ({"traffic": [{"from": "zed", "at": 1}]}, "traffic[0].from: unknown node 'zed'"),
         ({"traffic": [{"from": "a", "at": 1, "size": 5}]}, "traffic[0].size"),
+        ({"traffic": [{"from": "a", "at": 1, "kind": "rumour"}]}, "traffic[0].kind"),
         (
             {"nodes": [{"name": "a", "x": 0, "y": 0, "jarshy": False}], "traffic": [{"from": "a"}]},
             "does not run an engine",
@@ -110,3 +111,29 @@ def test_scenario_file_from_disk(tmp_path: Path) -> None:
     path.write_text("nodes: [\n")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         load_scenario(path)
+
+
+def test_safety_traffic_is_published_as_a_signed_safety_alert() -> None:
+    from relay.sim import Simulation
+    from relay.wire import bulletin as wire
+    from relay.wire.fields import Kind
+
+    data = {
+        **BASE,
+        "duration": 60,
+        "drain": 60,
+        "traffic": [
+            {"from": "a", "at": 1, "size": 150, "kind": "safety", "label": "alert"},
+            {"from": "a", "at": 2, "size": 150, "label": "news"},
+        ],
+    }
+    scenario = scenario_from_dict(data, source="s.yaml")
+    assert [p.kind for p in scenario.traffic] == ["safety", "news"]
+    sim = Simulation(scenario, "jarshy")
+    result = sim.run()
+    engine = sim.nodes[1].engine
+    kinds = {
+        result.items[key].label: wire.decode(engine.sync.items[key].raw).content.kind
+        for key in result.deliveries
+    }
+    assert kinds == {"alert": Kind.SAFETY, "news": Kind.NEWS}

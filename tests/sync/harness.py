@@ -24,6 +24,7 @@ class Net:
     root: Identity
     loss: float = 0.0
     airtime: float = 0.5
+    snr: float = -12.0  # every link is at the edge of range (neighbours are one hop apart)
     seed: int = 1
     config: SyncConfig = field(default_factory=SyncConfig)
     engines: dict[int, SyncEngine] = field(init=False)
@@ -76,7 +77,7 @@ class Net:
                 _, seq, node, payload = heapq.heappop(self._queue)
                 sender = self._senders.pop(seq)
                 if self.awake[node]:
-                    event = PacketReceived(payload, sender, hops=0, snr=-5.0, hop_limit=0)
+                    event = PacketReceived(payload, sender, hops=0, snr=self.snr, hop_limit=0)
                     self.transmit(node, self.engines[node].receive(event, self.now))
             else:
                 node = next_timer[1]

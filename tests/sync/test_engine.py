@@ -36,6 +36,19 @@ def test_chain_longer_than_hop_limit_is_reached_with_one_send_per_hop() -> None:
     assert net.sent["data"] == 12  # origin + one relay per node (the last relays to no one new)
 
 
+def test_a_copy_from_a_close_sender_is_not_relayed_but_still_reaches_everyone() -> None:
+    close = Net(chain(6), ROOT, snr=0.0)  # strong links: relays would cover little
+    far = Net(chain(6), ROOT)
+    for net in (close, far):
+        item = news(ROOT, created=T0)
+        publish(net, 0, item)
+        net.run(until=120.0)
+    assert far.holders(item.id) == set(range(6))
+    assert close.holders(item.id) == {0, 1}  # eager spread stops at the strong link
+    close.run(until=3000.0)
+    assert close.holders(item.id) == set(range(6))  # anti-entropy still carries it on
+
+
 def test_dense_grid_suppresses_redundant_relays() -> None:
     net = Net(grid(7), ROOT)
     item = news(ROOT, created=T0)

@@ -1,0 +1,67 @@
+"""The spam brake end to end: a radio that floods forgeries gets ignored by the daemon's radio."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from meshtastic.protobuf import mesh_pb2
+
+from relay.crypto.keys import encode_share
+from relay.radio.emulator import EmulatedRadio
+from relay.radio.medium import InProcessMedium
+from relay.radio.state import RadioState
+from relay.radio.transports import TcpTransport
+from relay.wire import bulletin as wire
+from relay.wire.fields import Content, Kind
+from tests.conftest import make_identity
+from tests.daemon.conftest import start_daemon
+
+SPAMMER = 0x5BAD5BAD
+BROADCAST = 0xFFFFFFFF
+
+
+def forged_packet(i: int) -> Any:
+    """A Jarshy bulletin on port 256 claiming a key it was not signed with."""
+    claimed, signer = make_identity("newsroom"), make_identity("mallory")
+    content = Content(Kind.NEWS, claimed.key_id, int(time.time()) - 60 + i, f"fake {i}", "en")
+    unsigned = wire.encode_unsigned(content)
+    packet = mesh_pb2.MeshPacket()
+    setattr(packet, "from", SPAMMER)
+    packet.to = BROADCAST
+    packet.id = 0x1000 + i
+    packet.hop_limit = packet.hop_start = 3
+    packet.decoded.portnum = 256  # type: ignore[assignment]
+    packet.decoded.payload = unsigned + signer.sign(wire.SIGNING_DOMAIN + unsigned)
+    return packet
+
+
+def test_a_radio_flooding_forgeries_is_ignored_by_ours(tmp_path: Path) -> None:
+    medium = InProcessMedium(time_scale=math.inf, seed=5)
+    ours = EmulatedRadio(RadioState.create(0x1001, region="KZ_433"), medium=medium, seed=1)
+    spammer = EmulatedRadio(RadioState.create(SPAMMER, region="KZ_433"), medium=medium, seed=2)
+    ours.start()
+    spammer.start()
+    transport = TcpTransport(ours, port=0).start()
+    daemon = start_daemon(tmp_path / "home", "--radio", f"tcp:127.0.0.1:{transport.port}")
+    try:
+        daemon.wait_for(lambda: daemon.call("status")["link"]["state"] == "up")  # type: ignore[index]
+        newsroom = make_identity("newsroom")  # trusted: a bulletin in its name is provably forged
+        daemon.call("trust.add", share=encode_share(newsroom.public_key, "Newsroom"))
+        for i in range(3):
+            medium.transmit(spammer, forged_packet(i))
+        daemon.wait_for(lambda: SPAMMER in ours.state.ignored, timeout=30)
+        listed = daemon.call("status")["link"]["ignored_radios"]  # type: ignore[index]
+        assert [r["node"] for r in listed] == [f"!{SPAMMER:08x}"]
+        assert listed[0]["until"] > time.time() + 3000  # an hour
+        before = ours.ignored_drops
+        medium.transmit(spammer, forged_packet(3))
+        daemon.wait_for(lambda: ours.ignored_drops > before, timeout=10)
+    finally:
+        assert daemon.stop() == 0
+        transport.close()
+        ours.stop()
+        spammer.stop()
+        medium.close()
