@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from meshtastic.protobuf import mesh_pb2, portnums_pb2
+from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2
 from pubsub import pub
 
 from relay.radio._iface import HookedSerial, HookedTCP
@@ -441,11 +441,24 @@ class RadioLink:
         """Tell the radio to drop (or again accept) everything from ``node_num``: the firmware's
         ``set_ignored_node`` / ``remove_ignored_node``. Raises LinkDown without a radio."""
         iface = self._iface
-        if iface is None or self.state is not LinkState.UP:
+        own = self._info.get("node_num")
+        if iface is None or own is None or self.state is not LinkState.UP:
             raise LinkDown(f"radio {self.address} is {self.state.value}")
-        node = iface.localNode
+        admin = admin_pb2.AdminMessage()
+        if ignored:
+            admin.set_ignored_node = node_num
+        else:
+            admin.remove_ignored_node = node_num
+        to_radio = mesh_pb2.ToRadio()
+        packet = to_radio.packet
+        packet.to = int(own)
+        packet.id = int(iface._generatePacketId())
+        packet.decoded.portnum = portnums_pb2.PortNum.ADMIN_APP
+        packet.decoded.payload = admin.SerializeToString()
         try:
-            await self._run(node.setIgnored if ignored else node.removeIgnored, node_num)
+            # Straight to the wire: the firmware handles admin for itself at once, and the
+            # library's own send path would wait (forever) for room in a full transmit queue.
+            await asyncio.wait_for(self._run(iface._sendToRadioImpl, to_radio), 10.0)
         except Exception as exc:
             raise LinkDown(f"radio {self.address}: admin message failed: {exc}") from exc
 
