@@ -162,6 +162,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dropped": {"en": "dropped", "ru": "отброшено", "kk": "тасталды"},
     "nodes": {"en": "Nodes heard", "ru": "Слышимые узлы", "kk": "Естілген түйіндер"},
     "no_nodes": {"en": "none yet", "ru": "пока нет", "kk": "әзір жоқ"},
+    "spam_brake": {
+        "en": "spam brake: radio {node} sent forgeries; ignored until {until}",
+        "ru": "защита от спама: радио {node} слало подделки; игнорируется до {until}",
+        "kk": "спамнан қорғау: {node} радиосы жалған хабар жіберді; {until} дейін елемейміз",
+    },
     "node_head": {"en": "name                 SNR dB  hops  last heard", "ru": "имя                  SNR дБ  прыжки  слышно", "kk": "аты                  SNR дБ  секіріс  естілді"},
 }
 # fmt: on

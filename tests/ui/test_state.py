@@ -153,3 +153,13 @@ def test_catalogue_is_complete_and_formats(monkeypatch: Any) -> None:
     assert default_language() == "ru"
     monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
     assert default_language() == "en"
+
+
+def test_mesh_screen_names_radios_the_spam_brake_ignores() -> None:
+    from tui.screens.mesh import mesh_text
+
+    status = {"link": {"state": "up", "ignored_radios": [{"node": "!5bad5bad", "until": 0}]}}
+    assert "!5bad5bad" in mesh_text(status, "ru", 0.0) and "подделки" in mesh_text(
+        status, "ru", 0.0
+    )
+    assert "spam brake" not in mesh_text({"link": {"state": "up"}}, "en", 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.markup import escape
@@ -46,6 +47,10 @@ def mesh_text(s: dict[str, Any], lang: str, now: float) -> str:
     dropped = " · ".join(f"{k} {v}" for k, v in (queue.get("dropped") or {}).items() if v)
     if dropped:
         lines.append(f"  {t('dropped', lang)}: {dropped}")
+    for ignored in link.get("ignored_radios") or []:
+        until = time.strftime("%H:%M", time.localtime(float(ignored.get("until", 0))))
+        node = escape(str(ignored.get("node")))
+        lines.append(f"  [b red]⛔ {t('spam_brake', lang, node=node, until=until)}[/]")
     nodes = sorted(s.get("nodes") or [], key=lambda n: -(n.get("last_heard") or 0))
     lines += ["", f"[b]{t('nodes', lang)} ({len(nodes)})[/b]"]
     if nodes:
