@@ -183,9 +183,10 @@ class SyncEngine:
         self.add(raw, judgement, now)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
+        urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
         if (
             (flood_ends_here or not self.config.firmware_relays)
-            and not self._near(event)
+            and (urgent or not self._near(event))
             and self._author_allows(judgement, now)
         ):
             self.stats.relays += 1
@@ -248,7 +249,8 @@ class SyncEngine:
         job = self.pending.get(("push", ident))
         if job is not None:
             job.heard += 1
-            if near or job.heard >= self.config.suppress_copies:
+            urgent = job.priority >= self.config.urgent_priority
+            if (near and not urgent) or job.heard >= self.config.suppress_copies + urgent:
                 del self.pending[("push", ident)]
                 self.stats.suppressed += 1
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)

@@ -141,3 +141,29 @@ def test_garbage_never_raises(tail: bytes, frame: int) -> None:
     engine = SyncEngine(MemoryJudge(state), SyncConfig())
     engine.receive(PacketReceived(bytes([frame]) + tail, 1), 0.0)
     engine.receive(PacketReceived(tail, 2), 1.0)
+
+
+def test_urgent_alerts_spread_eagerly_even_over_strong_links() -> None:
+    net = Net(chain(6), ROOT, snr=0.0)  # strong links: news would stop at the first hop
+    alert = safety(ROOT, severity="extreme", created=T0)
+    publish(net, 0, alert)
+    net.run(until=120.0)
+    assert net.holders(alert.id) == set(range(6))
+
+
+def test_an_urgent_alert_restarts_trickle_when_it_settles() -> None:
+    state = TrustState()
+    state.add_root(ROOT.key_id, ROOT.public_key, "root")
+    engine = SyncEngine(MemoryJudge(state), SyncConfig(), node=1)
+    now = float(T0)
+    for step in range(40):  # quiet for 40 minutes: the timer backs off to Imax
+        engine.tick(now + 60.0 * step)
+    now += 2400.0
+    assert engine.trickle.interval == engine.config.imax
+    engine.receive(PacketReceived(news(ROOT, created=T0 + 1).raw, 7, hops=0, snr=-12.0), now)
+    engine.tick(now + engine.config.urgent_settle + 1)
+    assert engine.trickle.interval == engine.config.imax  # news does not
+    alert = safety(ROOT, severity="severe", created=T0 + 2)
+    engine.receive(PacketReceived(alert.raw, 7, hops=0, snr=-12.0), now + 40)
+    engine.tick(now + 40 + engine.config.urgent_settle)
+    assert engine.trickle.interval == engine.config.imin
