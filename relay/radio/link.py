@@ -27,21 +27,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2
+from meshtastic.protobuf import portnums_pb2
 from pubsub import pub
 
 from relay.radio._iface import HookedSerial, HookedTCP
+from relay.radio.link_send import LinkSending, Outcome
 from relay.radio.linktypes import (
-    MAX_HOP_LIMIT,
-    MAX_PAYLOAD,
     PRIVATE_PORTS,
     LinkDown,
     LinkState,
     NodeHeard,
     RadioAddress,
     RadioInfo,
-    SendResult,
-    SendStatus,
     parse_address,
 )
 from relay.sync.events import PacketReceived
@@ -50,10 +47,9 @@ log = logging.getLogger(__name__)
 
 OnPacket = Callable[[PacketReceived], None]
 OnState = Callable[[LinkState], None]
-Outcome = tuple[str, Any]  # ("queue", (res, free, maxlen)) or ("nak", error name)
 
 
-class RadioLink:
+class RadioLink(LinkSending):
     """An asyncio connection to one Meshtastic radio (serial or TCP)."""
 
     def __init__(
@@ -360,147 +356,6 @@ class RadioLink:
             queue_max=maxlen,
             nodes=tuple(sorted(self._nodes.values(), key=lambda n: n.num)),
         )
-
-    # Sending.
-    async def send(self, payload: bytes, hop_limit: int | None = None) -> SendResult:
-        """Broadcast ``payload`` on our port; report what the radio said about it.
-
-        Raises ValueError for a payload over 231 bytes or a bad hop limit, LinkDown when no radio
-        is connected. A full TX queue returns ``QUEUE_FULL`` without sending (retry later).
-        """
-        data = bytes(payload)
-        if not data:
-            raise ValueError("payload is empty")
-        if len(data) > MAX_PAYLOAD:
-            raise ValueError(
-                f"payload is {len(data)} bytes; a Meshtastic broadcast carries at most "
-                f"{MAX_PAYLOAD}"
-            )
-        if hop_limit is not None and not 0 <= hop_limit <= MAX_HOP_LIMIT:
-            raise ValueError(f"hop_limit must be 0..{MAX_HOP_LIMIT}, not {hop_limit}")
-        async with self._send_lock:
-            iface = self._iface
-            if iface is None or self.state is not LinkState.UP:
-                raise LinkDown(f"radio {self.address} is {self.state.value}")
-            if self._queue is not None and self._queue[0] == 0:
-                await self._probe_queue(iface)
-                return SendResult(SendStatus.QUEUE_FULL, queue_free=0, queue_max=self._queue[1])
-            try:
-                sent = await self._run(
-                    iface.sendData,
-                    data,
-                    destinationId="^all",
-                    portNum=self.port_num,
-                    wantAck=False,
-                    onResponse=self._on_response,
-                    hopLimit=hop_limit,
-                )
-            except Exception as exc:
-                self.last_error = exc
-                if iface is self._iface:
-                    self._lost.set()
-                raise LinkDown(f"radio {self.address}: send failed: {exc}") from exc
-            return await self._confirm(iface, int(sent.id))
-
-    async def _confirm(self, iface: Any, packet_id: int) -> SendResult:
-        assert self._loop is not None
-        outcome = self._outcomes.pop(packet_id, None)
-        fut: asyncio.Future[Outcome] = self._loop.create_future()
-        self._waiting[packet_id] = fut
-        try:
-            if outcome is None:
-                try:
-                    outcome = await asyncio.wait_for(fut, self.confirm_timeout)
-                except TimeoutError:
-                    return SendResult(SendStatus.UNCONFIRMED, packet_id)
-            if outcome[0] == "queue" and outcome[1][0] != 0:  # refused: wait briefly for the NAK
-                res, free, maxlen = outcome[1]
-                fut = self._loop.create_future()
-                self._waiting[packet_id] = fut
-                early = self._outcomes.pop(packet_id, None)  # the NAK may already be here
-                if early is not None:
-                    outcome = early
-                else:
-                    with contextlib.suppress(TimeoutError):
-                        outcome = await asyncio.wait_for(fut, min(self.confirm_timeout, 0.5))
-                if outcome[0] == "queue":
-                    status = SendStatus.QUEUE_FULL if free == 0 else SendStatus.REJECTED
-                    return SendResult(status, packet_id, _errno_name(res), free, maxlen)
-            if outcome[0] == "nak":
-                free, maxlen = self._queue if self._queue else (None, None)
-                return SendResult(SendStatus.REJECTED, packet_id, str(outcome[1]), free, maxlen)
-            _, free, maxlen = outcome[1]
-            return SendResult(SendStatus.QUEUED, packet_id, None, free, maxlen)
-        finally:
-            self._waiting.pop(packet_id, None)
-            handlers = getattr(iface, "responseHandlers", None)
-            if handlers is not None:  # broadcasts get no ACK: drop the handler the library keeps
-                handlers.pop(packet_id, None)
-
-    async def set_ignored(self, node_num: int, ignored: bool = True) -> None:
-        """Tell the radio to drop (or again accept) everything from ``node_num``: the firmware's
-        ``set_ignored_node`` / ``remove_ignored_node``. Raises LinkDown without a radio."""
-        iface = self._iface
-        own = self._info.get("node_num")
-        if iface is None or own is None or self.state is not LinkState.UP:
-            raise LinkDown(f"radio {self.address} is {self.state.value}")
-        admin = admin_pb2.AdminMessage()
-        if ignored:
-            admin.set_ignored_node = node_num
-        else:
-            admin.remove_ignored_node = node_num
-        to_radio = mesh_pb2.ToRadio()
-        packet = to_radio.packet
-        packet.to = int(own)
-        packet.id = int(iface._generatePacketId())
-        packet.decoded.portnum = portnums_pb2.PortNum.ADMIN_APP
-        packet.decoded.payload = admin.SerializeToString()
-        try:
-            # Straight to the wire: the firmware handles admin for itself at once, and the
-            # library's own send path would wait (forever) for room in a full transmit queue.
-            await asyncio.wait_for(self._run(iface._sendToRadioImpl, to_radio), 10.0)
-        except Exception as exc:
-            raise LinkDown(f"radio {self.address}: admin message failed: {exc}") from exc
-
-    async def wait_queue_free(self, timeout: float) -> None:
-        """After ``QUEUE_FULL``: wait until the radio reports room, asking it twice a second.
-
-        Raises TimeoutError after ``timeout`` seconds, LinkDown if the radio goes away.
-        """
-        if self._queue is None or self._queue[0] > 0:
-            return
-
-        async def poll() -> None:
-            while not self._queue_room.is_set():
-                iface = self._iface
-                if iface is None:
-                    raise LinkDown(f"radio {self.address} is {self.state.value}")
-                self._last_probe = 0.0
-                await self._probe_queue(iface)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queue_room.wait(), 0.5)
-
-        await asyncio.wait_for(poll(), timeout)
-
-    async def _probe_queue(self, iface: Any) -> None:
-        """Ask for a fresh queue status (a heartbeat), at most twice a second."""
-        now = time.monotonic()
-        if now - self._last_probe < 0.5:
-            return
-        self._last_probe = now
-        heartbeat = mesh_pb2.ToRadio()
-        heartbeat.heartbeat.SetInParent()
-        with contextlib.suppress(Exception):
-            # Straight to the wire: sendHeartbeat() would wait for queue space we know is absent.
-            await self._run(iface._sendToRadioImpl, heartbeat)
-
-
-def _errno_name(res: int) -> str:
-    """Name a refusal code: the firmware reports routing errors (below 32) as the result."""
-    if 0 < res < 32:
-        with contextlib.suppress(ValueError):
-            return str(mesh_pb2.Routing.Error.Name(res))
-    return f"ERRNO_{res}"
 
 
 def _dispose(iface: Any) -> None:
