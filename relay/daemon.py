@@ -194,6 +194,7 @@ class Daemon:
         if state is LinkState.UP and self.link is not None and self.link.info is not None:
             assert self.engine is not None
             self.engine.node = self.link.info.node_num
+            self.engine.set_radio_role(self.link.info.role)
             self.transmitter.radio_changed()
         if self.api is not None:
             self.api.publish("link", self.link_status())

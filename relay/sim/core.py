@@ -99,6 +99,7 @@ class Simulation(Mesh):
                     random.Random(f"engine:{self.seed}:{spec.index}"),
                     scenario.hop_limit,
                     scenario.engine_options,
+                    spec.role.value,
                 )
                 eng = factory(ctx)
             node.engine = eng

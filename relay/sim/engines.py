@@ -75,6 +75,7 @@ class EngineContext:
     rng: random.Random  # seeded per node
     hop_limit: int  # the scenario's default hop limit
     options: Mapping[str, object] = field(default_factory=dict)
+    role: str = "CLIENT"  # the radio's device role
 
 
 EngineFactory = Callable[[EngineContext], MeshEngine]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict, deque
+from dataclasses import replace
 
 from relay.sync import frames
 from relay.sync.events import PacketReceived, SendPacket
@@ -92,6 +93,14 @@ class SyncEngine:
         self.add(raw, judgement, now)
         packets = split(raw, repair=self.config.repair)
         return [SendPacket(p, self.config.origin_hop_limit, judgement.priority) for p in packets]
+
+    def set_radio_role(self, role: str | None) -> None:
+        """Our radio's device role: CLIENT_MUTE never relays, a ROUTER's reach is not its SNR."""
+        self.config = replace(
+            self.config,
+            firmware_relays=role != "CLIENT_MUTE",
+            router=role in ("ROUTER", "ROUTER_LATE"),
+        )
 
     def holds(self, ident: bytes) -> bool:
         return ident in self.items
@@ -186,7 +195,7 @@ class SyncEngine:
         urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
         if (
             (flood_ends_here or not self.config.firmware_relays)
-            and (urgent or not self._near(event))
+            and (urgent or self.config.router or not self._near(event))
             and self._author_allows(judgement, now)
         ):
             self.stats.relays += 1
@@ -250,7 +259,8 @@ class SyncEngine:
         if job is not None:
             job.heard += 1
             urgent = job.priority >= self.config.urgent_priority
-            if (near and not urgent) or job.heard >= self.config.suppress_copies + urgent:
+            near_cancels = near and not (urgent or self.config.router)
+            if near_cancels or job.heard >= self.config.suppress_copies + urgent:
                 del self.pending[("push", ident)]
                 self.stats.suppressed += 1
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)

@@ -41,6 +41,7 @@ class JarshySimEngine:
         self.sync = SyncEngine(
             self.judge, config or SyncConfig(), seed=ctx.rng.randrange(2**32), node=ctx.num
         )
+        self.sync.set_radio_role(ctx.role)
         self.rng = ctx.rng
         self.name = ctx.name
         self.spammer = bool(ctx.options.get("spammer")) or ctx.name.startswith("spam")

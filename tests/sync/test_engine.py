@@ -167,3 +167,14 @@ def test_an_urgent_alert_restarts_trickle_when_it_settles() -> None:
     engine.receive(PacketReceived(alert.raw, 7, hops=0, snr=-12.0), now + 40)
     engine.tick(now + 40 + engine.config.urgent_settle)
     assert engine.trickle.interval == engine.config.imin
+
+
+def test_router_radios_relay_even_over_strong_links() -> None:
+    net = Net(chain(6), ROOT, snr=0.0)
+    for engine in net.engines.values():
+        engine.set_radio_role("ROUTER")  # a rooftop's reach is not what its SNR suggests
+    item = news(ROOT, created=T0)
+    publish(net, 0, item)
+    net.run(until=120.0)
+    assert net.holders(item.id) == set(range(6))
+    assert all(not e.config.router for e in Net(chain(2), ROOT).engines.values())
