@@ -95,12 +95,8 @@ class SyncEngine:
         return [SendPacket(p, self.config.origin_hop_limit, judgement.priority) for p in packets]
 
     def set_radio_role(self, role: str | None) -> None:
-        """Our radio's device role: CLIENT_MUTE never relays, a ROUTER's reach is not its SNR."""
-        self.config = replace(
-            self.config,
-            firmware_relays=role != "CLIENT_MUTE",
-            router=role in ("ROUTER", "ROUTER_LATE"),
-        )
+        """Our radio's device role: a CLIENT_MUTE radio never relays, so every flood ends here."""
+        self.config = replace(self.config, firmware_relays=role != "CLIENT_MUTE")
 
     def holds(self, ident: bytes) -> bool:
         return ident in self.items
@@ -195,7 +191,7 @@ class SyncEngine:
         urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
         if (
             (flood_ends_here or not self.config.firmware_relays)
-            and (urgent or self.config.router or not self._near(event))
+            and (urgent or not self._near(event))
             and self._author_allows(judgement, now)
         ):
             self.stats.relays += 1
@@ -259,7 +255,7 @@ class SyncEngine:
         if job is not None:
             job.heard += 1
             urgent = job.priority >= self.config.urgent_priority
-            near_cancels = near and not (urgent or self.config.router)
+            near_cancels = near and not urgent
             if near_cancels or job.heard >= self.config.suppress_copies + urgent:
                 del self.pending[("push", ident)]
                 self.stats.suppressed += 1

@@ -29,7 +29,6 @@ class SyncConfig:
     origin_hop_limit: int = 1  # bench/hop_limits.py: 0.78-1.0x the airtime of 3, same delivery
     relay_hop_limit: int = 0
     firmware_relays: bool = True  # the radio's role rebroadcasts (not CLIENT_MUTE)
-    router: bool = False  # a ROUTER radio (rooftop): covers more than its SNR suggests
     imin: float = 30.0
     imax: float = 600.0
     redundancy: int = 1  # Trickle k

@@ -169,12 +169,13 @@ def test_an_urgent_alert_restarts_trickle_when_it_settles() -> None:
     assert engine.trickle.interval == engine.config.imin
 
 
-def test_router_radios_relay_even_over_strong_links() -> None:
-    net = Net(chain(6), ROOT, snr=0.0)
-    for engine in net.engines.values():
-        engine.set_radio_role("ROUTER")  # a rooftop's reach is not what its SNR suggests
+def test_a_client_mute_radio_hands_every_flood_to_the_application() -> None:
+    net = Net(chain(2), ROOT)
+    engine = net.engines[1]
+    engine.set_radio_role("CLIENT_MUTE")  # its firmware will not relay: the flood ends here
     item = news(ROOT, created=T0)
-    publish(net, 0, item)
-    net.run(until=120.0)
-    assert net.holders(item.id) == set(range(6))
-    assert all(not e.config.router for e in Net(chain(2), ROOT).engines.values())
+    sends = engine.receive(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
+    assert sends == [] and ("push", item.id) in engine.pending
+    other = net.engines[0]
+    other.receive(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
+    assert ("push", item.id) not in other.pending  # a relaying radio: the firmware carries it
