@@ -156,6 +156,8 @@ class SyncEngine:
                 continue
             out.extend(SendPacket(p, job.hop_limit, job.priority) for p in job.packets)
             self.stats.sent["data" if key[0] == "push" else key[0]] += 1
+            if key[0] == "request":
+                self.last_request = now + self.config.request_interval
         return out
 
     def next_deadline(self) -> float | None:
@@ -368,13 +370,16 @@ class SyncEngine:
         return self.meter.busy(now)
 
     def _request(self, request: frames.Request, now: float, hops: int) -> None:
-        """Ask one neighbour; one request in flight, at most one per ``request_interval``."""
-        for stale in [k for k in self.pending if k[0] == "request"]:
-            del self.pending[stale]  # the newer summary knows better
-        due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
-        if self.busy(now):
-            due += self.rng.uniform(self.config.imin, 2 * self.config.imin)
-        self.last_request = due + self.config.request_interval
+        """Ask one neighbour; one request in flight, at most one per ``request_interval``.
+
+        A newer summary replaces the pending request's content but never postpones it: summaries
+        heard more often than requests may go out must not starve the request."""
+        stale = [k for k in self.pending if k[0] == "request"]
+        due = min((self.pending.pop(k).due for k in stale), default=None)
+        if due is None:
+            due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
+            if self.busy(now):
+                due += self.rng.uniform(self.config.imin, 2 * self.config.imin)
         tag = request.prefixes[0] if request.prefixes else request.before.to_bytes(8, "big")
         self.pending[("request", tag)] = _Pending(due, [request.encode()], 0, hops)
 

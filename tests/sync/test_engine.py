@@ -179,3 +179,19 @@ def test_a_client_mute_radio_hands_every_flood_to_the_application() -> None:
     other = net.engines[0]
     other.receive(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
     assert ("push", item.id) not in other.pending  # a relaying radio: the firmware carries it
+
+
+def test_summaries_heard_often_do_not_starve_the_request() -> None:
+    state = TrustState()
+    state.add_root(ROOT.key_id, ROOT.public_key, "root")
+    engine = SyncEngine(MemoryJudge(state), SyncConfig(), node=1)
+    missing = news(ROOT, created=T0)
+    page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (missing.id[: frames.PREFIX_LEN],))
+    sent: list[bytes] = []
+    for step in range(30):  # a different neighbour's summary every 4 s, for two minutes
+        event = PacketReceived(page.encode(), 100 + step, hops=0, snr=-12.0)
+        sent += [s.payload for s in engine.receive(event, T0 + 4.0 * step)]
+        sent += [s.payload for s in engine.tick(T0 + 4.0 * step + 2.0)]
+    requests = [frames.parse(p) for p in sent if p[0] == 0x1B]
+    assert requests, "the request never went out"
+    assert len(requests) <= 120 / SyncConfig().request_interval + 1  # and is still rate-limited
