@@ -73,19 +73,33 @@ class LinkSending:
             iface = self._iface
             if iface is None or self.state is not LinkState.UP:
                 raise LinkDown(f"radio {self.address} is {self.state.value}")
-            if self._queue is not None and self._queue[0] == 0:
+            library_full = (
+                getattr(iface, "queueStatus", None) is not None
+                and not getattr(iface, "_queueHasFreeSpace", lambda: True)()
+            )
+            if library_full or (self._queue is not None and self._queue[0] == 0):
+                # The library would block its thread until the radio reports room: never let it.
                 await self._probe_queue(iface)
-                return SendResult(SendStatus.QUEUE_FULL, queue_free=0, queue_max=self._queue[1])
+                maxlen = self._queue[1] if self._queue else None
+                return SendResult(SendStatus.QUEUE_FULL, queue_free=0, queue_max=maxlen)
             try:
-                sent = await self._run(
-                    iface.sendData,
-                    data,
-                    destinationId="^all",
-                    portNum=self.port_num,
-                    wantAck=False,
-                    onResponse=self._on_response,
-                    hopLimit=hop_limit,
+                pending = asyncio.ensure_future(
+                    self._run(
+                        iface.sendData,
+                        data,
+                        destinationId="^all",
+                        portNum=self.port_num,
+                        wantAck=False,
+                        onResponse=self._on_response,
+                        hopLimit=hop_limit,
+                    )
                 )
+                while not (await asyncio.wait({pending}, timeout=1.0))[0]:
+                    # Still inside the library: it waits for a queue status with room (it saw the
+                    # queue full in the meantime). Ask for one, so it resumes once there is room.
+                    self._last_probe = 0.0
+                    await self._probe_queue(iface)
+                sent = pending.result()
             except Exception as exc:
                 self.last_error = exc
                 if iface is self._iface:

@@ -125,6 +125,20 @@ async def test_full_queue_is_back_pressure(radios: Callable[..., Emu]) -> None:
         assert (await link.send(b"three")).ok
 
 
+async def test_a_queue_the_library_saw_full_never_blocks_a_send(radios: Callable[..., Emu]) -> None:
+    a = radios(0xA, transport="tcp")
+    async with RadioLink(a.address) as link:
+        assert (await link.send(b"one")).ok
+        a.radio.queue_full = True
+        link._iface.queueStatus.free = 0  # the library heard "full" before the link did
+        link._queue = (4, 16)
+        refused = await asyncio.wait_for(link.send(b"two"), WAIT)  # would block the library
+        assert refused.status is SendStatus.QUEUE_FULL and refused.packet_id == 0
+        a.radio.queue_full = False
+        await link.wait_queue_free(WAIT)
+        assert (await asyncio.wait_for(link.send(b"three"), WAIT)).ok
+
+
 async def test_serial_unplug_and_replug_reconnects(radios: Callable[..., Emu]) -> None:
     a = radios(0xA)
     b = radios(0xB)
