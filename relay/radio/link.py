@@ -362,6 +362,11 @@ def _dispose(iface: Any) -> None:
     """Close an interface whatever state its port is in (executor thread)."""
     iface._jarshy_notify = None
     iface._wantExit = True
+    # close() sends a disconnect through the library's queue loop, which sleeps until the radio
+    # reports room for the packets still queued: forget them, we are leaving anyway.
+    with contextlib.suppress(Exception):
+        iface.queue.clear()
+        iface.queueStatus = None
     try:
         iface.close()
     except Exception as exc:  # writing the disconnect to a dead port fails; clean up by hand
