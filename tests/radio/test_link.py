@@ -139,6 +139,23 @@ async def test_a_queue_the_library_saw_full_never_blocks_a_send(radios: Callable
         assert (await asyncio.wait_for(link.send(b"three"), WAIT)).ok
 
 
+async def test_closing_with_packets_the_library_still_queues_does_not_hang(
+    radios: Callable[..., Emu],
+) -> None:
+    from meshtastic.protobuf import mesh_pb2
+
+    a = radios(0xA, transport="tcp")
+    link = RadioLink(a.address)
+    await link.__aenter__()
+    assert (await link.send(b"one")).ok
+    stuck = mesh_pb2.ToRadio()
+    stuck.packet.id = 12345
+    link._iface.queue[12345] = stuck  # the library still holds a packet for a full radio
+    link._iface.queueStatus.free = 0
+    await asyncio.wait_for(link.aclose(), WAIT)  # close() would wait for room forever
+    assert link.state is LinkState.DOWN
+
+
 async def test_serial_unplug_and_replug_reconnects(radios: Callable[..., Emu]) -> None:
     a = radios(0xA)
     b = radios(0xB)
