@@ -2,10 +2,12 @@
 
 Real parts all the way: emulated Meshtastic radios on a shared in-process medium, the daemon's own
 radio served over TCP on loopback and reached through the real meshtastic library.  Three
-simulated neighbours publish demo bulletins: a newsroom (trusted in simulated mode only, since its
-key is public), a stranger (unknown key) and a forger (a bulletin in the newsroom's name signed by
-another key), so the feed shows every verdict.  State lives in its own database so that nothing of
-the simulation leaks into a real node's trust store.
+simulated neighbours publish demo bulletins from a newsroom (trusted in simulated mode only, since
+its key is public) and a stranger (unknown key); a fourth radio, a visitor's, sends a forgery (a
+bulletin in the newsroom's name signed by another key), so the feed shows every verdict.  After its
+third forgery the spam brake has the daemon's radio ignore the visitor's (see `jarshy status`).
+State lives in its own database so that nothing of the simulation leaks into a real node's trust
+store.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class SimulatedMesh:
     medium: InProcessMedium = field(init=False)
     home: EmulatedRadio = field(init=False)
     neighbours: list[EmulatedRadio] = field(init=False, default_factory=list)
+    forger: EmulatedRadio = field(init=False)
     transport: TcpTransport | None = field(init=False, default=None)
     _task: asyncio.Task[None] | None = field(init=False, default=None)
 
@@ -70,7 +73,9 @@ class SimulatedMesh:
                           (0x4A530004, "Rooftop")):  # fmt: skip
             state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14)
             self.neighbours.append(EmulatedRadio(state, medium=self.medium, seed=num))
-        for radio in (self.home, *self.neighbours):
+        state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14)
+        self.forger = EmulatedRadio(state, medium=self.medium, seed=5)
+        for radio in (self.home, *self.neighbours, self.forger):
             radio.start()
         self.transport = TcpTransport(self.home, port=0).start()
         return f"tcp:127.0.0.1:{self.transport.port}"
@@ -85,7 +90,8 @@ class SimulatedMesh:
                 await self._task
         if self.transport is not None:
             self.transport.close()
-        for radio in (*([self.home] if hasattr(self, "home") else []), *self.neighbours):
+        forger = [self.forger] if hasattr(self, "forger") else []
+        for radio in (*([self.home] if hasattr(self, "home") else []), *self.neighbours, *forger):
             radio.stop()
         if hasattr(self, "medium"):
             self.medium.close()
@@ -99,7 +105,9 @@ class SimulatedMesh:
         plan = itertools.cycle(first + [s for s in range(len(DEMO) + 2) if s not in first])
         for step in plan:
             try:
-                self.transmit(self.neighbours[step % 3], demo_bulletin(step, int(time.time())))
+                forgery = step == len(DEMO) + 1
+                radio = self.forger if forgery else self.neighbours[step % 3]
+                self.transmit(radio, demo_bulletin(step, int(time.time())))
             except Exception:  # the demo must never take the daemon down
                 log.exception("simulated publisher failed")
             await asyncio.sleep(self.interval)

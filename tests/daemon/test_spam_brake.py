@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from meshtastic.protobuf import mesh_pb2
 
 from relay.crypto.keys import encode_share
@@ -65,3 +66,21 @@ def test_a_radio_flooding_forgeries_is_ignored_by_ours(tmp_path: Path) -> None:
         ours.stop()
         spammer.stop()
         medium.close()
+
+
+def test_the_simulated_mesh_shows_the_brake_on_its_forger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JARSHY_SIM_INTERVAL", "0.3")
+    daemon = start_daemon(tmp_path / "home", "--simulate")
+    try:
+
+        def ignored() -> Any:
+            return daemon.call("status")["link"]["ignored_radios"]  # type: ignore[index]
+
+        listed = daemon.wait_for(ignored, timeout=60)
+        assert [r["node"] for r in listed] == ["!4a530005"]  # the visitor, not the newsroom
+        shown = daemon.cli("status")
+        assert "ignored (spam brake): !4a530005 until" in shown.stdout
+    finally:
+        assert daemon.stop() == 0
