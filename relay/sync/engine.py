@@ -154,11 +154,25 @@ class SyncEngine:
             job = self.pending.pop(key)
             if job.item is not None and not self._live(job.item, now):
                 continue
+            if key[0] == "retry" and not self._still_lacking(job.packets[0]):
+                continue
             out.extend(SendPacket(p, job.hop_limit, job.priority) for p in job.packets)
-            self.stats.sent["data" if key[0] == "push" else key[0]] += 1
-            if key[0] == "request":
+            kind = {"push": "data", "retry": "request"}.get(key[0], key[0])
+            self.stats.sent[kind] += 1
+            if kind == "request":
                 self.last_request = now + self.config.request_interval
+                if job.tries < self.config.request_retries and self._still_lacking(job.packets[0]):
+                    again = _Pending(now + self.config.retry_after, job.packets, 0, job.hop_limit)
+                    again.tries = job.tries + 1
+                    self.pending[("retry", key[1])] = again
         return out
+
+    def _still_lacking(self, payload: bytes) -> bool:
+        """A request for ids: are some of them still neither held nor refused?"""
+        request = frames.parse(payload)
+        assert isinstance(request, frames.Request)
+        known = self.by_prefix.keys() | self.refused_prefixes
+        return any(p not in known for p in request.prefixes)
 
     def next_deadline(self) -> float | None:
         if not self.started:
@@ -189,6 +203,7 @@ class SyncEngine:
             return
         self.add(raw, judgement, now)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
+        self.pending.pop(("retry", ident[: frames.PREFIX_LEN]), None)
         flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
         urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
         if (
@@ -262,6 +277,7 @@ class SyncEngine:
                 del self.pending[("push", ident)]
                 self.stats.suppressed += 1
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
+        self.pending.pop(("retry", ident[: frames.PREFIX_LEN]), None)
 
     def _live(self, ident: bytes, now: float) -> bool:
         item = self.items.get(ident)
@@ -374,7 +390,7 @@ class SyncEngine:
 
         A newer summary replaces the pending request's content but never postpones it: summaries
         heard more often than requests may go out must not starve the request."""
-        stale = [k for k in self.pending if k[0] == "request"]
+        stale = [k for k in self.pending if k[0] in ("request", "retry")]
         due = min((self.pending.pop(k).due for k in stale), default=None)
         if due is None:
             due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)

@@ -45,6 +45,8 @@ class SyncConfig:
     preset: str = "LONG_FAST"  # for estimating the airtime of what we hear
     settle: float = 90.0  # seconds a new bulletin spreads by relays before anti-entropy counts it
     request_interval: float = 10.0  # at most one request per this many seconds
+    request_retries: int = 2  # a request whose bulletins did not come is sent again, this often,
+    retry_after: float = 20.0  # this many seconds after the last try (answers take ~3 s + airtime)
     urgent_priority: int = 80  # severe or extreme safety alerts, revocations: when one of these
     # joins the sync set, Trickle restarts at imin so that nodes the relays missed catch up soon
     urgent_settle: float = 30.0  # they join the sync set this soon (relays finish in ~20 s)
@@ -76,6 +78,7 @@ class _Pending:
     hop_limit: int
     item: bytes | None = None  # bulletin id this answer carries (for suppression)
     heard: int = 0
+    tries: int = 0  # requests: how many times this one was sent already
 
 
 @dataclass

@@ -195,3 +195,29 @@ def test_summaries_heard_often_do_not_starve_the_request() -> None:
     requests = [frames.parse(p) for p in sent if p[0] == 0x1B]
     assert requests, "the request never went out"
     assert len(requests) <= 120 / SyncConfig().request_interval + 1  # and is still rate-limited
+
+
+def test_an_unanswered_request_is_sent_again_until_the_bulletin_comes() -> None:
+    state = TrustState()
+    state.add_root(ROOT.key_id, ROOT.public_key, "root")
+    config = SyncConfig()
+    engine = SyncEngine(MemoryJudge(state), config, node=1)
+    missing = news(ROOT, created=T0)
+    page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (missing.id[: frames.PREFIX_LEN],))
+    engine.receive(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0)
+
+    def requests_until(t: float) -> int:
+        sent = []
+        now = engine.clock
+        while now < t:
+            now = max(now + 1.0, engine.next_deadline() or now + 1.0)
+            sent += [s.payload for s in engine.tick(min(now, t))]
+        return sum(1 for p in sent if p[0] == 0x1B)
+
+    assert requests_until(T0 + 10) == 1  # answered soon after the summary
+    assert requests_until(T0 + 10 + 2 * config.retry_after + 5) == config.request_retries
+    assert requests_until(T0 + 1000) == 0  # and then it waits for the next summary
+    engine.receive(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0 + 1000)
+    assert requests_until(T0 + 1010) == 1
+    engine.receive(PacketReceived(missing.raw, 7, hops=0, snr=-12.0), T0 + 1011)
+    assert requests_until(T0 + 1100) == 0  # it came: no retry
