@@ -66,7 +66,9 @@ class Daemon:
         self.ingest: Ingest | None = None
         self.engine: SyncEngine | None = None
         self.link: RadioLink | None = None
-        self.quarantine = RadioQuarantine(lambda: self.link)
+        self.quarantine = RadioQuarantine(
+            lambda: self.link, self.store_path.with_suffix(".ignored.json")
+        )
         self.transmitter = Transmitter(self._about, self._on_sent, time.time)
         self.queue = self.transmitter.queue
         self.deliveries: dict[bytes, Delivery] = {}
@@ -195,6 +197,7 @@ class Daemon:
             assert self.engine is not None
             self.engine.node = self.link.info.node_num
             self.engine.set_radio_role(self.link.info.role)
+            self.quarantine.link_up()
             self.transmitter.radio_changed()
         if self.api is not None:
             self.api.publish("link", self.link_status())

@@ -1,15 +1,19 @@
 """Carry out the sync engine's spam brake on the real radio (``set_ignored_node``, then lift it).
 
 The decision is the engine's (relay.sync.quarantine); this module is the daemon-side edge that
-turns it into admin messages on the event loop and lifts each quarantine when it expires.
+turns it into admin messages on the event loop and lifts each quarantine when it expires.  The
+firmware keeps its ignore list in flash, so the list is also kept in a small JSON file: a daemon
+that restarts (or crashed) still lifts every quarantine it started, late if need be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from relay.radio.link import RadioLink
@@ -21,10 +25,24 @@ log = logging.getLogger(__name__)
 class RadioQuarantine:
     """Radios our radio ignores, with when each quarantine ends (Unix time)."""
 
-    def __init__(self, link: Callable[[], RadioLink | None]) -> None:
+    def __init__(self, link: Callable[[], RadioLink | None], path: Path | None = None) -> None:
         self._link = link
-        self.until: dict[int, float] = {}
+        self.path = path
+        self.until: dict[int, float] = self._load()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._scheduled: set[int] = set()
+
+    def link_up(self) -> None:
+        """The radio is (again) reachable: lift what expired meanwhile, schedule the rest."""
+        now = time.time()
+        for num, until in sorted(self.until.items()):
+            if until <= now:
+                self._lift(num)
+            else:
+                self._spawn(self._set(num, True))  # idempotent; a swapped radio learns it too
+                if num not in self._scheduled:
+                    self._scheduled.add(num)
+                    asyncio.get_running_loop().call_later(until - now, self._lift, num)
 
     def apply(self, requests: list[tuple[int, float]]) -> None:
         """Start the quarantines the engine asked for (call on the event loop)."""
@@ -36,7 +54,9 @@ class RadioQuarantine:
                 round(seconds / 60),
             )
             self.until[num] = time.time() + seconds
+            self._save()
             self._spawn(self._set(num, True))
+            self._scheduled.add(num)
             asyncio.get_running_loop().call_later(seconds, self._lift, num)
 
     def status(self) -> list[dict[str, object]]:
@@ -54,9 +74,29 @@ class RadioQuarantine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _lift(self, num: int) -> None:
-        if self.until.get(num, 0.0) <= time.time() + 1.0:
-            self.until.pop(num, None)
+        self._scheduled.discard(num)
+        if num in self.until and self.until[num] <= time.time() + 1.0:
             self._spawn(self._set(num, False))
+
+    def _load(self) -> dict[int, float]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {int(k): float(v) for k, v in data.items()}
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            log.warning("ignoring unreadable %s: %s", self.path, exc)
+            return {}
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({str(k): v for k, v in self.until.items()}), "utf-8")
+            tmp.replace(self.path)
+        except OSError as exc:  # a full disk must not stop the brake; the radio still obeys
+            log.warning("could not save %s: %s", self.path, exc)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -69,6 +109,9 @@ class RadioQuarantine:
             return  # simulated mesh: nothing to tell
         try:
             await link.set_ignored(num, ignored)
+            if not ignored:  # lifted on the radio: forget it (else retried at the next link up)
+                self.until.pop(num, None)
+                self._save()
         except LinkDown as exc:
             log.warning(
                 "could not %s radio !%08x: %s", "ignore" if ignored else "un-ignore", num, exc

@@ -84,3 +84,31 @@ def test_the_simulated_mesh_shows_the_brake_on_its_forger(
         assert "ignored (spam brake): !4a530005 until" in shown.stdout
     finally:
         assert daemon.stop() == 0
+
+
+def test_a_restarted_daemon_lifts_the_quarantines_it_started(tmp_path: Path) -> None:
+    """The firmware keeps its ignore list in flash; the daemon keeps its own, and lifts late."""
+    import json
+
+    medium = InProcessMedium(time_scale=math.inf, seed=5)
+    ours = EmulatedRadio(RadioState.create(0x1001, region="KZ_433"), medium=medium, seed=1)
+    ours.state.ignored.update({SPAMMER, 0x600D})  # both set by an earlier run of the daemon
+    ours.start()
+    transport = TcpTransport(ours, port=0).start()
+    home = tmp_path / "home"
+    home.mkdir()
+    kept = {str(SPAMMER): time.time() - 60, str(0x600D): time.time() + 1800}  # one expired
+    (home / "jarshy.ignored.json").write_text(json.dumps(kept))
+    daemon = start_daemon(home, "--radio", f"tcp:127.0.0.1:{transport.port}")
+    try:
+        daemon.wait_for(lambda: SPAMMER not in ours.state.ignored, timeout=30)
+        assert 0x600D in ours.state.ignored  # still under quarantine
+        listed = daemon.call("status")["link"]["ignored_radios"]  # type: ignore[index]
+        assert [r["node"] for r in listed] == ["!0000600d"]
+        saved = json.loads((home / "jarshy.ignored.json").read_text())
+        assert set(saved) == {str(0x600D)}
+    finally:
+        assert daemon.stop() == 0
+        transport.close()
+        ours.stop()
+        medium.close()
