@@ -197,8 +197,9 @@ class Daemon:
             assert self.engine is not None
             self.engine.node = self.link.info.node_num
             self.engine.set_radio_role(self.link.info.role)
-            self.quarantine.link_up()
             self.transmitter.radio_changed()
+        if state is LinkState.UP:
+            self.quarantine.link_up()
         if self.api is not None:
             self.api.publish("link", self.link_status())
         self._wake.set()

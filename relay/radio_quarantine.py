@@ -20,6 +20,7 @@ from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkDown
 
 log = logging.getLogger(__name__)
+RETRIES, RETRY_AFTER = 12, 5.0  # admin messages that fail are tried again for a minute
 
 
 class RadioQuarantine:
@@ -103,16 +104,21 @@ class RadioQuarantine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _set(self, num: int, ignored: bool) -> None:
+    async def _set(self, num: int, ignored: bool, attempt: int = 0) -> None:
         link = self._link()
         if link is None:
-            return  # simulated mesh: nothing to tell
+            return  # no radio yet: link_up() will see to it
         try:
             await link.set_ignored(num, ignored)
             if not ignored:  # lifted on the radio: forget it (else retried at the next link up)
                 self.until.pop(num, None)
                 self._save()
         except LinkDown as exc:
-            log.warning(
-                "could not %s radio !%08x: %s", "ignore" if ignored else "un-ignore", num, exc
-            )
+            what = "ignore" if ignored else "un-ignore"
+            if attempt < RETRIES:  # e.g. the radio is up but has not told us who it is yet
+                log.info("could not %s radio !%08x yet (%s): retrying", what, num, exc)
+                asyncio.get_running_loop().call_later(
+                    RETRY_AFTER, lambda: self._spawn(self._set(num, ignored, attempt + 1))
+                )
+            else:
+                log.warning("could not %s radio !%08x: %s", what, num, exc)
