@@ -27,6 +27,7 @@ from relay.lifetime import expires_at
 from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
 from relay.radio_quarantine import RadioQuarantine
+from relay.shutdown import shutdown_watchdog
 from relay.store import Store
 from relay.sync import frames
 from relay.sync.engine import Judgement, SyncEngine
@@ -150,6 +151,7 @@ class Daemon:
             # In order: stop taking requests (each one answered is already committed), then
             # (unwinding the stack) stop the loops, let go of the radio, the simulation, the store.
             log.info("shutting down")
+            shutdown_watchdog(asyncio.get_running_loop())
             await api.close()
         log.info("stopped")
         return 0
