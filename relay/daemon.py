@@ -292,8 +292,11 @@ class Daemon:
             deadline = self.engine.next_deadline()
             delay = 30.0 if deadline is None else max(0.0, deadline - time.time())
             self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(delay, 30.0))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the event is set, and the loop would outlive shutdown.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(delay, 30.0)):
+                    await self._wake.wait()
             try:
                 self._enqueue(self.engine.tick(time.time()))
             except Exception:  # keep the node up; the engine is tested apart

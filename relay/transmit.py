@@ -123,7 +123,8 @@ class Transmitter:
                 wait = 5.0 if deadline is None else min(5.0, max(0.05, deadline - now))
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), wait)
+                    async with asyncio.timeout(wait):  # not wait_for: it may swallow cancellation
+                        await self.wake.wait()
                 continue
             try:
                 await self._send(ticket)

@@ -183,7 +183,8 @@ class LinkSending:
                 self._last_probe = 0.0
                 await self._probe_queue(iface)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queue_room.wait(), 0.5)
+                    async with asyncio.timeout(0.5):  # not wait_for: it may swallow cancellation
+                        await self._queue_room.wait()
 
         await asyncio.wait_for(poll(), timeout)
 
