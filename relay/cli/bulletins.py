@@ -33,22 +33,27 @@ COMPOSE_KINDS = ("news", "safety", "correction", "retraction")
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd]?)\s*$")
 
 
+def add_content_arguments(parser: Any) -> None:
+    """The bulletin fields ``compose`` and ``send`` share: kind, text, language, safety fields."""
+    parser.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
+    parser.add_argument("--text", default="")
+    parser.add_argument("--lang", help="ru, kk, kk-Latn, en, mixed (default: guessed)")
+    parser.add_argument("--expires", help="lifetime: 90m, 6h, 2d (safety default 24h)")
+    parser.add_argument("--ref", help="hex id of the bulletin corrected or retracted")
+    parser.add_argument("--event", default="other", help=f"safety: {', '.join(EVENTS)} or text")
+    parser.add_argument("--category", default="safety", help=", ".join(CATEGORIES))
+    parser.add_argument("--severity", choices=SEVERITIES, default="unknown")
+    parser.add_argument("--urgency", choices=URGENCIES, default="unknown")
+    parser.add_argument("--certainty", choices=CERTAINTIES, default="unknown")
+    parser.add_argument("--area", help="safety: area description")
+    parser.add_argument("--point", help="safety: LAT,LON,RADIUS_M")
+    parser.add_argument("--geohash")
+    parser.add_argument("--as", dest="identity", help="identity to sign with")
+
+
 def register(sub: Any) -> None:
     compose = sub.add_parser("compose", help="sign a bulletin and write its exact on-air bytes")
-    compose.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
-    compose.add_argument("--text", default="")
-    compose.add_argument("--lang", help="ru, kk, kk-Latn, en, mixed (default: guessed)")
-    compose.add_argument("--expires", help="lifetime: 90m, 6h, 2d (safety default 24h)")
-    compose.add_argument("--ref", help="hex id of the bulletin corrected or retracted")
-    compose.add_argument("--event", default="other", help=f"safety: {', '.join(EVENTS)} or text")
-    compose.add_argument("--category", default="safety", help=", ".join(CATEGORIES))
-    compose.add_argument("--severity", choices=SEVERITIES, default="unknown")
-    compose.add_argument("--urgency", choices=URGENCIES, default="unknown")
-    compose.add_argument("--certainty", choices=CERTAINTIES, default="unknown")
-    compose.add_argument("--area", help="safety: area description")
-    compose.add_argument("--point", help="safety: LAT,LON,RADIUS_M")
-    compose.add_argument("--geohash")
-    compose.add_argument("--as", dest="identity", help="identity to sign with")
+    add_content_arguments(compose)
     compose.add_argument("--out", required=True, help="file for the on-air bytes")
     compose.set_defaults(handler=compose_command)
 

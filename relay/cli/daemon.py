@@ -15,16 +15,17 @@ from typing import Any
 
 from relay import paths
 from relay.api_client import ApiClient, ApiError, NoDaemon
-from relay.cli.bulletins import COMPOSE_KINDS, build_content, parse_duration, parse_point
+from relay.cli.bulletins import (
+    add_content_arguments,
+    build_content,
+    parse_duration,
+    parse_point,
+)
 from relay.errors import UserError
 from relay.trust import Status
 from relay.wire.fields import (
-    CATEGORIES,
-    CERTAINTIES,
-    EVENTS,
     KIND_NAMES,
     SEVERITIES,
-    URGENCIES,
 )
 
 
@@ -37,20 +38,7 @@ def register(sub: Any) -> None:
     daemon.set_defaults(handler=daemon_command)
 
     send = sub.add_parser("send", help="sign and send a bulletin through the running daemon")
-    send.add_argument("--text", default="")
-    send.add_argument("--kind", choices=COMPOSE_KINDS, default="news")
-    send.add_argument("--lang", help="ru, kk, kk-Latn, en, mixed (default: guessed)")
-    send.add_argument("--expires", help="lifetime: 90m, 6h, 2d (safety default 24h)")
-    send.add_argument("--ref", help="hex id of the bulletin corrected or retracted")
-    send.add_argument("--event", default="other", help=f"safety: {', '.join(EVENTS)} or text")
-    send.add_argument("--category", default="safety", help=", ".join(CATEGORIES))
-    send.add_argument("--severity", choices=SEVERITIES, default="unknown")
-    send.add_argument("--urgency", choices=URGENCIES, default="unknown")
-    send.add_argument("--certainty", choices=CERTAINTIES, default="unknown")
-    send.add_argument("--area", help="safety: area description")
-    send.add_argument("--point", help="safety: LAT,LON,RADIUS_M")
-    send.add_argument("--geohash")
-    send.add_argument("--as", dest="identity", help="identity to sign with")
+    add_content_arguments(send)
     send.add_argument("--socket")
     send.set_defaults(handler=send_command)
 
