@@ -124,7 +124,7 @@ class SyncEngine(AntiEntropy):
                 self._on_sync(frames.parse(payload), event, now)
         except WireError:
             self.stats.malformed += 1
-            self.quarantine.forged(event.sender, now)
+            self._judged_from(event, None, now)  # malformed counts as forged
         return self.tick(now)
 
     def tick(self, now: float) -> list[SendPacket]:
