@@ -6,12 +6,11 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from relay.bundle import RECORD_KEY, read_bundle, write_bundle
-from relay.cli.common import now, open_node, read_bytes, write_bytes
+from relay.bundle import RECORD_KEY, BundleError, load_bundle, write_bundle
+from relay.cli.common import now, open_node, write_bytes
 from relay.errors import UserError
 from relay.ingest import Outcome
 from relay.trust import Status
-from relay.wire.errors import WireError
 
 
 def register(sub: Any) -> None:
@@ -35,13 +34,14 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    data = read_bytes(args.file)
+    """Read the whole bundle first (regular files only, at most ``MAX_BUNDLE_BYTES``): a refused
+    or damaged file stores nothing."""
+    try:
+        records = load_bundle(args.file)
+    except BundleError as exc:
+        raise UserError(str(exc)) from None
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    try:
-        records = list(read_bundle(data))
-    except WireError as exc:
-        raise UserError(f"{args.file}: {exc}") from None
     with open_node() as node, node.store.batch():
         for kind, payload in records:
             if kind == RECORD_KEY:
