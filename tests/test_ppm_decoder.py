@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relay.codec import _ppm_model, codec_ids, codec_name, encode_as
-from relay.codec._ppm import PPMError
+from relay.codec._ppm import NON_CANONICAL_ESCAPE, PPMError
 from tests.test_codec import _reference_counts
 
 PPM_IDS = [i for i in codec_ids() if codec_name(i).startswith("ppm")]
@@ -85,6 +85,8 @@ def _reference_decode(codec_id: int, payload: bytes, max_bytes: int) -> str:
                 if 0xD800 <= cp <= 0xDFFF:
                     raise PPMError("surrogate code point")
                 sym = chr(cp)
+            if sym in excluded:  # it would have been coded in a table of the walk
+                raise PPMError(NON_CANONICAL_ESCAPE)
         if sym == "":
             if x != 1:
                 raise PPMError("non-canonical payload (final state)")
@@ -168,3 +170,48 @@ def test_decoding_is_independent_of_what_was_decoded_before() -> None:
     assert [fresh.decode(p, 4096) for p in reversed(payloads)] == [
         warm.decode(p, 4096) for p in reversed(payloads)
     ]
+
+
+def _escaped_payload(codec_id: int, text: str, escape_at: int) -> bytes:
+    """The encoder's payload for ``text``, except that symbol ``escape_at`` (len(text) = EOS)
+    escapes every table of its walk and is coded at order -1: a second, longer spelling."""
+    from relay.codec._ppm import EOS, STATE_START
+
+    model = _ppm_model(codec_id)
+    steps: list[tuple[int, int, int]] = []
+    state = model._root
+    for position, ch in enumerate((*text, EOS)):
+        forced = position == escape_at
+        for node in state.chain:
+            i = node.index.get(ch)
+            if i is not None and not forced:
+                steps.append((node.starts[i], node.freqs[i], node.total))
+                break
+            steps.append((node.sym_total, node.esc, node.total))
+        else:
+            if ch == EOS:
+                steps.append((0, 1, 545))
+            else:
+                steps += [(1 + (ord(ch) >> 11), 1, 545), (ord(ch) & 0x7FF, 1, 2048)]
+        state = model._advance(state, ch) if ch else state
+    x = STATE_START
+    for start, freq, total in reversed(steps):
+        x = (x // freq) * total + start + x % freq
+    return x.to_bytes((x.bit_length() + 7) // 8, "big")
+
+
+@pytest.mark.parametrize("codec_id", PPM_IDS)
+@pytest.mark.parametrize(("text", "escape_at"), [("10 a", 0), ("10 a", 2), ("10 a", 4)])
+def test_escape_to_order_minus_one_for_a_modelled_symbol_is_rejected(
+    codec_id: int, text: str, escape_at: int
+) -> None:
+    """A second, longer payload for the same text (same text, another bulletin id) is refused by
+    both decoders: payloads and texts stay one-to-one (docs/codec.md, "Canonical form")."""
+    canonical = encode_as(codec_id, text)
+    assert canonical is not None
+    other = _escaped_payload(codec_id, text, escape_at)
+    assert other != canonical[1:] and len(other) > len(canonical) - 1
+    for decode in (_ppm_model(codec_id).decode, lambda p, m: _reference_decode(codec_id, p, m)):
+        with pytest.raises(PPMError, match="order -1"):
+            decode(other, 4096)
+    assert _escaped_payload(codec_id, text, -1) == canonical[1:]  # no forced escape: the encoder

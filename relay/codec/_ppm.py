@@ -8,8 +8,9 @@ coding, so the decoder's work per character is bounded and the wire format is fr
 training text.
 
 The entropy coder is range ANS (rANS) on one unbounded Python integer: no renormalisation, no
-precision loss, and a bijection between payloads and texts (so the decoder needs no re-encode to
-prove a payload canonical). See docs/codec.md ("PPM") for the exact rules an independent
+precision loss, and -- with the one structural check that the order -1 step never codes a symbol
+some table of the walk holds -- a bijection between payloads and texts (so the decoder needs no
+re-encode to prove a payload canonical). See docs/codec.md ("PPM") for the exact rules an independent
 implementation must follow.
 
 Speed comes from caching, never from changing what is coded: because every symbol seen after a
@@ -37,6 +38,7 @@ FREQ_LIMIT = 0xFFFF  # max total (symbol counts + escape count) of one context
 HIST_START = "\n"  # every text is coded as if preceded by one newline
 STATE_START = 1  # rANS state before the encoder's first step / after the decoder's last
 
+NON_CANONICAL_ESCAPE = "non-canonical payload (escape to order -1 for a modelled symbol)"
 _HI_TOTAL = 545  # order -1, step 1: 0 = EOS, 1 + (cp >> 11) otherwise
 _LO_TOTAL = 2048  # order -1, step 2: cp & 0x7FF
 _LUT_MAX_TOTAL = 1024  # tables up to this total get a direct slot -> symbol lookup
@@ -154,6 +156,9 @@ class PPMModel:
         self._states: dict[str, _State] = {}
         self._spare_transitions = _SPARE_TRANSITIONS
         self._root = self._state(self._longest_suffix(HIST_START))
+        # Every symbol of any table a walk visits is a symbol of the order-0 context (each
+        # training position is counted at every order): the order -1 step must not code one.
+        self._order0 = frozenset(self._contexts.get("", ((),))[0])
         self._max_step_bits = (order + 1) * _STEP_BITS + _ORDER_MINUS_1_BITS
 
     def max_payload(self, max_bytes: int) -> int:
@@ -230,6 +235,8 @@ class PPMModel:
                     if 0xD800 <= cp <= 0xDFFF:
                         raise PPMError("surrogate code point")
                     ch = chr(cp)
+                if ch in self._order0:
+                    raise PPMError(NON_CANONICAL_ESCAPE)
             if not ch:  # EOS
                 break
             append(ch)
