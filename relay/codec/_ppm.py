@@ -10,8 +10,8 @@ training text.
 The entropy coder is range ANS (rANS) on one unbounded Python integer: no renormalisation, no
 precision loss, and -- with the one structural check that the order -1 step never codes a symbol
 some table of the walk holds -- a bijection between payloads and texts (so the decoder needs no
-re-encode to prove a payload canonical). See docs/codec.md ("PPM") for the exact rules an independent
-implementation must follow.
+re-encode to prove a payload canonical). See docs/codec.md ("PPM") for the exact rules an
+independent implementation must follow.
 
 Speed comes from caching, never from changing what is coded: because every symbol seen after a
 context is also seen after each of its suffixes, the exclusion set at order k is exactly the symbol
