@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from relay.errors import UserError
+from relay.inert import inert_line
 
 # Modules that contribute subcommands; each exposes ``register(subparsers)``.
 COMMAND_MODULES = (
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return default_action(args)
         return handler(args)
     except UserError as exc:
-        print(f"jarshy: {exc}", file=sys.stderr)
+        print(f"jarshy: {inert_line(str(exc))}", file=sys.stderr)  # one line, whatever it quotes
         return exc.exit_code
     except KeyboardInterrupt:
         print("jarshy: interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
 from relay.crypto.keys import Identity, fingerprint
 from relay.errors import UserError
+from relay.inert import inert_block, inert_line, quoted
 from relay.ingest import Outcome
 from relay.language import guess_language
 from relay.packets import bulletin_from_packet_file, to_packet_file
@@ -146,8 +147,8 @@ def compose_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe(bulletin: wire.Bulletin) -> dict[str, Any]:
-    """Every field of a bulletin as JSON-ready values."""
+def describe(bulletin: wire.Bulletin, with_text: bool = True) -> dict[str, Any]:
+    """Every field of a bulletin as JSON-ready values (the text only if ``with_text``)."""
     c = bulletin.content
     info: dict[str, Any] = {
         "id": bulletin.id.hex(),
@@ -156,10 +157,11 @@ def describe(bulletin: wire.Bulletin) -> dict[str, Any]:
         "created": c.created,
         "lang": c.lang,
         "lifetime": c.lifetime,
-        "text": c.text,
-        "bytes": len(bulletin.raw),
-        "packets": len(split(bulletin.raw)),
     }
+    if with_text:
+        info["text"] = c.text
+    info["bytes"] = len(bulletin.raw)
+    info["packets"] = len(split(bulletin.raw))
     if c.ref is not None:
         info["ref"] = c.ref.hex()
     if c.safety is not None:
@@ -174,33 +176,89 @@ def describe(bulletin: wire.Bulletin) -> dict[str, Any]:
     return info
 
 
+# Fields whose values come from the bulletin's author (anyone, for an unverified bulletin): shown
+# inert and in quotes.  The text gets a block of its own, indented under TEXT_PREFIX.
+QUOTED_FIELDS = ("name", "reason", "signer", "claimed_name")
+TEXT_PREFIX = "    │ "
+VERDICT_WORDS = {
+    "trusted": "✔ TRUSTED",
+    "unknown_key": "? UNKNOWN KEY",
+    "pending_key": "… PENDING",
+    "revoked": "✖ REVOKED",
+    "invalid": "✖ INVALID",
+}
+
+
+def verdict_line(status: str, reason: str) -> str:
+    """The one line that says what Jarshy concluded; always printed first, at column 0."""
+    return f"verdict: {VERDICT_WORDS.get(status, inert_line(status))} — {inert_line(reason)}"
+
+
+def describe_lines(info: dict[str, Any]) -> list[str]:
+    """The fields of ``describe`` for a person: one labelled line each, every untrusted string
+    inert, the text as indented lines that can never start at column 0."""
+    lines = []
+    for key, value in info.items():
+        if value is None or (key == "text" and not value):
+            continue
+        if key == "text":
+            lines.append("text:")
+            lines += [TEXT_PREFIX + line for line in inert_block(value)]
+        elif key == "safety":
+            lines.append("safety:")
+            lines += [f"    {k}: {quoted(str(v))}" for k, v in value.items() if v is not None]
+        elif key in QUOTED_FIELDS:
+            lines.append(f"{key}: {quoted(str(value))}")
+        else:
+            lines.append(f"{key}: {inert_line(str(value))}")
+    return lines
+
+
 def inspect_command(args: argparse.Namespace) -> int:
+    """Decode, verify and judge a packet file in the order of docs/protocol.md §7: header and
+    fields, then the signature, and the text only for a bulletin whose signature did not fail."""
     data = read_bytes(args.file)
     try:
-        bulletin = wire.decode(bulletin_from_packet_file(data))
+        envelope = wire.parse(bulletin_from_packet_file(data))
     except WireError as exc:
-        if args.json:
-            print(json.dumps({"verdict": "invalid", "reason": str(exc)}))
-        else:
-            print(f"verdict: INVALID — {exc}")
-        return 1
+        return _report_invalid(args, str(exc))
+    textless = envelope.textless()  # key lookup and verdict never read the text
     with open_node() as node:
-        public_key = node.state.public_key(bulletin)
-        signature_ok = None if public_key is None else wire.verify(bulletin, public_key)
-        verdict = evaluate(node.state, bulletin, signature_ok, now())
-    info = describe(bulletin)
-    info["verdict"] = str(verdict.status)
-    info["reason"] = verdict.reason
-    info["signer"] = verdict.name
-    info["claimed_name"] = verdict.claimed_name
+        public_key = node.state.public_key(textless)
+        signature_ok = None if public_key is None else wire.verify(textless, public_key)
+        verdict = evaluate(node.state, textless, signature_ok, now())
+        bulletin = textless
+        if verdict.status is not Status.INVALID:
+            try:
+                bulletin = wire.open_text(envelope)
+            except WireError as exc:
+                return _report_invalid(args, str(exc), describe(textless, with_text=False))
+    info = describe(bulletin, with_text=verdict.status is not Status.INVALID)
+    judged = {
+        "verdict": str(verdict.status),
+        "verdict_reason": verdict.reason,
+        "signer": verdict.name,
+        "claimed_name": verdict.claimed_name,
+    }
     if args.json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(json.dumps({**info, **judged}, ensure_ascii=False))
     else:
-        for key, value in info.items():
-            if value is not None and key not in ("verdict", "reason"):
-                print(f"{key}: {value}")
-        print(f"verdict: {verdict.status.upper()} — {verdict.reason}")
+        print(verdict_line(str(verdict.status), verdict.reason))
+        extra = {k: v for k, v in judged.items() if k in ("signer", "claimed_name")}
+        for line in describe_lines({**info, **extra}):
+            print(line)
     return 1 if verdict.status is Status.INVALID else 0
+
+
+def _report_invalid(args: argparse.Namespace, why: str, info: dict[str, Any] | None = None) -> int:
+    if args.json:
+        print(json.dumps({**(info or {}), "verdict": "invalid", "verdict_reason": why},
+                         ensure_ascii=False))  # fmt: skip
+    else:
+        print(verdict_line("invalid", why))
+        for line in describe_lines(info or {}):
+            print(line)
+    return 1
 
 
 def size_command(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from relay.errors import UserError
+from relay.inert import quoted
 
 DEFAULT_RADIO = "serial:auto"
 
@@ -105,7 +106,7 @@ def channel_join(args: argparse.Namespace) -> int:
         barrier(iface)
         region = lora.region
     first = share.channels[0]
-    print(f"joined channel {first.name!r} ({key_fingerprint(first.psk)}) on {args.radio}")
+    print(f"joined channel {quoted(first.name)} ({key_fingerprint(first.psk)}) on {args.radio}")
     if region == 0:
         print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
     return 0

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from relay.cli.bulletins import (
     parse_point,
 )
 from relay.errors import UserError
+from relay.inert import inert_line, quoted
 from relay.trust import Status
 from relay.wire.fields import (
     KIND_NAMES,
@@ -110,16 +112,43 @@ BADGES = {
     "revoked": "✖ REVOKED",
     "invalid": "✖ FORGED",
 }
+CONTINUATION = "    "  # where a line folded to the terminal's width goes on: never column 0
 
 
 def format_bulletin(b: dict[str, Any], plain: bool = False) -> str:
-    who = b.get("signer_name") or (
-        f"claims: {b['claimed_name']}" if b.get("claimed_name") else b["author"]
-    )
+    """One bulletin on one line, the verdict first: nothing the author wrote comes before it.
+
+    Every string from the bulletin is inert (relay.inert): its line breaks show as ``↵``, its
+    controls and bidi characters as ``\\u{..}``; a self-announced name is a quoted claim and the
+    text is quoted after a colon.
+    """
+    status = str(b["status"])
+    badge = inert_line(status) if plain else BADGES.get(status, inert_line(status))
+    if b.get("signer_name"):
+        who = inert_line(str(b["signer_name"]))
+    elif b.get("claimed_name"):
+        who = f"claims: {quoted(str(b['claimed_name']))}"
+    else:
+        who = inert_line(str(b["author"]))
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(b["created"]))
-    badge = b["status"] if plain else BADGES.get(b["status"], b["status"])
-    extra = f" [{b['severity']}]" if b.get("severity") else ""
-    return f"{badge} {b['kind']}{extra} {when} {who} ({b['lang']}): {b['text']}"
+    extra = f" [{inert_line(str(b['severity']))}]" if b.get("severity") else ""
+    kind, lang = inert_line(str(b["kind"])), inert_line(str(b["lang"]))
+    return f"{badge} {kind}{extra} {when} {who} ({lang}): {inert_line(str(b['text']))}"
+
+
+def fold(line: str, width: int) -> list[str]:
+    """``line`` cut to ``width`` terminal cells, every piece after the first indented.
+
+    A terminal wraps a long line to column 0 by itself, where a text padded to the right length
+    could put a fake verdict; on a terminal `read` folds its lines first.
+    """
+    from rich.cells import cell_len, chop_cells
+
+    if width <= len(CONTINUATION) + 10 or cell_len(line) <= width:
+        return [line]
+    first, *_ = chop_cells(line, width)
+    rest = line[len(first) :]
+    return [first] + [CONTINUATION + part for part in chop_cells(rest, width - len(CONTINUATION))]
 
 
 def send_command(args: argparse.Namespace) -> int:
@@ -197,8 +226,17 @@ def _print(b: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(b, ensure_ascii=False))
     else:
-        print(format_bulletin(b, args.plain))
+        line = format_bulletin(b, args.plain)
+        if sys.stdout.isatty():
+            print("\n".join(fold(line, shutil.get_terminal_size().columns)))
+        else:
+            print(line)
     sys.stdout.flush()
+
+
+def say(line: str) -> None:
+    """Print one line built from what the daemon reports (radio names, addresses): inert."""
+    print(inert_line(line))
 
 
 def status_command(args: argparse.Namespace) -> int:
@@ -209,21 +247,21 @@ def status_command(args: argparse.Namespace) -> int:
             return 0
         link = s["link"]
         sim = " (SIMULATED)" if link["simulated"] else ""
-        print(f"link: {link['state']} {link['address']}{sim}")
+        say(f"link: {link['state']} {link['address']}{sim}")
         radio = s.get("radio") or {}
         if radio:
-            print(f"radio: {radio.get('name')} {radio.get('model')} fw {radio.get('firmware')} "
-                  f"{radio.get('region')} {radio.get('preset')} {radio.get('role')}")  # fmt: skip
-        print(
+            say(f"radio: {radio.get('name')} {radio.get('model')} fw {radio.get('firmware')} "
+                f"{radio.get('region')} {radio.get('preset')} {radio.get('role')}")  # fmt: skip
+        say(
             f"channel utilisation: {s.get('channel_utilization')} %  "
             f"air_util_tx: {s.get('air_util_tx')} %"
         )
-        print(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
-        print(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
-        print(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
+        say(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
+        say(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
+        say(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
         for ignored in link.get("ignored_radios", []):
             until = time.strftime("%H:%M", time.localtime(ignored["until"]))
-            print(f"ignored (spam brake): {ignored['node']} until {until}")
+            say(f"ignored (spam brake): {ignored['node']} until {until}")
         return 0
 
     return with_api(args, work)

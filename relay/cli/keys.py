@@ -16,6 +16,7 @@ from relay.cli.common import (
 from relay.crypto.keys import encode_share, fingerprint, key_id
 from relay.crypto.keystore import Keystore, get_passphrase
 from relay.errors import UserError
+from relay.inert import inert_line, quoted
 from relay.ingest import Outcome
 from relay.wire import bulletin as wire
 from relay.wire.fields import CERTIFY_BIT, KIND_BY_NAME, REVOCATION_REASONS, Content, Kind
@@ -77,7 +78,7 @@ def keys_new(args: argparse.Namespace) -> int:
     with open_node() as node:
         node.learn_key(identity.public_key, now())
         node.ingest(signed.raw, now(), source="local")
-    print(f"created {identity.name}")
+    print(f"created {inert_line(identity.name)}")
     print(f"fingerprint {identity.fingerprint}")
     print(encode_share(identity.public_key, identity.name))
     return 0
@@ -88,7 +89,7 @@ def keys_list(args: argparse.Namespace) -> int:
     if not infos:
         print("no identities; create one with `jarshy keys new NAME`")
     for info in infos:
-        print(f"{info.name}\t{info.key_id.hex()}\t{info.fingerprint}")
+        print(f"{inert_line(info.name)}\t{info.key_id.hex()}\t{info.fingerprint}")
     return 0
 
 
@@ -119,7 +120,7 @@ def _publish_locally(signed: wire.Bulletin, out: str | None, what: str) -> None:
     with open_node() as node:
         result = node.ingest(signed.raw, now(), source="local")
     if result.outcome is Outcome.REJECTED:
-        raise UserError(f"{what} was rejected by this node: {result.reason}")
+        raise UserError(f"{what} was rejected by this node: {inert_line(result.reason)}")
     if out:
         write_bytes(out, signed.raw)
     print(
@@ -144,7 +145,7 @@ def keys_certify(args: argparse.Namespace) -> int:
         kinds=kinds,
     )
     _publish_locally(wire.sign(content, identity), args.out, "certificate")
-    print(f"certified {args.name} ({shared.fingerprint})")
+    print(f"certified {inert_line(args.name)} ({shared.fingerprint})")
     return 0
 
 
@@ -172,7 +173,7 @@ def trust_add(args: argparse.Namespace) -> int:
     name = args.name or shared.name or fingerprint(shared.public_key)
     with open_node() as node:
         changed = node.add_root(shared.public_key, name, now())
-    print(f"trusting {name} ({shared.fingerprint}); {len(changed)} verdict(s) changed")
+    print(f"trusting {inert_line(name)} ({shared.fingerprint}); {len(changed)} verdict(s) changed")
     return 0
 
 
@@ -182,7 +183,7 @@ def trust_list(args: argparse.Namespace) -> int:
     if not roots:
         print("no trusted roots; add one with `jarshy trust add SHARE`")
     for kid, public_key, name in roots:
-        print(f"{name}\t{kid.hex()}\t{fingerprint(public_key)}")
+        print(f"{inert_line(name)}\t{kid.hex()}\t{fingerprint(public_key)}")
     return 0
 
 
@@ -198,8 +199,10 @@ def trust_remove(args: argparse.Namespace) -> int:
         ]
         if len(matches) != 1:
             found = "no" if not matches else "several"
-            raise UserError(f"{found} trusted roots match {args.key!r}; see `jarshy trust list`")
+            raise UserError(
+                f"{found} trusted roots match {quoted(args.key)}; see `jarshy trust list`"
+            )
         kid, name = matches[0]
         changed = node.remove_root(kid, now())
-    print(f"no longer trusting {name}; {len(changed)} verdict(s) changed")
+    print(f"no longer trusting {inert_line(name)}; {len(changed)} verdict(s) changed")
     return 0

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from relay.errors import UserError
+from relay.inert import inert_line
 
 DEFAULT_RADIO = "serial:auto"
 
@@ -67,11 +68,15 @@ def info_command(args: argparse.Namespace) -> int:
         return 1 if notes else 0
     for key, value in summary.items():
         if key != "channels":
-            print(f"{key + ':':<20}{value}")
+            print(f"{key + ':':<20}{inert_line(str(value))}")
     for ch in summary["channels"]:
-        print(f"{'channel ' + str(ch['index']) + ':':<20}{ch['name']} ({ch['role']}, {ch['key']})")
+        print(
+            inert_line(
+                f"{'channel ' + str(ch['index']) + ':':<20}{ch['name']} ({ch['role']}, {ch['key']})"
+            )
+        )
     for note in notes:
-        print(f"WARNING: {note}")
+        print(f"WARNING: {inert_line(note)}")
     if not notes:
         print("no warnings")
     return 1 if notes else 0
@@ -95,7 +100,7 @@ def provision_command(args: argparse.Namespace) -> int:
             return 0
         print(f"{len(changes)} setting(s) differ from {profile.name} in {region.name}:")
         for change in changes:
-            print(f"  {change}")
+            print(f"  {inert_line(str(change))}")
         if args.dry_run:
             print("dry run: nothing written")
             return 0
@@ -104,7 +109,7 @@ def provision_command(args: argparse.Namespace) -> int:
         left = diff(desired, read_settings(iface, desired))
     if left:
         for change in left:
-            print(f"  NOT APPLIED {change}")
+            print(f"  NOT APPLIED {inert_line(str(change))}")
         raise UserError(f"{len(left)} setting(s) did not take; see above", exit_code=1)
     print(f"provisioned {profile.name} in {region.name}: {len(changes)} change(s), read back")
     if region.note:

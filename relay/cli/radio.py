@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from relay.errors import UserError
+from relay.inert import inert_line
 
 
 def register(subparsers: Any) -> None:
@@ -85,7 +86,8 @@ def run_emulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot start the emulator: {exc}") from None
     radio.start()
-    print(f"emulated radio !{node_num:08x} ({state.owner.long_name}) on {where}", flush=True)
+    owner = inert_line(state.owner.long_name)
+    print(f"emulated radio !{node_num:08x} ({owner}) on {where}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
