@@ -246,7 +246,7 @@ def test_logs_quote_received_strings_inertly(caplog: pytest.LogCaptureFixture) -
 
 def test_read_folds_for_a_terminal_so_no_padding_reaches_column_0() -> None:
     """A text padded so that the terminal's own wrap would put a fake verdict at column 0."""
-    from relay.cli.daemon import format_bulletin, fold
+    from relay.cli.daemon import fold, format_bulletin
 
     b = {"status": "pending_key", "kind": "news", "created": T0, "author": RANDOM_AUTHOR.hex(),
          "lang": "ru", "text": "x" * 80 + FAKE_VERDICT + "Ұ" * 200}  # fmt: skip
