@@ -1,9 +1,15 @@
 """Local API server: JSON lines on a Unix socket (docs/api.md), one task per connection.
 
-Every read is bounded (``MAX_REQUEST`` bytes per line; longer lines are discarded up to their
-newline); a malformed request gets an error response and never disturbs the daemon.  Events go
-out through a bounded per-connection buffer (a slow reader loses the oldest); ``mesh`` events
-coalesce, so a reader only ever has the latest mesh status pending.
+Every read is bounded in bytes (``MAX_REQUEST`` per line; longer lines are discarded up to their
+newline) and in time: a connection that sends no complete request within the idle timeout
+(``IDLE_TIMEOUT`` seconds, ``JARSHY_API_IDLE`` to change it) and has not subscribed is closed, and
+when all ``MAX_CONNECTIONS`` slots are taken a newcomer replaces the longest-idle unsubscribed
+client, so idle or trickling clients cannot lock others out (threat model, attack 7).
+A malformed request gets an error response and never disturbs the daemon.  Events go out through
+a bounded per-connection buffer (a reader that falls behind in a burst loses the oldest); a client
+that stops reading is closed when that buffer is full while its socket is backed up, or when a
+write cannot be flushed within the idle timeout.  ``mesh`` events coalesce, so a reader only ever
+has the latest mesh status pending.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ log = logging.getLogger("jarshy.api")
 MAX_REQUEST = 65_536
 EVENT_QUEUE = 1000
 MAX_CONNECTIONS = 64
+IDLE_TIMEOUT = 60.0  # seconds without a complete request before an unsubscribed client is closed
+EVICT_AFTER = 1.0  # when all slots are taken, a newcomer replaces a client idle at least this long
 COALESCED = frozenset({"mesh"})  # only the latest one matters
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -39,9 +47,20 @@ class ApiFailure(Exception):
         self.code = code
 
 
+def idle_timeout_setting() -> float:
+    """The idle timeout: ``JARSHY_API_IDLE`` seconds if set and positive, else ``IDLE_TIMEOUT``."""
+    try:
+        value = float(os.environ.get("JARSHY_API_IDLE", ""))
+    except ValueError:
+        return IDLE_TIMEOUT
+    return value if value > 0 else IDLE_TIMEOUT
+
+
 class _Connection:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
+        self.closed = False
+        self.waiting_since: float | None = None  # loop time it began waiting for a request
         self.subscribed: set[str] | None = None
         self.lines: deque[bytes] = deque(maxlen=EVENT_QUEUE)  # full: the oldest goes
         self.latest: dict[str, bytes] = {}  # coalesced events not yet written
@@ -49,21 +68,49 @@ class _Connection:
         self.lost = 0  # events dropped for a slow reader
 
     def push(self, event: str, line: bytes) -> None:
+        if self.closed:
+            return
         if event in COALESCED:
             self.latest[event] = line
         else:
             if len(self.lines) == self.lines.maxlen:
-                self.lost += 1
+                if self.writer.transport.get_write_buffer_size() > 0:
+                    self.abort("event buffer full and the client is not reading")
+                    return
+                self.lost += 1  # a burst faster than the writer runs: the oldest goes
             self.lines.append(line)
         self.ready.set()
+
+    def evict(self, line: bytes) -> None:
+        """Close an idle client after telling it why (a short line; dropped if it reads nothing)."""
+        self.closed = True
+        log.info("API client closed: idle while all slots were taken")
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self.writer.write(line)
+        if self.writer.transport.get_write_buffer_size() > 0:
+            self.writer.transport.abort()
+        else:
+            self.writer.close()
+
+    def abort(self, why: str) -> None:
+        """Drop a client that does not read: its unread bytes are discarded, not kept."""
+        if not self.closed:
+            self.closed = True
+            log.info("API client closed: %s", why)
+            self.lines.clear()
+            self.latest.clear()
+            self.writer.transport.abort()
 
 
 class ApiServer:
     """Serves ``handlers`` (method name -> async function of params) on ``path``."""
 
-    def __init__(self, path: Path, handlers: dict[str, Handler]) -> None:
+    def __init__(
+        self, path: Path, handlers: dict[str, Handler], idle_timeout: float | None = None
+    ) -> None:
         self.path = path
         self.handlers = handlers
+        self.idle_timeout = idle_timeout_setting() if idle_timeout is None else idle_timeout
         self.connections: set[_Connection] = set()
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -111,22 +158,33 @@ class ApiServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = _Connection(writer)
         if len(self.connections) >= MAX_CONNECTIONS:
-            await self._reply(connection, None, error=("busy", "too many connections"))
+            self._evict_idlest()
+        if len(self.connections) >= MAX_CONNECTIONS:
+            busy = f"too many connections; idle ones are closed after {self.idle_timeout:g} s"
+            await self._reply(connection, None, error=("busy", busy))
             writer.close()
             return
         self.connections.add(connection)
         sender = asyncio.create_task(self._drain_events(connection))
         self._tasks.add(sender)
         try:
-            while True:
+            while not connection.closed:
+                # idle clock: from the last answer to the next complete request, unless subscribed
+                idle = self.idle_timeout if connection.subscribed is None else None
+                connection.waiting_since = asyncio.get_running_loop().time()
                 try:
-                    line = await reader.readuntil(b"\n")
-                except asyncio.LimitOverrunError:
-                    await _discard_line(reader)
-                    await self._reply(connection, None, error=("bad-request", "request too long"))
-                    continue
+                    async with asyncio.timeout(idle):
+                        line = await _read_request(reader)
+                except TimeoutError:
+                    message = f"no request within {self.idle_timeout:g} s"
+                    await self._reply(connection, None, error=("idle", message))
+                    break
                 except asyncio.IncompleteReadError:
                     break
+                connection.waiting_since = None
+                if line is None:
+                    await self._reply(connection, None, error=("bad-request", "request too long"))
+                    continue
                 try:
                     await self._handle_line(connection, line)
                 except Exception:  # a request must never take its connection down
@@ -139,6 +197,24 @@ class ApiServer:
             sender.cancel()
             self._tasks.discard(sender)
             writer.close()
+
+    def _evict_idlest(self) -> None:
+        """Make room for a newcomer: close the unsubscribed client that has waited longest for
+        its next request, if it has waited at least ``EVICT_AFTER`` seconds."""
+        now = asyncio.get_running_loop().time()
+        idle = [
+            (c.waiting_since, c)
+            for c in self.connections
+            if c.subscribed is None and c.waiting_since is not None and not c.closed
+        ]
+        if not idle:
+            return
+        since, idlest = min(idle, key=lambda pair: pair[0])
+        if now - since < min(EVICT_AFTER, self.idle_timeout):
+            return
+        message = {"id": None, "error": {"code": "idle", "message": "closed to make room"}}
+        idlest.evict((json.dumps(message) + "\n").encode())
+        self.connections.discard(idlest)
 
     async def _handle_line(self, connection: _Connection, line: bytes) -> None:
         try:
@@ -200,9 +276,20 @@ class ApiServer:
         else:
             message["result"] = result
         data = (json.dumps(message, ensure_ascii=False) + "\n").encode()
+        if connection.closed:
+            return
         with contextlib.suppress(ConnectionError):
             connection.writer.write(data)
-            await connection.writer.drain()
+            await self._flush(connection)
+
+    async def _flush(self, connection: _Connection) -> None:
+        """Wait until the client has taken our bytes; one that takes none for the idle timeout
+        is dropped (bounds how long a non-reading client holds a slot and its buffers)."""
+        try:
+            async with asyncio.timeout(self.idle_timeout):
+                await connection.writer.drain()
+        except TimeoutError:
+            connection.abort(f"did not read for {self.idle_timeout:g} s")
 
     async def _drain_events(self, connection: _Connection) -> None:
         with contextlib.suppress(ConnectionError, asyncio.CancelledError):
@@ -213,10 +300,22 @@ class ApiServer:
                     connection.writer.write(connection.lines.popleft())
                 for name in list(connection.latest):
                     connection.writer.write(connection.latest.pop(name))
-                await connection.writer.drain()
+                await self._flush(connection)
+                if connection.closed:
+                    return
 
 
 EVENTS = ("bulletin", "verdict", "delivery", "link", "mesh")
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
+    """One request line (at most ``MAX_REQUEST`` bytes), or None for an over-long line, which is
+    discarded up to its newline.  Raises IncompleteReadError at the end of the stream."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError:
+        await _discard_line(reader)
+        return None
 
 
 async def _discard_line(reader: asyncio.StreamReader) -> None:
