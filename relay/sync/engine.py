@@ -13,6 +13,14 @@ Three mechanisms, all driven by ``receive(event, now)`` / ``tick(now)``:
    neighbour's identical answer is overheard.
 
 Only bulletins the ``judge`` calls relayable (trusted, unexpired) are ever transmitted.
+
+Under attack (docs/threat-model.md, "Robustness"): the bulletin id leaves out the signature, so a
+copy judged forged says nothing about its id — only a *verified* refusal is remembered by id; a
+forged or unverified copy is remembered by a hash of its bytes, and the genuine bulletin is still
+judged, held and requested.  Fragments are reassembled per source radio with per-source and global
+bounds (relay.wire.fragments).  The per-radio spam brake counts only frames proven bad on their
+own; one global budget of wasted work on radios without trusted history (relay.sync.quarantine)
+catches floods that rotate ``from``.
 """
 
 from __future__ import annotations
@@ -20,19 +28,29 @@ from __future__ import annotations
 import random
 from collections import OrderedDict, deque
 from dataclasses import replace
+from hashlib import blake2b
 
 from relay.sync import frames
 from relay.sync.anti_entropy import AntiEntropy
 from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.meter import ChannelMeter
-from relay.sync.quarantine import Quarantine
+from relay.sync.quarantine import Quarantine, UntrustedBudget
 from relay.sync.trickle import Trickle
 from relay.sync.types import Judge, Judgement, SyncConfig, SyncStats, _Item, _Pending
-from relay.wire.bulletin import FRAGMENT_TYPE, SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.bulletin import SIGNATURE_LEN, VERSION, bulletin_id
 from relay.wire.errors import WireError
-from relay.wire.fragments import Reassembler, split
+from relay.wire.fields import Kind
+from relay.wire.fragments import FRAGMENT_BYTE, Fragment, Reassembler, split
+from relay.wire.fragments import parse as parse_fragment
 
 __all__ = ["Judge", "Judgement", "SyncConfig", "SyncEngine", "SyncStats"]
+
+URGENT_KINDS = frozenset((Kind.SAFETY, Kind.REVOCATION))  # what a trusted safety alert can be
+MAX_REFUSED = 4096  # ids refused after a verified judgement
+MAX_JUDGED_COPIES = 4096  # forged or unverified copies, by a hash of all their bytes
+MAX_TRUSTED_AUTHORS = 1024
+MAX_REQUESTED = 1024
+REQUESTED_FOR = 120.0  # seconds an id we asked for is expected (answers, retries)
 
 
 class SyncEngine(AntiEntropy):
@@ -47,8 +65,15 @@ class SyncEngine(AntiEntropy):
         self.rng = random.Random(seed)
         self.items: dict[bytes, _Item] = {}
         self.by_prefix: dict[bytes, bytes] = {}
-        self.refused: OrderedDict[bytes, None] = OrderedDict()  # judged not relayable
+        # ids judged not relayable after the signature was checked against a known key: every
+        # copy with the id has the same signed bytes, so none needs judging again
+        self.refused: OrderedDict[bytes, None] = OrderedDict()
         self.refused_prefixes: set[bytes] = set()
+        # copies judged forged (None) or unverified, by a hash of all their bytes: (forged, epoch)
+        self.judged_copies: OrderedDict[bytes, tuple[bool, int]] = OrderedDict()
+        self.trust_epoch = 0  # bumped whenever we hold something new: trust may have changed
+        self.trusted_authors: OrderedDict[bytes, None] = OrderedDict()
+        self.requested: OrderedDict[bytes, float] = OrderedDict()  # id prefix -> expected until
         self.pending: dict[tuple[str, bytes], _Pending] = {}
         self.reassembler = Reassembler()
         self.trickle = Trickle(self.config.imin, self.config.imax, self.config.redundancy, self.rng)
@@ -73,6 +98,7 @@ class SyncEngine(AntiEntropy):
             cfg.quarantine_for,
             node,
         )
+        self.budget = UntrustedBudget(cfg.untrusted_budget, cfg.untrusted_window)
 
     # -- the node's own bulletins and its store ------------------------------------------------
 
@@ -81,6 +107,11 @@ class SyncEngine(AntiEntropy):
         if not judgement.relayable or judgement.id in self.items:
             return
         self.items[judgement.id] = _Item(raw, judgement, 0.0 if now is None else now)
+        self.trust_epoch += 1
+        self.trusted_authors[judgement.author] = None
+        self.trusted_authors.move_to_end(judgement.author)
+        while len(self.trusted_authors) > MAX_TRUSTED_AUTHORS:
+            self.trusted_authors.popitem(last=False)
         if now is not None and judgement.priority >= self.config.urgent_priority:
             self.urgent_settling.append(now + self.config.urgent_settle)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
@@ -114,17 +145,13 @@ class SyncEngine(AntiEntropy):
         try:
             if frame >> 4 == VERSION and (frame & 0x0F) < 7:
                 self._on_bulletin(payload, event, now)
-            elif frame == (VERSION << 4) | FRAGMENT_TYPE:
-                whole = self.reassembler.add(payload, now)
-                ident = payload[1:9]
-                self._overheard(ident, self._near(event))
-                if whole is not None:
-                    self._on_bulletin(whole, event, now)
+            elif frame == FRAGMENT_BYTE:
+                self._on_fragment(parse_fragment(payload), payload, event, now)
             elif frame in frames.SYNC_FRAMES:
                 self._on_sync(frames.parse(payload), event, now)
         except WireError:
             self.stats.malformed += 1
-            self._judged_from(event, None, now)  # malformed counts as forged
+            self._judged_from(event, None, now)  # a frame that does not parse: proven bad
         return self.tick(now)
 
     def tick(self, now: float) -> list[SendPacket]:
@@ -162,6 +189,7 @@ class SyncEngine(AntiEntropy):
             self.stats.sent[kind] += 1
             if kind == "request":
                 self.last_request = now + self.config.request_interval
+                self._note_requested(job.packets[0], now)
                 if job.tries < self.config.request_retries and self._still_lacking(job.packets[0]):
                     again = _Pending(now + self.config.retry_after, job.packets, 0, job.hop_limit)
                     again.tries = job.tries + 1
@@ -179,21 +207,70 @@ class SyncEngine(AntiEntropy):
 
     # -- bulletins ----------------------------------------------------------------------------
 
-    def _on_bulletin(self, raw: bytes, event: PacketReceived, now: float) -> None:
+    def _on_fragment(
+        self, fragment: Fragment, payload: bytes, event: PacketReceived, now: float
+    ) -> None:
+        ident = fragment.bulletin
+        item = self.items.get(ident)
+        if item is not None:
+            if payload in item.packets():  # a real copy, not a fake with its id
+                self._overheard(ident, self._near(event))
+            return
+        if ident in self.refused:
+            return  # a verified refusal: every copy of this id is the same bulletin
+        source = event.sender
+        head = fragment.data if fragment.index == 0 else b""
+        favoured = self._favoured(source, ident, head, now)
+        if (
+            self.budget.over(now)
+            and not favoured
+            and not self.reassembler.favoured(ident, fragment.count, source)
+        ):
+            self.stats.over_budget += 1
+            return
+        done = self.reassembler.add_fragment(fragment, now, source, favoured)
+        if done is not None:
+            self._on_bulletin(done.raw, event, now, whole_frame=done.clean)
+
+    def _on_bulletin(
+        self, raw: bytes, event: PacketReceived, now: float, whole_frame: bool = True
+    ) -> None:
+        """Judge a bulletin heard whole (``whole_frame``) or reassembled from one radio's
+        fragments (``whole_frame`` False if some fragment index came with two contents)."""
         if len(raw) <= SIGNATURE_LEN:
             return
         ident = bulletin_id(raw[:-SIGNATURE_LEN])
-        if ident in self.items or ident in self.refused:
+        item = self.items.get(ident)
+        if item is not None:
+            if raw == item.raw:  # a copy with a junk signature is no copy
+                self._overheard(ident, self._near(event))
+            return
+        if ident in self.refused:
             self._overheard(ident, self._near(event))
             return
+        copy = blake2b(raw, digest_size=16).digest()
+        seen = self.judged_copies.get(copy)
+        if seen is not None and (seen[0] or seen[1] == self.trust_epoch):
+            self.judged_copies.move_to_end(copy)  # the same junk again: not judged again,
+            if whole_frame and event.sender != self.node:  # but its radio sent it again
+                if seen[0]:
+                    self.quarantine.forged(event.sender, now)
+                else:
+                    self.quarantine.untrusted(event.sender, now)
+            return
+        if self.budget.over(now) and not self._favoured(event.sender, ident, raw, now):
+            self.stats.over_budget += 1
+            return
         judgement = self.judge(raw, now, event)
-        self._judged_from(event, judgement, now)
+        self._judged_from(event, judgement, now, whole_frame)
         if judgement is None or not judgement.relayable:
-            self.refused[ident] = None
-            self.refused_prefixes.add(ident[: frames.PREFIX_LEN])
-            while len(self.refused) > 4096:
-                gone, _ = self.refused.popitem(last=False)
-                self.refused_prefixes.discard(gone[: frames.PREFIX_LEN])
+            if judgement is not None and judgement.verified:
+                self._refuse(ident)
+            else:  # forged, malformed or unverified: says nothing about the genuine bulletin
+                self.stats.forged_copies += judgement is None
+                self.judged_copies[copy] = (judgement is None, self.trust_epoch)
+                while len(self.judged_copies) > MAX_JUDGED_COPIES:
+                    self.judged_copies.popitem(last=False)
             return
         self.add(raw, judgement, now)
         self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
@@ -209,16 +286,64 @@ class SyncEngine(AntiEntropy):
             delay = self._relay_delay(event) * (2.0 if self.busy(now) else 1.0)
             self._schedule_push(ident, now, delay, self.config.relay_hop_limit)
 
-    def _judged_from(self, event: PacketReceived, judgement: Judgement | None, now: float) -> None:
-        """Feed the spam brake with what the originating radio sent (see relay.sync.quarantine)."""
-        if event.sender == self.node:
+    def _refuse(self, ident: bytes) -> None:
+        self.refused[ident] = None
+        self.refused_prefixes.add(ident[: frames.PREFIX_LEN])
+        while len(self.refused) > MAX_REFUSED:
+            gone, _ = self.refused.popitem(last=False)
+            self.refused_prefixes.discard(gone[: frames.PREFIX_LEN])
+
+    def _favoured(self, sender: int, ident: bytes, head: bytes, now: float) -> bool:
+        """Worth judging or reassembling even over the untrusted budget, and kept first in the
+        reassembler: a radio with trusted history, an id we asked for, or what could be a trusted
+        safety alert (``head``, the bulletin's first bytes: an urgent kind by a trusted author)."""
+        if self.quarantine.has_trusted_history(sender, now):
+            return True
+        expected = self.requested.get(ident[: frames.PREFIX_LEN])
+        if expected is not None and expected > now:
+            return True
+        return (
+            len(head) > 9
+            and head[0] >> 4 == VERSION
+            and head[0] & 0x0F in URGENT_KINDS
+            and bytes(head[1:9]) in self.trusted_authors
+        )
+
+    def _note_requested(self, payload: bytes, now: float) -> None:
+        request = frames.parse(payload)
+        assert isinstance(request, frames.Request)
+        for prefix in request.prefixes:
+            self.requested[prefix] = now + REQUESTED_FOR
+            self.requested.move_to_end(prefix)
+        while len(self.requested) > MAX_REQUESTED:
+            self.requested.popitem(last=False)
+
+    def _judged_from(
+        self,
+        event: PacketReceived,
+        judgement: Judgement | None,
+        now: float,
+        whole_frame: bool = True,
+    ) -> None:
+        """Feed the spam brake (per radio) and the untrusted budget (all radios) with what the
+        originating radio sent (see relay.sync.quarantine).  ``judgement`` None: the frame was
+        proven bad on its own (does not parse, or forged) — counted against its radio only if
+        it came whole or as a clean set of that radio's own fragments."""
+        sender = event.sender
+        if sender == self.node:
             return  # our own radio: never a spam suspect
+        untrusted_radio = not self.quarantine.has_trusted_history(sender, now)
         if judgement is None:
-            self.quarantine.forged(event.sender, now)
+            if untrusted_radio:
+                self.budget.spend(now)
+            if whole_frame:
+                self.quarantine.forged(sender, now)
         elif judgement.relayable:
-            self.quarantine.trusted(event.sender, now)
+            self.quarantine.trusted(sender, now)
         elif judgement.expires_at is None or now < judgement.expires_at:
-            self.quarantine.untrusted(event.sender, now)
+            if untrusted_radio:
+                self.budget.spend(now)
+            self.quarantine.untrusted(sender, now)
 
     def drain_ignores(self) -> list[tuple[int, float]]:
         """Radios our radio should ignore now, with for how many seconds (host applies them)."""

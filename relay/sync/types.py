@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from relay.sync import frames
 from relay.sync.events import PacketReceived
+from relay.wire.fragments import split
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,11 @@ class Judgement:
     created: int
     expires_at: float | None
     author: bytes
+    # The signature was checked against the author's known key.  False: the key is unknown and
+    # the bulletin is held as a candidate.  Only a verified refusal says anything about the id
+    # (every copy with this id has the same signed bytes); a forged copy, whose signature failed,
+    # is judged None and says nothing about the genuine one.
+    verified: bool = True
 
 
 Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
@@ -57,6 +63,13 @@ class SyncConfig:
     quarantine_untrusted: int = 20
     quarantine_window: float = 600.0
     quarantine_for: float = 3600.0
+    # Global budget for untrusted traffic: at most this many frames from radios without trusted
+    # history may come to nothing (forged, invalid, malformed, untrusted) per window, all radios
+    # together; beyond it such frames are dropped before signature checks and reassembly unless
+    # they could be a trusted safety alert (0 disables it).  About a LongFast channel's capacity
+    # in full packets per minute: honest untrusted traffic stays well below it.
+    untrusted_budget: int = 30
+    untrusted_window: float = 60.0
 
 
 @dataclass
@@ -64,10 +77,17 @@ class _Item:
     raw: bytes
     judgement: Judgement
     held_since: float = 0.0
+    _packets: frozenset[bytes] | None = None
 
     @property
     def key(self) -> int:
         return frames.sort_key(self.judgement.created, self.judgement.id)
+
+    def packets(self) -> frozenset[bytes]:
+        """The fragment packets of this bulletin (to tell a real copy from a fake with its id)."""
+        if self._packets is None:
+            self._packets = frozenset(split(self.raw, repair=True))
+        return self._packets
 
 
 @dataclass
@@ -91,3 +111,5 @@ class SyncStats:
     relays: int = 0  # frontier relays scheduled
     quarantined: int = 0  # radios we asked our radio to ignore
     answers: int = 0  # bulletins scheduled in answer to a request
+    over_budget: int = 0  # frames of untrusted radios dropped unjudged: the budget was spent
+    forged_copies: int = 0  # copies judged forged or malformed (never a verdict on their id)

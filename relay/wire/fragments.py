@@ -81,81 +81,156 @@ def _xor(slices: list[bytes], chunk: int) -> bytes:
     return bytes(acc)
 
 
+SetKey = tuple[bytes, int, int]  # (bulletin id, fragment count, source radio)
+
+
 @dataclass
 class _Pending:
+    """One partial bulletin: the fragments one source sent for one (id, count)."""
+
     count: int
+    source: int
     first_seen: float
+    progress_at: float  # when a new fragment last arrived
+    favoured: bool = False  # from a radio with trusted history, or naming a trusted author
+    conflicted: bool = False  # an index was heard with two different contents
     data: dict[int, bytes] = field(default_factory=dict)
     repair: bytes | None = None
+    size: int = 0  # fragment data bytes held
 
-    def size(self) -> int:
-        return sum(map(len, self.data.values())) + len(self.repair or b"")
+    @property
+    def fragments(self) -> int:
+        return len(self.data) + (self.repair is not None)
+
+    def rank(self) -> tuple[bool, int, float]:
+        """Lowest is evicted first: not favoured, fewest fragments, least recent progress."""
+        return (self.favoured, self.fragments, self.progress_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Reassembled:
+    """A bulletin rebuilt from one source's fragments; its id matched the fragments' id."""
+
+    raw: bytes
+    source: int
+    clean: bool  # every fragment index was heard with one content only
 
 
 class Reassembler:
     """Collect fragments until a bulletin is whole; memory, count and age are bounded.
 
-    ``add`` returns the bulletin bytes once they hash to the announced id, else None.
-    Fragments that contradict each other or the id are dropped, never raised to the caller
-    except as :class:`WireError` from ``parse``.
+    Partial bulletins are keyed by (id, count, source radio): a fragment can only ever join the
+    fragments its own radio sent, so a fake fragment with someone else's id, or another count,
+    builds a set of its own that conflicts with nobody.  A set that completes must hash to its
+    id, else it is dropped (a reassembly failure, evidence against no one).
+
+    Bounds, per source first (``max_per_source`` sets, ``max_source_bytes``) and then in total
+    (``max_pending`` sets, ``max_bytes`` of fragment data, ``max_age`` seconds per set).  When a
+    bound is exceeded the lowest-ranked set goes: not favoured before favoured (the caller marks
+    sets from radios with a trusted history, or that name a trusted author), then fewest
+    fragments, then least recent progress.  A flood of one-fragment sets, from one radio or from
+    many rotating ones, therefore never evicts a set that has made progress.
     """
 
     def __init__(
-        self, max_pending: int = 32, max_bytes: int = 128 * 1024, max_age: float = 1800.0
+        self,
+        max_pending: int = 64,
+        max_bytes: int = 128 * 1024,
+        max_age: float = 1800.0,
+        max_per_source: int = 4,
+        max_source_bytes: int = 16 * 1024,
     ) -> None:
         self.max_pending = max_pending
         self.max_bytes = max_bytes
         self.max_age = max_age
-        self._pending: OrderedDict[bytes, _Pending] = OrderedDict()
-        self._done: OrderedDict[bytes, None] = OrderedDict()
-        self.dropped = 0
-
-    @property
-    def pending_bytes(self) -> int:
-        return sum(entry.size() for entry in self._pending.values())
+        self.max_per_source = max_per_source
+        self.max_source_bytes = max_source_bytes
+        self._pending: dict[SetKey, _Pending] = {}
+        self._sources: dict[int, list[SetKey]] = {}
+        self._done: OrderedDict[SetKey, None] = OrderedDict()
+        self.pending_bytes = 0
+        self.dropped = 0  # sets given up: evicted, expired or not matching their id
+        self.peak_bytes = 0
 
     def missing(self, ident: bytes) -> list[int]:
-        """Indices of data fragments still missing for ``ident`` (empty if unknown)."""
-        entry = self._pending.get(ident)
-        if entry is None:
+        """Indices of data fragments still missing for ``ident`` in its most complete set."""
+        sets = [e for key, e in self._pending.items() if key[0] == ident]
+        if not sets:
             return []
+        entry = max(sets, key=lambda e: e.fragments)
         return [i for i in range(entry.count) if i not in entry.data]
 
-    def add(self, packet: bytes, now: float) -> bytes | None:
+    def favoured(self, ident: bytes, count: int, source: int) -> bool:
+        """True if a favoured set for (ident, count, source) is pending."""
+        entry = self._pending.get((ident, count, source))
+        return entry is not None and entry.favoured
+
+    def add(
+        self, packet: bytes, now: float, source: int = 0, favoured: bool = False
+    ) -> bytes | None:
         """Add one fragment packet; return the complete bulletin when it becomes whole."""
-        fragment = parse(packet)
+        done = self.add_fragment(parse(packet), now, source, favoured)
+        return None if done is None else done.raw
+
+    def add_fragment(
+        self, fragment: Fragment, now: float, source: int = 0, favoured: bool = False
+    ) -> Reassembled | None:
+        """Add one parsed fragment heard from radio ``source``."""
         self.expire(now)
-        if fragment.bulletin in self._done:
+        key = (fragment.bulletin, fragment.count, source)
+        if key in self._done:
             return None
-        entry = self._pending.get(fragment.bulletin)
+        entry = self._pending.get(key)
         if entry is None:
-            entry = _Pending(count=fragment.count, first_seen=now)
-            self._pending[fragment.bulletin] = entry
-        elif entry.count != fragment.count:
-            raise WireError("bad-fragment", "fragment count disagrees with earlier fragments")
+            entry = _Pending(fragment.count, source, now, now)
+            self._pending[key] = entry
+            self._sources.setdefault(source, []).append(key)
+        entry.favoured = entry.favoured or favoured
+        old = entry.repair if fragment.is_repair else entry.data.get(fragment.index)
+        if old == fragment.data:
+            return None  # a duplicate: no progress
+        if old is not None:
+            entry.conflicted = True  # the later one wins; the id check decides
         if fragment.is_repair:
             entry.repair = fragment.data
         else:
             entry.data[fragment.index] = fragment.data
-        self._pending.move_to_end(fragment.bulletin)
-        result = self._try_complete(fragment.bulletin, entry)
-        self._enforce_bounds()
+        grown = len(fragment.data) - len(old or b"")
+        entry.size += grown
+        self.pending_bytes += grown
+        entry.progress_at = now
+        result = self._try_complete(key, entry)
+        if result is None:
+            self._enforce_bounds(source)
         return result
 
     def expire(self, now: float) -> None:
         """Forget partial bulletins older than ``max_age``."""
-        for ident in [i for i, e in self._pending.items() if now - e.first_seen > self.max_age]:
-            del self._pending[ident]
-            self.dropped += 1
+        for key in [k for k, e in self._pending.items() if now - e.first_seen > self.max_age]:
+            self._drop(key)
 
-    def _enforce_bounds(self) -> None:
+    def _drop(self, key: SetKey, given_up: bool = True) -> None:
+        entry = self._pending.pop(key)
+        self.pending_bytes -= entry.size
+        keys = self._sources[entry.source]
+        keys.remove(key)
+        if not keys:
+            del self._sources[entry.source]
+        self.dropped += given_up
+
+    def _enforce_bounds(self, source: int) -> None:
+        self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
+        while (keys := self._sources.get(source)) and (
+            len(keys) > self.max_per_source
+            or sum(self._pending[k].size for k in keys) > self.max_source_bytes
+        ):
+            self._drop(min(keys, key=lambda k: self._pending[k].rank()))
         while self._pending and (
             len(self._pending) > self.max_pending or self.pending_bytes > self.max_bytes
         ):
-            self._pending.popitem(last=False)
-            self.dropped += 1
+            self._drop(min(self._pending, key=lambda k: self._pending[k].rank()))
 
-    def _try_complete(self, ident: bytes, entry: _Pending) -> bytes | None:
+    def _try_complete(self, key: SetKey, entry: _Pending) -> Reassembled | None:
         missing = [i for i in range(entry.count) if i not in entry.data]
         if len(missing) > 1 or (missing and entry.repair is None):
             return None
@@ -163,15 +238,15 @@ class Reassembler:
             raw = self._rebuild(entry, missing[0])
         else:
             raw = b"".join(entry.data[i] for i in range(entry.count))
-        if raw is None or len(raw) <= _SIG or bulletin_id(raw[:-_SIG]) != ident:
-            del self._pending[ident]  # inconsistent fragments: start over on the next ones
-            self.dropped += 1
-            return None
-        del self._pending[ident]
-        self._done[ident] = None
+        self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
+        whole = raw is not None and len(raw) > _SIG and bulletin_id(raw[:-_SIG]) == key[0]
+        self._drop(key, given_up=not whole)
+        if raw is None or not whole:
+            return None  # inconsistent fragments: start over on the next ones
+        self._done[key] = None
         while len(self._done) > 4 * self.max_pending:
             self._done.popitem(last=False)
-        return raw
+        return Reassembled(raw, entry.source, not entry.conflicted)
 
     @staticmethod
     def _rebuild(entry: _Pending, lost: int) -> bytes | None:
