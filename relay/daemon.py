@@ -82,6 +82,7 @@ class Daemon:
         self.api: ApiServer | None = None
         self.simulation: Any = None
         self.started_at = time.time()
+        self._rejudging = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -128,6 +129,7 @@ class Daemon:
             self._learn_own_keys()
             self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
             self._load_engine()
+            self._rejudge_soon()  # verdicts stored under older trust rules
             self._install_signals()
             log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
             assert self.radio_address is not None
@@ -219,7 +221,8 @@ class Daemon:
         assert self.ingest is not None and self.store is not None and self.engine is not None
         hops = event.hops if event is not None else None
         snr = event.snr if event is not None else None
-        result = self.ingest.ingest(raw, now, "radio", hops, snr)
+        origin = "radio" if event is None else f"radio:!{event.sender:08x}"
+        result = self.ingest.ingest(raw, now, "radio", hops, snr, origin=origin)
         if result.outcome is Outcome.REJECTED or result.bulletin is None:
             log.info("rejected a bulletin from the radio: %s", result.reason)
             if result.bulletin is not None:
@@ -229,9 +232,16 @@ class Daemon:
         if row is None:
             return None
         if result.outcome is Outcome.ACCEPTED:
+            self._forget_forgery(row.id)  # the genuine copy arrived after a junk one
             self._announce(row.id)
         self._apply_changes(result.changed, now)
         return judgement_for(result.bulletin, row.status, row.expires_at, now)
+
+    def _forget_forgery(self, ident: bytes) -> None:
+        kept = [f for f in self.forgeries if f["id"] != ident.hex()]
+        if len(kept) != len(self.forgeries):
+            self.forgeries.clear()
+            self.forgeries.extend(kept)
 
     def _note_forgery(
         self, bulletin: wire.Bulletin, reason: str, now: float, hops: int | None, snr: float | None
@@ -248,6 +258,7 @@ class Daemon:
 
     def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
         assert self.store is not None and self.engine is not None
+        self._rejudge_soon()
         for ident, verdict in changed:
             if self.api is not None:
                 change = {"id": ident.hex(), "status": str(verdict.status)}
@@ -259,6 +270,25 @@ class Daemon:
                 self.engine.add(
                     row.raw, judgement_for(bulletin, verdict.status, row.expires_at, now), now
                 )
+
+    def _rejudge_soon(self) -> None:
+        """Re-judge waiting verdicts in slices between packets, never in one long stall."""
+        if self._rejudging or self.ingest is None or not self.ingest.backlog:
+            return
+        self._rejudging = True
+        asyncio.get_running_loop().call_soon(self._rejudge_slice)
+
+    def _rejudge_slice(self) -> None:
+        self._rejudging = False
+        if self.ingest is None or self.store is None or self.engine is None:
+            return
+        now = time.time()
+        try:
+            changed = self.ingest.rejudge(now)
+        except Exception:  # a damaged row must not stop the node; the next slice goes on
+            log.exception("re-judging stored verdicts failed")
+            return
+        self._apply_changes(changed, now)  # schedules the next slice while a backlog remains
 
     def _announce(self, ident: bytes) -> None:
         from relay.daemon_api import bulletin_json
@@ -331,8 +361,12 @@ class Daemon:
     async def _status_loop(self) -> None:
         from relay.daemon_api import status
 
+        rounds = 0
         while True:
             await asyncio.sleep(5.0)
+            rounds += 1
+            if rounds % 120 == 0 and self.ingest is not None:  # every 10 minutes
+                self.ingest.expire_untrusted(time.time())
             self.transmitter.radio_changed()
             if self.api is not None:
                 self.api.publish("mesh", status(self))

@@ -173,6 +173,8 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
             raise ApiFailure("not-found", f"no bulletin {prefix}")
         row = rows[0]
         refers = store().get(row.ref) if row.ref else None
+        if refers is not None and refers.author != row.author:
+            refers = None  # only the original author may correct or retract (protocol §2)
         return {
             "bulletin": bulletin_json(row, daemon.deliveries.get(row.id)),
             "raw": row.raw.hex(),

@@ -1,39 +1,51 @@
 """The one ingest pipeline every source uses: parse -> dedupe -> verify -> trust -> text -> store.
 
 Radio, local API, bundle import and the CLI all call :meth:`Ingest.ingest`; nothing else writes
-bulletins.  Invalid bulletins are counted and dropped, never stored or relayed.  When a key,
-certificate or revocation arrives, earlier verdicts are re-evaluated and the changes returned.
+bulletins.  Invalid bulletins are counted and dropped, never stored or relayed.
 
 Order of work, cheapest first, so that copies and forgeries cost little:
 
 1. header and field map (``wire.parse``; the text stays compressed) and the id;
-2. an id already stored is a duplicate: no signature check, no text decompression;
-3. signature, with the key the trust state holds for the author, then the trust verdict; a bad
-   signature is rejected here, before its text is decompressed;
-4. the text (``wire.open_text``: decompression and the kind rules). Every bulletin that is kept
-   gets here, pending-key ones included: they are stored, shown and re-judged when their key
-   arrives, so their text must be valid and decoded now. A text that does not decode rejects
-   the bulletin with its own reason (``bad-text``, ``bad-fields``); it is never stored.
+2. an id already *verified* is a duplicate: no signature check, no text decompression. A copy
+   that fails verification, or cannot be verified yet, never consumes the id;
+3. signature, with the key bound to the author's key id, then the trust verdict; a bad
+   signature is rejected here, before its text is decompressed. While the key is unknown the
+   bulletin is held as ``pending_key`` without consuming its id, and up to ``MAX_CANDIDATES``
+   other copies' signatures wait beside it; when the key arrives each is checked and the first
+   that verifies is kept;
+4. the text (``wire.open_text``: decompression and the kind rules);
+5. untrusted rows (pending or unknown key) are admitted within relay.holding's quotas.
 
-A rejected forgery and a duplicate still come back with their bulletin (the daemon shows recent
-forgeries and tells the sync engine about copies), but decoded only when the caller reads
-:attr:`IngestResult.bulletin`.
+Re-judging: a key bulletin changes the trust graph (relay.trust_graph) only if it chains to a
+root; then only the authors whose grants or revocation changed are re-judged, found through the
+author index. A newly bound key re-judges that author's pending bulletins. Re-judging runs in
+slices of ``SLICE`` rows: :meth:`ingest` does one slice and returns its changes; the rest waits in
+:attr:`backlog` for :meth:`rejudge` (the daemon calls it between packets) or :meth:`settle`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from relay.holding import Holding
 from relay.lifetime import expires_at
-from relay.store import Store
-from relay.trust import Status, TrustState, Verdict, evaluate
+from relay.store import Store, StoredBulletin
+from relay.sync.judge import priority_of
+from relay.trust import Learned, Status, TrustState, Verdict, evaluate
+from relay.trust_graph import Summary
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
 from relay.wire.fields import Kind
 
 KEY_KINDS = (Kind.CERTIFICATE, Kind.REVOCATION, Kind.ANNOUNCEMENT)
+MAX_CANDIDATES = 4  # other copies' signatures held per pending id
+SLICE = 64  # rows re-judged per slice
+RULES_VERSION = "2"  # trust rules of this module; a store judged under others is re-judged
+SIG = wire.SIGNATURE_LEN
+
+Changes = tuple[tuple[bytes, Verdict], ...]
 
 
 class Outcome(StrEnum):
@@ -58,7 +70,7 @@ class IngestResult:
         reason: str,
         bulletin: wire.Bulletin | wire.Envelope | None = None,
         verdict: Verdict | None = None,
-        changed: tuple[tuple[bytes, Verdict], ...] = (),  # other bulletins whose verdict changed
+        changed: Changes = (),  # other bulletins whose verdict changed
     ) -> None:
         self.outcome = outcome
         self.reason = reason
@@ -99,17 +111,30 @@ class Ingest:
     store: Store
     state: TrustState = field(default_factory=TrustState)
     rejected: Counter[str] = field(default_factory=Counter)
+    holding: Holding | None = None
+    _dirty: OrderedDict[bytes, bytes] = field(default_factory=OrderedDict)  # author -> after id
+    _sweep: bytes | None = None  # re-judging every row: the id to continue after
+    _summary: dict[bytes, Summary] | None = None
 
     def __post_init__(self) -> None:
+        if self.holding is None:
+            self.holding = Holding(self.store)
         for key_id, public_key, name in self.store.roots():
             self.state.add_root(key_id, public_key, name)
         for key_id, public_key in self.store.known_keys():
-            self.state.keys.setdefault(key_id, public_key)
+            self.state.bind_key(key_id, public_key)
         for raw in self.store.key_bulletins():
             # Stored, so valid; keys are learnt from fields alone: no need to decode the text.
             bulletin = wire.parse(raw).textless()
             if self._signature_ok(bulletin):
                 self.state.learn(bulletin)
+        if self.store.meta("trust_rules") != RULES_VERSION:
+            self._sweep = b""  # verdicts stored under older rules: judge everything again
+
+    @property
+    def backlog(self) -> bool:
+        """True while some verdicts still wait to be re-judged."""
+        return bool(self._dirty) or self._sweep is not None
 
     def ingest(
         self,
@@ -118,6 +143,7 @@ class Ingest:
         source: str,
         hops: int | None = None,
         snr: float | None = None,
+        origin: str | None = None,
     ) -> IngestResult:
         """Run one candidate bulletin through the whole pipeline (order: module docstring)."""
         try:
@@ -128,7 +154,10 @@ class Ingest:
         if self.store.seen(envelope.id):
             return IngestResult(Outcome.DUPLICATE, "already held", envelope)
         textless = envelope.textless()  # key lookup and verdict never read the text
+        held = self.store.get(envelope.id)  # only a pending copy can be held unseen
         signature_ok = self._signature_ok(textless)
+        if signature_ok is None and held is not None:
+            return self._candidate(envelope, held)
         verdict = evaluate(self.state, textless, signature_ok, now)
         if verdict.status is Status.INVALID:
             self.rejected["bad-signature"] += 1
@@ -138,56 +167,188 @@ class Ingest:
         except WireError as exc:
             self.rejected[exc.code] += 1
             return IngestResult(Outcome.REJECTED, str(exc))
-        learned = signature_ok is True and self.state.learn(bulletin)
+        before = self._graph_summary(now)
+        learned = self.state.learn(bulletin) if signature_ok else Learned()
         if learned:
             verdict = evaluate(self.state, bulletin, signature_ok, now)
+        if verdict.status in (Status.PENDING_KEY, Status.UNKNOWN_KEY):
+            priority = priority_of(bulletin.content)
+            if not self._admit(origin or source, priority, len(raw)):
+                if learned:
+                    self.state.forget(bulletin.id)
+                return IngestResult(Outcome.REJECTED, "untrusted quota full", envelope, verdict)
+        if held is not None:
+            self.store.delete(held.id)  # a pending copy: this one verified, it takes its place
         content = bulletin.content
         expiry = expires_at(content.created, content.lifetime, now)
-        self.store.put(bulletin, verdict, now, expiry, source, hops, snr)
-        changed = self.reevaluate(now) if learned else ()
+        verified = signature_ok is True
+        self.store.put(bulletin, verdict, now, expiry, source, hops, snr, seen=verified)
+        if verdict.status in (Status.PENDING_KEY, Status.UNKNOWN_KEY):
+            size, priority = len(raw), priority_of(content)
+            self.store.hold_untrusted(bulletin.id, origin or source, priority, size, now)
+        self._note_learned(learned, before, now)
+        changed = self.rejudge(now, SLICE) if self.backlog else ()
         return IngestResult(Outcome.ACCEPTED, verdict.reason, bulletin, verdict, changed)
 
-    def add_root(
-        self, public_key: bytes, name: str, now: float
-    ) -> tuple[tuple[bytes, Verdict], ...]:
-        """Trust ``public_key`` as a root; return verdicts that changed."""
+    def _candidate(self, envelope: wire.Envelope, held: StoredBulletin) -> IngestResult:
+        """Another copy of a bulletin held while its key is unknown: keep its signature aside."""
+        signature = envelope.raw[-SIG:]
+        if signature == held.raw[-SIG:]:
+            return IngestResult(Outcome.DUPLICATE, "already held", envelope)
+        if self.store.add_candidate(envelope.id, signature, MAX_CANDIDATES):
+            why = "held beside another copy until the author's key arrives"
+        else:
+            why = f"already holding {MAX_CANDIDATES} candidate copies"
+        return IngestResult(Outcome.DUPLICATE, why, envelope)
+
+    def _admit(self, origin: str, priority: int, size: int) -> bool:
+        assert self.holding is not None
+        evicted = self.holding.admit(origin, priority, size)
+        if evicted is None:
+            self.rejected["untrusted-quota"] += 1
+            return False
+        for ident in evicted:
+            self.state.forget(ident)
+        return True
+
+    # -- operator actions --------------------------------------------------------------------
+
+    def add_root(self, public_key: bytes, name: str, now: float, settle: bool = True) -> Changes:
+        """Trust ``public_key`` as a root, re-judge from scratch; return verdicts that changed."""
         from relay.crypto.keys import key_id
 
         kid = key_id(public_key)
         self.store.add_root(kid, public_key, name, now)
         self.state.add_root(kid, public_key, name)
-        return self.reevaluate(now)
+        self._sweep, self._summary = b"", None
+        return self.settle(now) if settle else self.rejudge(now, SLICE)
 
-    def remove_root(self, key_id: bytes, now: float) -> tuple[tuple[bytes, Verdict], ...]:
+    def remove_root(self, key_id: bytes, now: float, settle: bool = True) -> Changes:
         removed = self.store.remove_root(key_id)
         self.state.remove_root(key_id)
-        return self.reevaluate(now) if removed else ()
+        if not removed:
+            return ()
+        self._sweep, self._summary = b"", None
+        return self.settle(now) if settle else self.rejudge(now, SLICE)
 
-    def learn_key(self, public_key: bytes, now: float) -> tuple[tuple[bytes, Verdict], ...]:
+    def learn_key(self, public_key: bytes, now: float, settle: bool = True) -> Changes:
         """Remember a public key (e.g. imported from a share string) without trusting it."""
         from relay.crypto.keys import key_id
 
         kid = key_id(public_key)
+        if self.state.keys.get(kid, public_key) != public_key:
+            return ()  # the id is bound to another key already: never re-bound
         self.store.add_key(kid, public_key, now)
-        self.state.keys.setdefault(kid, public_key)
-        return self.reevaluate(now)
+        if self.state.bind_key(kid, public_key):
+            self._dirty.setdefault(kid, b"")
+        return self.settle(now) if settle else self.rejudge(now, SLICE)
 
-    def reevaluate(self, now: float) -> tuple[tuple[bytes, Verdict], ...]:
-        """Re-judge every stored bulletin after the trust state changed; return the changes."""
+    def expire_untrusted(self, now: float) -> int:
+        """Drop pending bulletins held past relay.holding.PENDING_TTL; how many."""
+        assert self.holding is not None
+        gone = self.holding.expired(now)
+        return len(gone)
+
+    # -- re-judging --------------------------------------------------------------------------
+
+    def reevaluate(self, now: float) -> Changes:
+        """Re-judge every stored bulletin (after a change of rules); return the changes."""
+        self._sweep = b""
+        return self.settle(now)
+
+    def settle(self, now: float) -> Changes:
+        """Run every waiting re-judgement now (CLI and tests; the daemon uses slices)."""
         changes: dict[bytes, Verdict] = {}
-        progress = True
-        while progress:  # a newly verified certificate can unlock further bulletins
-            progress = False
-            for row in self.store.by_status(tuple(s for s in Status if s is not Status.INVALID)):
-                bulletin = wire.parse(row.raw).textless()  # stored text: valid, not needed here
-                signature_ok = self._signature_ok(bulletin)
-                verdict = evaluate(self.state, bulletin, signature_ok, now)
-                if signature_ok and bulletin.kind in KEY_KINDS and self.state.learn(bulletin):
-                    progress = True
-                if (verdict.status, verdict.reason) != (row.status, row.reason):
-                    self.store.set_verdict(row.id, verdict)
-                    changes[row.id] = verdict
+        while self.backlog:
+            changes.update(self.rejudge(now, SLICE))
         return tuple(changes.items())
+
+    def rejudge(self, now: float, limit: int = SLICE) -> Changes:
+        """Re-judge at most about ``limit`` waiting rows; return the verdicts that changed."""
+        changes: dict[bytes, Verdict] = {}
+        budget = limit
+        while budget > 0 and self._dirty:
+            author, after = next(iter(self._dirty.items()))
+            rows = self.store.by_author(author, after, budget)
+            if len(rows) < budget:
+                self._dirty.pop(author, None)
+            else:
+                self._dirty[author] = rows[-1].id
+            budget -= max(1, len(rows))
+            for row in rows:
+                self._judge_row(row, now, changes)
+        while budget > 0 and self._sweep is not None:
+            rows = self.store.page_after(self._sweep, budget)
+            budget -= max(1, len(rows))
+            if rows:
+                self._sweep = rows[-1].id
+            else:
+                self._sweep = None
+                self.store.set_meta("trust_rules", RULES_VERSION)
+            for row in rows:
+                self._judge_row(row, now, changes)
+        return tuple(changes.items())
+
+    def _judge_row(self, row: StoredBulletin, now: float, changes: dict[bytes, Verdict]) -> None:
+        if row.status is Status.INVALID:
+            return
+        textless = wire.parse(row.raw).textless()
+        signature_ok: bool | None = True  # stored verified: its key is never re-bound
+        if row.status is Status.PENDING_KEY:
+            signature_ok = self._verify_held(row, textless, now)
+            if signature_ok is False:
+                changes[row.id] = Verdict(
+                    Status.INVALID, "no held copy's signature matches the author's key"
+                )
+                return
+            if signature_ok:
+                textless = wire.parse(self.store.get(row.id).raw).textless()  # type: ignore[union-attr]
+        before = self._graph_summary(now)
+        learned = Learned()
+        if signature_ok and row.kind in KEY_KINDS:
+            learned = self.state.learn(textless)
+        verdict = evaluate(self.state, textless, signature_ok, now)
+        self._note_learned(learned, before, now)
+        if verdict.status is Status.TRUSTED:
+            self.store.release_untrusted(row.id)
+        if (verdict.status, verdict.reason) != (row.status, row.reason):
+            self.store.set_verdict(row.id, verdict)
+            changes[row.id] = verdict
+
+    def _verify_held(self, row: StoredBulletin, textless: wire.Bulletin, now: float) -> bool | None:
+        """Check a pending row's copies once its key is known; keep the first that verifies."""
+        public_key = self.state.public_key(textless)
+        if public_key is None:
+            return None
+        body = row.raw[:-SIG]
+        for signature in [row.raw[-SIG:], *self.store.candidates(row.id)]:
+            copy = wire.parse(body + signature).textless()
+            if wire.verify(copy, public_key):
+                if signature != row.raw[-SIG:]:
+                    self.store.replace_raw(row.id, body + signature)
+                self.store.drop_candidates(row.id)
+                self.store.mark_seen(row.id, now)
+                return True
+        self.rejected["bad-signature"] += 1 + len(self.store.candidates(row.id))
+        self.store.delete(row.id)
+        return False
+
+    def _graph_summary(self, now: float) -> dict[bytes, Summary]:
+        if self._summary is None:
+            self._summary = self.state.graph(now).summary()
+        return self._summary
+
+    def _note_learned(self, learned: Learned, before: dict[bytes, Summary], now: float) -> None:
+        """Queue the authors whose verdicts ``learned`` can change."""
+        if learned.keyed is not None:
+            self._dirty.setdefault(learned.keyed, b"")
+        if not learned.graph:
+            return
+        after = self.state.graph(now).summary()
+        self._summary = after
+        for key in set(before) | set(after):
+            if before.get(key) != after.get(key):
+                self._dirty.setdefault(key, b"")
 
     def _signature_ok(self, bulletin: wire.Bulletin) -> bool | None:
         public_key = self.state.public_key(bulletin)

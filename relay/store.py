@@ -1,8 +1,12 @@
 """SQLite persistence (WAL, synchronous=FULL): bulletins with their verdicts, roots, known keys.
 
 The exact bytes that were verified are stored with the trust decision (attack 13).  Every id ever
-stored is also kept in ``seen`` so that a replay of a deleted bulletin is never new again.  A
-bulletin is written in one transaction; a kill -9 leaves either all of it or none of it.
+stored with a verified signature is also kept in ``seen`` so that a replay of a deleted bulletin is
+never new again; a bulletin held while its author's key is unknown (``pending_key``) does not
+consume its id: other copies' signatures wait beside it in ``candidates``.  Untrusted rows
+(pending or unknown key) are listed in ``untrusted`` with their origin, priority and size, for the
+quotas of relay.holding.  A bulletin is written in one transaction; a kill -9 leaves either all
+of it or none of it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,16 @@ CREATE TABLE IF NOT EXISTS roots (
 CREATE TABLE IF NOT EXISTS keys (
     key_id BLOB PRIMARY KEY, public_key BLOB NOT NULL, added_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS untrusted (
+    id BLOB PRIMARY KEY, origin TEXT NOT NULL, priority INTEGER NOT NULL, size INTEGER NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS untrusted_origin ON untrusted (origin);
+CREATE INDEX IF NOT EXISTS untrusted_order ON untrusted (priority, received_at);
+CREATE TABLE IF NOT EXISTS candidates (
+    id BLOB NOT NULL, signature BLOB NOT NULL, PRIMARY KEY (id, signature)
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -145,22 +159,27 @@ class Store:
         source: str,
         hops: int | None = None,
         snr: float | None = None,
+        seen: bool = True,
     ) -> bool:
-        """Store a bulletin with its verdict; False if its id was seen before."""
+        """Store a bulletin with its verdict; False if its id is held or was seen before.
+
+        ``seen=False`` (a bulletin whose signature could not be checked yet) leaves the id free.
+        """
         content = bulletin.content
         severity = None
         if content.safety is not None:
             severity = SEVERITIES.index(content.safety.severity)
         chain = " <- ".join(f"{link.name}" for link in verdict.chain) or None
         with self.transaction() as db:
+            if seen:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)",
+                    (bulletin.id, received_at),
+                )
+                if cursor.rowcount == 0:
+                    return False
             cursor = db.execute(
-                "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)",
-                (bulletin.id, received_at),
-            )
-            if cursor.rowcount == 0:
-                return False
-            db.execute(
-                "INSERT INTO bulletins VALUES "
+                "INSERT OR IGNORE INTO bulletins VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     bulletin.id, bulletin.raw, int(content.kind), content.author,
@@ -169,7 +188,113 @@ class Store:
                     verdict.reason, verdict.name, verdict.claimed_name, chain, source, hops, snr,
                 ),
             )  # fmt: skip
+            if cursor.rowcount == 0:
+                if seen:
+                    raise sqlite3.IntegrityError("bulletin held without its id in seen")
+                return False
         return True
+
+    def mark_seen(self, bulletin_id: bytes, now: float) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)", (bulletin_id, now)
+        )
+
+    def replace_raw(self, bulletin_id: bytes, raw: bytes) -> None:
+        """Keep the copy whose signature verified (same id, so same content)."""
+        self.db.execute("UPDATE bulletins SET raw=? WHERE id=?", (raw, bulletin_id))
+
+    def delete(self, bulletin_id: bytes, forget_seen: bool = False) -> None:
+        """Remove a held bulletin with its bookkeeping (eviction, failed candidates)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM bulletins WHERE id=?", (bulletin_id,))
+            db.execute("DELETE FROM untrusted WHERE id=?", (bulletin_id,))
+            db.execute("DELETE FROM candidates WHERE id=?", (bulletin_id,))
+            if forget_seen:
+                db.execute("DELETE FROM seen WHERE id=?", (bulletin_id,))
+
+    # -- untrusted rows and candidate signatures ---------------------------------------------
+
+    def add_candidate(self, bulletin_id: bytes, signature: bytes, limit: int) -> bool:
+        """Remember another copy's signature for a held id; False if known or ``limit`` reached."""
+        with self.transaction() as db:
+            (count,) = db.execute(
+                "SELECT count(*) FROM candidates WHERE id=?", (bulletin_id,)
+            ).fetchone()
+            if count >= limit:
+                return False
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO candidates VALUES (?,?)", (bulletin_id, signature)
+            )
+            return cursor.rowcount > 0
+
+    def candidates(self, bulletin_id: bytes) -> list[bytes]:
+        rows = self.db.execute("SELECT signature FROM candidates WHERE id=?", (bulletin_id,))
+        return [bytes(r[0]) for r in rows]
+
+    def drop_candidates(self, bulletin_id: bytes) -> None:
+        self.db.execute("DELETE FROM candidates WHERE id=?", (bulletin_id,))
+
+    def hold_untrusted(
+        self, bulletin_id: bytes, origin: str, priority: int, size: int, now: float
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO untrusted VALUES (?,?,?,?,?)",
+            (bulletin_id, origin, priority, size, now),
+        )
+
+    def release_untrusted(self, bulletin_id: bytes) -> None:
+        self.db.execute("DELETE FROM untrusted WHERE id=?", (bulletin_id,))
+
+    def untrusted_usage(self, origin: str | None = None) -> tuple[int, int]:
+        """(rows, bytes) of untrusted bulletins held, in total or from one origin."""
+        sql = "SELECT count(*), coalesce(sum(size), 0) FROM untrusted"
+        row = (
+            self.db.execute(sql + " WHERE origin=?", (origin,)) if origin else self.db.execute(sql)
+        )
+        count, size = row.fetchone()
+        return int(count), int(size)
+
+    def lowest_untrusted(self, origin: str | None = None) -> tuple[bytes, int] | None:
+        """The untrusted row to evict first (lowest priority, oldest): (id, priority)."""
+        sql = "SELECT id, priority FROM untrusted"
+        order = " ORDER BY priority, received_at LIMIT 1"
+        if origin:
+            found = self.db.execute(sql + " WHERE origin=?" + order, (origin,)).fetchone()
+        else:
+            found = self.db.execute(sql + order).fetchone()
+        return None if found is None else (bytes(found[0]), int(found[1]))
+
+    def untrusted_older_than(self, cutoff: float, status: str) -> list[bytes]:
+        rows = self.db.execute(
+            "SELECT u.id FROM untrusted u JOIN bulletins b ON b.id = u.id "
+            "WHERE u.received_at < ? AND b.status = ?",
+            (cutoff, status),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def by_author(
+        self, author: bytes, after: bytes = b"", limit: int = 1000
+    ) -> list[StoredBulletin]:
+        """Up to ``limit`` of ``author``'s bulletins with ids above ``after``, in id order."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM bulletins WHERE author=? AND id > ? ORDER BY id LIMIT ?",
+            (author, after, limit),
+        )
+        return [_row(r) for r in rows]
+
+    def page_after(self, after: bytes, limit: int) -> list[StoredBulletin]:
+        """Up to ``limit`` rows with ids above ``after``, in id order (for re-judging all)."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM bulletins WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+        )
+        return [_row(r) for r in rows]
+
+    def meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (name, value))
 
     def set_verdict(self, bulletin_id: bytes, verdict: Verdict) -> bool:
         """Record a changed verdict; True if it changed."""
@@ -198,9 +323,11 @@ class Store:
         return [_row(r) for r in rows]
 
     def referring(self, bulletin_id: bytes) -> list[StoredBulletin]:
-        """Corrections and retractions that point at ``bulletin_id``."""
+        """Corrections and retractions of ``bulletin_id`` by its own author (only they may)."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE ref=? ORDER BY created", (bulletin_id,)
+            f"SELECT {_COLUMNS} FROM bulletins WHERE ref=? AND author = "
+            "(SELECT author FROM bulletins WHERE id=?) ORDER BY created",
+            (bulletin_id, bulletin_id),
         )
         return [_row(r) for r in rows]
 

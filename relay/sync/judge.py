@@ -31,16 +31,27 @@ def priority_of(content: Content) -> int:
 def judgement_for(
     bulletin: wire.Bulletin, status: Status, expiry: float | None, now: float
 ) -> Judgement:
-    """The sync engine's view of a judged bulletin."""
+    """The sync engine's view of a judged bulletin (``pending_key``: not verified yet)."""
     relayable = status is Status.TRUSTED and not is_expired(expiry, now)
     content = bulletin.content
+    verified = status is not Status.PENDING_KEY
     return Judgement(
-        bulletin.id, relayable, priority_of(content), content.created, expiry, content.author
+        bulletin.id,
+        relayable,
+        priority_of(content),
+        content.created,
+        expiry,
+        content.author,
+        verified,
     )
 
 
 class MemoryJudge:
-    """decode -> verify -> trust with an in-memory :class:`TrustState`; counts rejections."""
+    """decode -> verify -> trust with an in-memory :class:`TrustState`; counts rejections.
+
+    It holds nothing, so a pending bulletin is simply not relayable and not verified: the engine
+    judges the next copy again. Untrusted key material is bounded by ``TrustState``'s budget.
+    """
 
     def __init__(self, state: TrustState) -> None:
         self.state = state
