@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from meshtastic.protobuf import mesh_pb2
 
+from relay.api_client import ApiError
 from relay.crypto.keys import encode_share
 from relay.radio.emulator import EmulatedRadio
 from relay.radio.medium import InProcessMedium
@@ -111,4 +112,82 @@ def test_a_restarted_daemon_lifts_the_quarantines_it_started(tmp_path: Path) -> 
         assert daemon.stop() == 0
         transport.close()
         ours.stop()
+        medium.close()
+
+
+NEWSROOM_RADIO = 0x600D
+
+
+def radio_packet(sender: int, packet_id: int, payload: bytes) -> Any:
+    packet = mesh_pb2.MeshPacket()
+    setattr(packet, "from", sender)
+    packet.to = BROADCAST
+    packet.id = packet_id
+    packet.hop_limit = packet.hop_start = 3
+    packet.decoded.portnum = 256  # type: ignore[assignment]
+    packet.decoded.payload = payload
+    return packet
+
+
+def long_alert(i: int) -> wire.Bulletin:
+    """A trusted extreme alert long enough for several fragments."""
+    from relay.wire.fields import SafetyInfo
+
+    newsroom = make_identity("newsroom")
+    info = SafetyInfo("flood", "met", "extreme", "immediate", "observed", "Medeu district")
+    text = " ".join(f"{i}-{n * 7919 % 100003}" for n in range(120))
+    content = Content(
+        Kind.SAFETY, newsroom.key_id, int(time.time()) - 30 + i, text, "en", lifetime=7200,
+        safety=info,
+    )  # fmt: skip
+    return wire.sign(content, newsroom)
+
+
+def test_a_fake_fragment_with_another_count_does_not_get_the_genuine_sender_ignored(
+    tmp_path: Path,
+) -> None:
+    """Issue 9, attack 5: one fake fragment with the alert's id and another count, sent from the
+    attacker's own radio (no spoofing), used to get the newsroom's radio ignored for an hour."""
+    from relay.wire.fragments import split
+
+    medium = InProcessMedium(time_scale=math.inf, seed=5)
+    ours = EmulatedRadio(RadioState.create(0x1001, region="KZ_433"), medium=medium, seed=1)
+    attacker = EmulatedRadio(RadioState.create(SPAMMER, region="KZ_433"), medium=medium, seed=2)
+    newsroom_radio = EmulatedRadio(
+        RadioState.create(NEWSROOM_RADIO, region="KZ_433"), medium=medium, seed=3
+    )
+    for radio in (ours, attacker, newsroom_radio):
+        radio.start()
+    transport = TcpTransport(ours, port=0).start()
+    daemon = start_daemon(tmp_path / "home", "--radio", f"tcp:127.0.0.1:{transport.port}")
+    try:
+        daemon.wait_for(lambda: daemon.call("status")["link"]["state"] == "up")  # type: ignore[index]
+        newsroom = make_identity("newsroom")
+        daemon.call("trust.add", share=encode_share(newsroom.public_key, "Newsroom"))
+        alerts = [long_alert(i) for i in range(4)]
+        packet_id = 0x2000
+        for alert in alerts:
+            packets = split(alert.raw)
+            fake = packets[0][:9] + bytes([packets[0][9] + 1, 0]) + packets[0][11:]
+            packet_id += 1
+            medium.transmit(attacker, radio_packet(SPAMMER, packet_id, fake))
+            for payload in packets:
+                packet_id += 1
+                medium.transmit(newsroom_radio, radio_packet(NEWSROOM_RADIO, packet_id, payload))
+
+        def held(alert: wire.Bulletin) -> bool:
+            try:
+                daemon.call("get", id=alert.id.hex())
+            except ApiError:
+                return False
+            return True
+
+        daemon.wait_for(lambda: all(held(a) for a in alerts), timeout=30)
+        assert NEWSROOM_RADIO not in ours.state.ignored
+        assert daemon.call("status")["link"]["ignored_radios"] == []  # type: ignore[index]
+    finally:
+        assert daemon.stop() == 0
+        transport.close()
+        for radio in (ours, attacker, newsroom_radio):
+            radio.stop()
         medium.close()
