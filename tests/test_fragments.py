@@ -92,3 +92,65 @@ def test_garbage_fragments_never_crash(packets: list[bytes]) -> None:
         with contextlib.suppress(WireError):
             reassembler.add(bytes([0x18]) + packet, 0.0)
     assert reassembler.pending_bytes <= 8000
+
+
+def test_sets_are_kept_apart_by_source_and_count() -> None:
+    raw = long_bulletin(200)
+    packets = split(raw)
+    fake_count = packets[0][:9] + bytes([packets[0][9] + 1, 0]) + packets[0][11:]
+    fake_data = packets[1][:20] + bytes(len(packets[1]) - 20)
+    reassembler = Reassembler()
+    assert reassembler.add(fake_count, 0.0, source=66) is None  # never raises at anyone
+    assert reassembler.add(fake_data, 0.0, source=66) is None
+    out = [reassembler.add(p, 1.0, source=7) for p in packets]
+    assert out.count(raw) == 1
+
+
+def test_a_completed_set_reports_its_source_and_whether_it_was_clean() -> None:
+    raw = long_bulletin(200)
+    packets = split(raw, repair=False)
+    reassembler = Reassembler()
+    bad = bytearray(packets[0])
+    bad[-1] ^= 1
+    reassembler.add_fragment(parse(bytes(bad)), 0.0, source=3)
+    results = [reassembler.add_fragment(parse(p), 1.0, source=3) for p in packets]
+    done = [r for r in results if r is not None]
+    assert len(done) == 1 and done[0].raw == raw and done[0].source == 3
+    assert not done[0].clean  # index 0 came with two contents: the later one won
+
+
+def test_one_source_cannot_hold_more_than_its_quota() -> None:
+    reassembler = Reassembler(max_per_source=2, max_source_bytes=1000)
+    for seed in range(10):
+        reassembler.add(split(long_bulletin(150, seed))[0], float(seed), source=9)
+    assert len(reassembler._pending) <= 2 and reassembler.pending_bytes <= 1000
+
+
+def test_a_flood_of_new_sets_does_not_evict_a_set_in_progress() -> None:
+    raw = long_bulletin(300)
+    packets = split(raw)
+    reassembler = Reassembler(max_pending=8)
+    reassembler.add(packets[0], 0.0, source=1)
+    reassembler.add(packets[1], 1.0, source=1)
+    rng = random.Random(3)
+    for n in range(500):  # one fragment each, from ever new radios, each more recent
+        junk = bytes([0x18]) + rng.randbytes(8) + bytes([2, 0]) + rng.randbytes(200)
+        reassembler.add(junk, 2.0 + n, source=1000 + n)
+    assert len(reassembler._pending) <= 8
+    out = [reassembler.add(p, 600.0, source=1) for p in packets[2:]]
+    assert raw in out
+
+
+def test_a_favoured_set_outlasts_bigger_unfavoured_ones() -> None:
+    raw = long_bulletin(300)
+    packets = split(raw)
+    reassembler = Reassembler(max_pending=4)
+    reassembler.add(packets[0], 0.0, source=1, favoured=True)
+    for seed in range(20):  # unfavoured sets of two fragments each
+        other = split(long_bulletin(300, seed + 10))
+        for packet in other[:2]:
+            reassembler.add(packet, 1.0 + seed, source=100 + seed)
+    assert reassembler.favoured(parse(packets[0]).bulletin, parse(packets[0]).count, 1)
+    out = [reassembler.add(p, 100.0, source=1) for p in packets[1:]]
+    assert raw in out
+    assert reassembler.peak_bytes <= reassembler.max_bytes

@@ -150,7 +150,7 @@ class Reassembler:
         self._done: OrderedDict[SetKey, None] = OrderedDict()
         self.pending_bytes = 0
         self.dropped = 0  # sets given up: evicted, expired or not matching their id
-        self.peak_bytes = 0
+        self.peak_bytes = 0  # most fragment data held at once (after the bounds were applied)
 
     def missing(self, ident: bytes) -> list[int]:
         """Indices of data fragments still missing for ``ident`` in its most complete set."""
@@ -202,6 +202,7 @@ class Reassembler:
         result = self._try_complete(key, entry)
         if result is None:
             self._enforce_bounds(source)
+        self.peak_bytes = max(self.peak_bytes, self.pending_bytes)  # what stays, after bounds
         return result
 
     def expire(self, now: float) -> None:
@@ -219,7 +220,6 @@ class Reassembler:
         self.dropped += given_up
 
     def _enforce_bounds(self, source: int) -> None:
-        self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
         while (keys := self._sources.get(source)) and (
             len(keys) > self.max_per_source
             or sum(self._pending[k].size for k in keys) > self.max_source_bytes
@@ -238,7 +238,6 @@ class Reassembler:
             raw = self._rebuild(entry, missing[0])
         else:
             raw = b"".join(entry.data[i] for i in range(entry.count))
-        self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
         whole = raw is not None and len(raw) > _SIG and bulletin_id(raw[:-_SIG]) == key[0]
         self._drop(key, given_up=not whole)
         if raw is None or not whole:
