@@ -154,3 +154,11 @@ def test_a_favoured_set_outlasts_bigger_unfavoured_ones() -> None:
     out = [reassembler.add(p, 100.0, source=1) for p in packets[1:]]
     assert raw in out
     assert reassembler.peak_bytes <= reassembler.max_bytes
+
+
+def test_a_data_fragment_longer_than_the_repair_chunk_is_refused_quietly() -> None:
+    """Fuzz finding (bench/fuzz.py, fragments seed 1 index 32): used to raise IndexError."""
+    head = bytes([0x18]) + b"\x11" * 8 + bytes([2])
+    reassembler = Reassembler()
+    assert reassembler.add(head + bytes([0]) + b"a" * 200, 0.0) is None
+    assert reassembler.add(head + bytes([2]) + (4).to_bytes(2, "big") + b"xy", 0.0) is None

@@ -254,8 +254,8 @@ class Reassembler:
             return None
         total = int.from_bytes(repair[:2], "big")
         chunk = len(repair) - 2
-        if -(-total // entry.count) != chunk:
-            return None
+        if -(-total // entry.count) != chunk or any(len(d) > chunk for d in entry.data.values()):
+            return None  # the slices do not fit the repair fragment's chunk: not one bulletin
         acc = bytearray(repair[2:])
         for _index, data in entry.data.items():
             for position, byte in enumerate(data):
