@@ -65,7 +65,7 @@ async def test_idle_clients_are_closed_and_a_newcomer_is_answered(tmp_path: Path
         busy = json.loads(await asyncio.wait_for(reader.readline(), 2))
         assert busy["error"]["code"] == "busy"  # an immediate answer, not a hang
         writer.close()
-        assert await answered_within(server.path, IDLE + 2) < IDLE + 1
+        assert await answered_within(server.path, IDLE + 5) < IDLE + 3
         for r, w in idle:  # each idle client was told why, then closed
             reply = json.loads(await asyncio.wait_for(r.readline(), 2))
             assert reply["error"]["code"] == "idle"
@@ -81,7 +81,7 @@ async def test_a_trickled_request_is_bounded_in_time(tmp_path: Path) -> None:
         reader, writer = await asyncio.open_unix_connection(str(server.path))
         started = time.monotonic()
         closed_after = None
-        for _ in range(100):  # one byte every 50 ms, never a newline
+        for _ in range(200):  # one byte every 50 ms, never a newline
             try:
                 writer.write(b" ")
                 await writer.drain()
@@ -91,7 +91,7 @@ async def test_a_trickled_request_is_bounded_in_time(tmp_path: Path) -> None:
             if reader.at_eof() or not server.connections:
                 closed_after = time.monotonic() - started
                 break
-        assert closed_after is not None and closed_after < IDLE + 1
+        assert closed_after is not None and closed_after < IDLE + 3
         reply = json.loads(await asyncio.wait_for(reader.readline(), 2))
         assert reply["error"]["code"] == "idle"
         writer.close()
@@ -124,12 +124,12 @@ async def test_a_subscriber_that_does_not_read_is_dropped(tmp_path: Path) -> Non
         assert server.connections
         big = {"text": "ж" * 5000}
         started = time.monotonic()
-        while server.connections and time.monotonic() - started < IDLE + 5:
+        while server.connections and time.monotonic() - started < IDLE + 8:
             for _ in range(200):
                 server.publish("bulletin", big)
             await asyncio.sleep(0.01)  # lets the writer run; the client never reads
         assert not server.connections, "a non-reading subscriber kept its slot"
-        assert time.monotonic() - started < IDLE + 2
+        assert time.monotonic() - started < IDLE + 4
         writer.close()
     finally:
         await server.close()
@@ -148,7 +148,7 @@ async def test_a_client_that_never_reads_replies_is_dropped(tmp_path: Path) -> N
             writer.write(request.encode())  # replies pile up unread on our side
             await asyncio.sleep(0.01)
         assert not server.connections
-        assert IDLE <= time.monotonic() - started < IDLE + 2
+        assert IDLE <= time.monotonic() - started < IDLE + 4
         writer.close()
     finally:
         await server.close()
@@ -162,7 +162,7 @@ async def test_a_newcomer_replaces_the_idlest_client_at_capacity(
     try:
         held = [await asyncio.open_unix_connection(str(server.path)) for _ in range(64)]
         await asyncio.sleep(0.3)
-        assert await answered_within(server.path, 2) < 1  # long before the idle timeout
+        assert await answered_within(server.path, 5) < 3  # long before the idle timeout (60 s)
         evicted = json.loads(await asyncio.wait_for(held[0][0].readline(), 2))
         assert evicted["error"] == {"code": "idle", "message": "closed to make room"}
         assert len(server.connections) == 63  # the newcomer has left again; the rest stay
@@ -209,7 +209,9 @@ def hold_idle_then_ask(socket: Path, within: float) -> float:
 def test_running_daemon_answers_despite_64_idle_clients(tmp_path: Path) -> None:
     daemon = start_daemon(tmp_path / "home", "--simulate")  # default idle timeout (60 s)
     try:
-        assert hold_idle_then_ask(daemon.socket, 10) < 3  # was: locked out for over a minute
+        assert (
+            hold_idle_then_ask(daemon.socket, 30) < 10
+        )  # the idle timeout is 60 s  # was: locked out for over a minute
     finally:
         assert daemon.stop() == 0, (daemon.home / "daemon.log").read_text()
 
@@ -224,9 +226,9 @@ def test_running_daemon_closes_idle_clients(
         async def go() -> None:
             reader, writer = await asyncio.open_unix_connection(str(daemon.socket))
             started = time.monotonic()
-            reply = json.loads(await asyncio.wait_for(reader.readline(), 5))
+            reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
             assert reply["error"]["code"] == "idle" and await reader.read() == b""
-            assert 0.9 < time.monotonic() - started < 3
+            assert 0.9 < time.monotonic() - started < 15  # not 60 s: the setting is read
             writer.close()
 
         asyncio.run(go())
