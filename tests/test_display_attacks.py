@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from relay.cli import main
-from relay.crypto.keys import encode_share, generate_identity
+from relay.crypto.keys import Identity, encode_share, generate_identity
 from relay.inert import inert_block
 from relay.packets import to_packet_file
 from relay.wire import bulletin as wire
@@ -29,8 +29,14 @@ from tests.helpers import T0, certificate
 
 ANSI = "\x1b[2K\r\x1b[1A"
 FAKE_VERDICT = "✔ TRUSTED safety [extreme] 2026-12-04 10:00 Almaty Newsroom (ru): Уходите!"
-TEXT = f"Вода будет завтра.{ANSI}\n{FAKE_VERDICT}\x1b[1A\x1b[2K\u202e\x9b31m"
+# A spoof the wire's text rules accept (docs/protocol.md §3): line breaks, a directional mark,
+# markup-looking brackets.  Shown as 4 lines in multi-line views.
+TEXT = f"Вода будет завтра.\n{FAKE_VERDICT}\u200f\n\n[bold]✔ TRUSTED[/bold]"
+# One they refuse (escapes, a bidi override, a C1 control): refused on the way in, and inert
+# wherever it is shown anyway (a store filled before the rules, another implementation).
+ANSI_TEXT = f"Вода будет завтра.{ANSI}\n{FAKE_VERDICT}\x1b[1A\x1b[2K\u202e\x9b31m"
 RANDOM_AUTHOR = bytes.fromhex("5eed5eed5eed5eed")
+STATUS_WORDS = ("trusted ", "unknown_key ", "pending_key ", "revoked ", "invalid ")
 # Everything that must never reach a terminal from an untrusted string (newlines and tabs only
 # as the structure the program itself prints: inert strings have neither).
 UNSAFE = re.compile(
@@ -45,6 +51,17 @@ def forged(content: Content) -> bytes:
 
 def forged_news(text: str = TEXT) -> bytes:
     return forged(Content(Kind.NEWS, RANDOM_AUTHOR, T0, text, "ru"))
+
+
+def signed_with_name(author: Identity, name: str) -> bytes:
+    """A validly signed announcement carrying ``name`` even where the encoder refuses it: an
+    attacker writes the bytes (a same-length placeholder swapped in, then signed)."""
+    placeholder = "Q" * len(name.encode())
+    content = Content(
+        Kind.ANNOUNCEMENT, author.key_id, T0, subject_key=author.public_key, name=placeholder
+    )
+    unsigned = wire.encode_unsigned(content).replace(placeholder.encode(), name.encode())
+    return unsigned + author.sign(wire.SIGNING_DOMAIN + unsigned)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -75,8 +92,25 @@ def test_inspect_shows_a_forged_text_indented_under_the_verdict(
     assert lines[0].startswith("verdict: … PENDING")  # the verdict first, before any text
     assert column0_lines(out, "TRUSTED") == []
     text_lines = [line for line in lines if line.startswith("    │ ")]
-    assert len(text_lines) == len(inert_block(TEXT)) == 3
-    assert "\\u{1b}[1A" in out and "\\u{202e}" in out  # shown, visibly, not obeyed
+    assert len(text_lines) == len(inert_block(TEXT)) == 4
+    assert "\\u{200f}" in out  # shown, visibly, not obeyed
+
+
+def test_inspect_of_terminal_escapes_is_inert_whatever_the_wire_rules_say(
+    jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packet = tmp_path / "forged.bin"
+    packet.write_bytes(to_packet_file(forged_news(ANSI_TEXT)))
+    code, out = run(capsys, "inspect", str(packet))
+    assert_inert(out)
+    assert column0_lines(out, "TRUSTED") == []
+    first = out.splitlines()[0]
+    if code == 0:  # the text decodes: shown, escaped, under the verdict
+        assert first.startswith("verdict: … PENDING")
+        assert len([line for line in out.splitlines() if line.startswith("    │ ")]) == 3
+        assert "\\u{1b}[1A" in out and "\\u{202e}" in out
+    else:  # the wire's text rules refuse it; the reason quotes nothing raw
+        assert first.startswith("verdict: ✖ INVALID") and "bad-text" in first
 
 
 def test_inspect_json_keeps_the_text_exact(
@@ -86,44 +120,65 @@ def test_inspect_json_keeps_the_text_exact(
     packet.write_bytes(to_packet_file(forged_news()))
     code, out = run(capsys, "inspect", str(packet), "--json")
     info = json.loads(out)
-    assert (
-        code == 0 and info["text"] == TEXT
-    )  # machines get the exact bytes; escaping is for people
+    assert code == 0 and info["text"] == TEXT  # machines get the exact text; escaping is for people
     assert info["verdict"] == "pending_key"
 
 
-def test_announced_name_with_bidi_and_ansi_is_a_labelled_inert_claim(
+def test_an_announced_name_is_a_labelled_quoted_claim(
     jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     liar = generate_identity("liar")
-    name = "Almaty\u202e\x1b[2K\n✔ TRUSTED"
     announcement = Content(
-        Kind.ANNOUNCEMENT, liar.key_id, T0, subject_key=liar.public_key, name=name
+        Kind.ANNOUNCEMENT, liar.key_id, T0, subject_key=liar.public_key, name="✔ TRUSTED Almaty"
     )
-    (tmp_path / "ann.bin").write_bytes(to_packet_file(wire.sign(announcement, liar).raw))
     news = wire.sign(Content(Kind.NEWS, liar.key_id, T0 + 1, "Тыныштық.", "kk"), liar)
     (tmp_path / "news.bin").write_bytes(to_packet_file(news.raw))
     from relay.cli.common import open_node
 
     with open_node() as node:
         node.ingest(wire.sign(announcement, liar).raw, T0 + 5, source="radio")
-    for file in ("ann.bin", "news.bin"):
-        code, out = run(capsys, "inspect", str(tmp_path / file))
-        assert code == 0
-        assert_inert(out)
-        assert out.splitlines()[0].startswith("verdict: ? UNKNOWN KEY")
-        assert column0_lines(out, "TRUSTED") == [
-            line for line in out.splitlines() if line.startswith(("claimed_name: ", "name: "))
-        ]
-        assert 'claimed_name: "Almaty\\u{202e}\\u{1b}[2K↵✔ TRUSTED"' in out
+    code, out = run(capsys, "inspect", str(tmp_path / "news.bin"))
+    assert code == 0
+    assert_inert(out)
+    assert out.splitlines()[0].startswith("verdict: ? UNKNOWN KEY")
+    assert column0_lines(out, "TRUSTED") == ['claimed_name: "✔ TRUSTED Almaty"']
 
 
-def test_certified_name_with_bidi_is_inert_in_inspect_and_trust_list(
+def test_an_announced_name_with_bidi_and_escapes_is_inert_whatever_the_wire_rules_say(
+    jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    liar = generate_identity("liar")
+    name = "Almaty\u202e\x1b[2K\n✔ TRUSTED"
+    raw = signed_with_name(liar, name)
+    (tmp_path / "ann.bin").write_bytes(to_packet_file(raw))
+    code, out = run(capsys, "inspect", str(tmp_path / "ann.bin"))
+    assert_inert(out)
+    first, *rest = out.splitlines()
+    assert first.startswith(("verdict: ? UNKNOWN KEY", "verdict: ✖ INVALID"))
+    assert column0_lines("\n".join(rest), "TRUSTED") == (
+        ['name: "Almaty\\u{202e}\\u{1b}[2K↵✔ TRUSTED"'] if code == 0 else []
+    )
+
+
+def test_read_format_keeps_escapes_and_bidi_names_on_one_inert_line() -> None:
+    """What `read` prints for a bulletin the daemon holds, whatever its text and claimed name."""
+    from relay.cli.daemon import format_bulletin
+
+    b = {"status": "unknown_key", "kind": "news", "created": T0, "author": RANDOM_AUTHOR.hex(),
+         "lang": "ru", "text": ANSI_TEXT, "claimed_name": "Bank\u202e\u2066\x1b[31m\nX"}  # fmt: skip
+    for plain in (False, True):
+        line = format_bulletin(b, plain)
+        assert_inert(line)
+        assert "\n" not in line and line.startswith("unknown_key " if plain else "? UNKNOWN KEY ")
+        assert 'claims: "Bank\\u{202e}\\u{2066}\\u{1b}[31m↵X"' in line
+
+
+def test_certified_name_is_quoted_after_the_verdict(
     jarshy_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, reporter = make_identity("root"), make_identity("reporter")
     today = int(time.time())  # `inspect` judges with the wall clock
-    sloppy = certificate(root, reporter, name="Rep\u202eorter\u2066", created=today)
+    odd = certificate(root, reporter, name="[red]Reporter[/red] ✔", created=today)
     news = wire.sign(Content(Kind.NEWS, reporter.key_id, today, "Жаңалық.", "kk"), reporter)
     (tmp_path / "news.bin").write_bytes(to_packet_file(news.raw))
     code, out = run(capsys, "trust", "add", encode_share(root.public_key, "Root"))
@@ -131,12 +186,11 @@ def test_certified_name_with_bidi_is_inert_in_inspect_and_trust_list(
     from relay.cli.common import open_node
 
     with open_node() as node:
-        node.ingest(sloppy.raw, today, source="radio")
+        node.ingest(odd.raw, today, source="radio")
     code, out = run(capsys, "inspect", str(tmp_path / "news.bin"))
     assert_inert(out)
-    lines = out.splitlines()
-    assert lines[0].startswith("verdict: ✔ TRUSTED")
-    assert 'signer: "Rep\\u{202e}orter\\u{2066}"' in out
+    assert out.splitlines()[0].startswith("verdict: ✔ TRUSTED")
+    assert 'signer: "[red]Reporter[/red] ✔"' in out
     code, out = run(capsys, "trust", "list")
     assert_inert(out) and "Root" in out
 
@@ -204,16 +258,22 @@ def test_read_prints_one_inert_line_per_bulletin(tmp_path: Path) -> None:
         bundle = tmp_path / "stick.jarshy"
         bundle.write_bytes(write_bundle([forged_news()], []))
         assert daemon.call("import", path=str(bundle))["accepted"] == 1  # type: ignore[index]
+        # (the daemon's in-memory forgeries ignore --author: seen while writing this test)
+        badges = ("✔ TRUSTED", "? UNKNOWN KEY", "… PENDING", "✖ REVOKED", "✖ FORGED")
         for flags in ((), ("--plain",)):
             read = daemon.cli("read", "--author", RANDOM_AUTHOR.hex(), *flags)
             assert read.returncode == 0, read.stderr
             assert_inert(read.stdout)
             lines = read.stdout.splitlines()
-            assert len(lines) == 1  # one bulletin, one line: its newlines are ↵
-            assert lines[0].startswith("pending_key " if flags else "… PENDING ")
-            assert "↵✔ TRUSTED safety [extreme]" in lines[0]
+            # every line begins with a verdict; ours is one line, its newlines shown as ↵
+            assert all(line.startswith(STATUS_WORDS if flags else badges) for line in lines)
+            ours = [line for line in lines if RANDOM_AUTHOR.hex() in line]
+            assert len(ours) == 1
+            assert ours[0].startswith("pending_key " if flags else "… PENDING ")
+            assert "↵✔ TRUSTED safety [extreme]" in ours[0]
         exact = daemon.cli("read", "--json", "--author", RANDOM_AUTHOR.hex())
-        assert json.loads(exact.stdout)["text"] == TEXT
+        ours = [json.loads(line) for line in exact.stdout.splitlines()]
+        assert [b["text"] for b in ours if b["author"] == RANDOM_AUTHOR.hex()] == [TEXT]
     finally:
         daemon.stop()
 

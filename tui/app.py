@@ -32,7 +32,17 @@ from tui.messages import (
     StatusChanged,
     relabel_bindings,
 )
-from tui.state import KINDS, LANGS, PAGE, SEVERITY_ORDER, FeedModel, Filters, cycle, status_line
+from tui.state import (
+    KINDS,
+    LANGS,
+    PAGE,
+    SEVERITY_ORDER,
+    FeedModel,
+    Filters,
+    cycle,
+    safe,
+    status_line,
+)
 
 HIGH_CONTRAST = Theme(
     name="jarshy-high-contrast", primary="#ffff00", secondary="#00ffff", accent="#ffffff",
@@ -216,7 +226,7 @@ class JarshyApp(App[None]):
         feed = main.query_one(FeedList)
         feed.lang = self.lang
         feed.refresh_rows()
-        main.query_one("#filters", Static).update(self.model.filters.describe(self.lang))
+        main.query_one("#filters", Static).update(safe(self.model.filters.describe(self.lang)))
         main.query_one("#counts", Static).update(t("counts", self.lang, **self.model.counts()))
         self.refresh_status()
 
@@ -224,7 +234,7 @@ class JarshyApp(App[None]):
         simulated, text = status_line(self.status_data, self.lang)
         mode = t("simulated" if simulated else "real_radio", self.lang) if self.status_data else ""
         flag = f"[reverse bold] {mode} [/] " if mode else ""
-        line = f"[b]Jarshy[/b] {flag}{text} · {self.lang.upper()}"
+        line = f"[b]Jarshy[/b] {flag}{safe(text)} · {self.lang.upper()}"
         for screen in self.screen_stack:
             for widget in screen.query(".status-line"):
                 if isinstance(widget, Static):

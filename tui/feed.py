@@ -1,7 +1,11 @@
 """The feed list: a virtualised view that renders only the visible rows (Textual's line API).
 
 One line per bulletin from 120 columns up; two lines below that, so that at 80 columns every row
-still shows badge, kind, author, language, area, both times and the first line of text.
+still shows badge, kind, author, language, area, both times and the start of the text.
+
+Rows are drawn as segments (no markup is parsed), the badge always in its own first column, and
+every string from a bulletin inert (``relay.inert``): a text's line breaks show as ``↵`` and its
+control, bidi and format characters as ``\\u{..}``, so no bulletin can draw outside its row.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from tui.state import (
     author_label,
     badge,
     clip,
-    first_line,
     is_active_alert,
     kind_label,
+    one_line,
     stamp,
 )
 
@@ -137,12 +141,12 @@ class FeedList(ScrollView, can_focus=True):
         signed = bool(b.get("signer_name"))
         author_style = Style(bold=True) if signed else Style(italic=True, color="yellow")
         author = author_label(b, self.lang)
-        area = f"[{b['area']}] " if b.get("area") else ""
+        area = f"[{clip(str(b['area']), 24)}] " if b.get("area") else ""
         written, got = stamp(b.get("created"), "%m-%d %H:%M"), stamp(b.get("received_at"), "%H:%M")
-        lang = str(b.get("lang") or "")
+        lang = clip(str(b.get("lang") or ""), 7)
         if part == 1:  # second line of a two-line row
             head = f"{'':{BADGE_WIDTH}} {written} ↓{got}  "
-            text = first_line(b.get("text") or "", max(1, width - len(head)))
+            text = one_line(str(b.get("text") or ""), max(1, width - len(head)))
             segments = [Segment(head, base + Style(dim=True)), Segment(text, base + strong)]
             return Strip(segments).crop_extend(0, width, base)
         segments = [
@@ -156,7 +160,7 @@ class FeedList(ScrollView, can_focus=True):
                 Segment(f" {lang:<7} {area}", base),
             ]
         else:
-            text = first_line(b.get("text") or "", width)
+            text = one_line(str(b.get("text") or ""), width)
             segments += [
                 Segment(f"{written} ↓{got} ", base + Style(dim=True)),
                 Segment(f"{clip(author, 24):<24}", base + author_style),

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay.inert import inert_line
 from tui.i18n import t
 
 SEVERITY_ORDER = ("unknown", "minor", "moderate", "severe", "extreme")
@@ -48,12 +49,21 @@ def badge(status: str, lang: str) -> str:
 
 
 def author_label(b: dict[str, Any], lang: str) -> str:
-    """The trusted signer's name, or a visibly different claim, or the bare key id."""
+    """The trusted signer's name, or a visibly different claim, or the bare key id (inert)."""
     if b.get("signer_name"):
-        return str(b["signer_name"])
+        return inert_line(str(b["signer_name"]))
     if b.get("claimed_name"):
-        return f"{t('claims', lang)}: {b['claimed_name']}"
-    return f"{t('key', lang)} {str(b.get('author', ''))[:8]}"
+        return f"{t('claims', lang)}: {inert_line(str(b['claimed_name']))}"
+    return f"{t('key', lang)} {inert_line(str(b.get('author', ''))[:8])}"
+
+
+def safe(value: object) -> str:
+    """An untrusted value for a Textual markup string: inert (``relay.inert``), on one line, and
+    unable to open, close or escape a tag.  Textual takes any ``[`` for the start of a tag (even
+    ``[2K``, which ``rich.markup.escape`` leaves alone), so every ``[`` is escaped; a trailing
+    backslash gets a space after it, lest it escape the ``[`` of the markup that follows."""
+    text = inert_line(str(value)).replace("[", "\\[")
+    return text + " " if text.endswith("\\") else text
 
 
 def key_id_groups(key_id: str) -> str:
@@ -61,19 +71,20 @@ def key_id_groups(key_id: str) -> str:
     return " ".join(key_id[i : i + 4] for i in range(0, len(key_id), 4))
 
 
-def first_line(text: str, width: int = 60) -> str:
-    stripped = text.strip()
-    line = stripped.splitlines()[0] if stripped else ""
-    return line if len(line) <= width else line[: max(0, width - 1)] + "…"
+def one_line(text: str, width: int = 60) -> str:
+    """A bulletin's text for a one-line view: inert (``relay.inert``), its line breaks shown as
+    ``↵``, clipped to ``width`` characters."""
+    return inert_line(text.strip(), max(0, width))
 
 
 def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    """``text`` inert and at most ``width`` characters."""
+    return inert_line(text, max(0, width))
 
 
 def kind_label(b: dict[str, Any]) -> str:
-    kind = str(b.get("kind") or "")
-    return f"{kind}/{b['severity']}" if b.get("severity") else kind
+    kind = inert_line(str(b.get("kind") or ""))
+    return f"{kind}/{inert_line(str(b['severity']))}" if b.get("severity") else kind
 
 
 def stamp(ts: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -141,7 +152,7 @@ class Filters:
             lang=every if self.lang == "all" else self.lang,
             severity=t("sev_" + self.min_severity, lang),
             trusted=t("yes" if self.trusted_only else "no", lang),
-        ) + (f" · “{self.text}”" if self.text else "")  # fmt: skip
+        ) + (f" · “{inert_line(self.text)}”" if self.text else "")  # fmt: skip
 
 
 @dataclass
@@ -287,6 +298,7 @@ def status_line(s: dict[str, Any] | None, lang: str) -> tuple[bool, str]:
     radio = s.get("radio") or {}
     simulated = bool(link.get("simulated", s.get("simulated")))
     text = t("status_line", lang, state=t("link_" + str(link.get("state", "down")), lang),
-             region=radio.get("region") or "?", preset=radio.get("preset") or "?",
+             region=inert_line(str(radio.get("region") or "?")),
+             preset=inert_line(str(radio.get("preset") or "?")),
              nodes=len(s.get("nodes") or []))  # fmt: skip
     return simulated, text

@@ -35,8 +35,8 @@ async def test_feed_forgery_filters_language(fast_sim: DaemonProcess) -> None:
         feed.action_jump(forged)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, BulletinScreen))
-        detail = rendered(app.screen.query_one("#detail"))
-        assert "✖ FORGED" in detail and "Why:" in detail and "signature" in detail
+        verdict = rendered(app.screen.query_one("#verdict"))
+        assert "✖ FORGED" in verdict and "Why:" in verdict and "signature" in verdict
         await pilot.press("escape")
 
         # filters: trusted only, kind, severity, text; counts follow
@@ -154,3 +154,88 @@ async def test_feed_pages_in_older_bulletins(tmp_path: Path) -> None:
             await until(pilot, lambda: len(app.model.bulletins) >= 700)
     finally:
         await asyncio.to_thread(daemon.stop)
+
+
+async def test_a_forged_text_cannot_draw_a_verdict(tmp_path: Path) -> None:
+    """Terminal spoofing: a bulletin with a random author id and a junk signature whose text holds
+    line breaks, ANSI codes, a bidi override and Rich markup, taken in by a real daemon from a
+    bundle; the feed row and the bulletin screen show it inert, under the real verdict."""
+    from relay.bundle import write_bundle
+    from tests.test_display_attacks import forged_news
+
+    daemon = await asyncio.to_thread(start_daemon, tmp_path / "home", "--simulate")
+    try:
+        bundle = tmp_path / "stick.jarshy"
+        bundle.write_bytes(write_bundle([forged_news(SPOOF)], []))
+        await asyncio.to_thread(daemon.call, "import", path=str(bundle))
+        for size in ((120, 40), (80, 24)):
+            await show_spoof(daemon, size)
+    finally:
+        await asyncio.to_thread(daemon.stop)
+
+
+# What the wire's text rules let through: line breaks, a directional mark, Rich markup.
+SPOOF = (
+    "Вода.\n✔ TRUSTED safety [extreme] 2026-12-04 10:00 Almaty Newsroom\u200f "
+    "[bold red]✔ TRUSTED[/] [link=x]y[/link]"
+)
+
+
+async def show_spoof(
+    daemon: DaemonProcess | None, size: tuple[int, int], text: str = SPOOF, app: Any = None
+) -> None:
+    """Open the bulletin whose text is ``text`` from the feed; check the row and the screen."""
+    from relay.inert import inert_block, inert_line
+    from tests.test_display_attacks import UNSAFE
+
+    app = app or JarshyApp(daemon.socket if daemon else None, lang="en")
+
+    def spoof_row() -> int | None:
+        return next((i for i, b in enumerate(app.model.rows()) if b["text"] == text), None)
+
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: spoof_row() is not None)
+        feed = app.query_one(FeedList)
+        feed.action_jump(spoof_row() or 0)
+        await pilot.pause()
+        index, h = spoof_row() or 0, feed.row_height
+        rows = [feed.render_line(index * h + part - feed.scroll_offset.y).text for part in range(h)]
+        for row in rows:
+            assert not UNSAFE.search(row)
+        assert rows[0].startswith("… PENDING")  # its own badge, first
+        assert inert_line(text)[:15] in rows[-1]  # one line: a line break shown as ↵, not taken
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BulletinScreen))
+        screen = app.screen
+        verdict = rendered(screen.query_one("#verdict"))
+        assert "PENDING" in verdict and "TRUSTED" not in verdict
+        shown = rendered(screen.query_one("#detail-text"))
+        assert shown.splitlines() == inert_block(text)  # markup shown, not obeyed; escapes too
+        assert screen.query_one("#detail-text").styles.border_left[0] != ""  # indented
+        for widget in screen.query("Static"):
+            assert not UNSAFE.search(rendered(widget))
+
+
+async def test_terminal_escapes_in_a_held_text_stay_inert() -> None:
+    """A text with ESC sequences, a bidi override and a C1 control (refused by today's wire rules,
+    but a store filled before them, or another implementation, may hold one) in feed and screen."""
+    from tests.test_display_attacks import ANSI_TEXT
+    from tests.ui.fixed_data import canned_app
+
+    def app() -> JarshyApp:
+        canned = canned_app()
+        spoof = {**canned.model.row(0), "id": "ee" * 8, "text": ANSI_TEXT,
+                 "status": "pending_key", "claimed_name": "Bank\u202e\x1b[31m",
+                 "signer_name": None, "chain": None, "area": "\x1b[2KАлматы", "kind": "news",
+                 "severity": None, "event": None, "ref": None,
+                 "reason": "author's public key not known yet"}  # fmt: skip
+        canned.model.upsert(spoof)
+
+        async def get(method: str, **params: Any) -> Any:
+            return {"bulletin": spoof, "corrections": [], "refers_to": None}
+
+        canned.call = get  # type: ignore[method-assign]
+        return canned
+
+    for size in ((120, 40), (80, 24)):
+        await show_spoof(None, size, ANSI_TEXT, app())

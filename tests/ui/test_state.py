@@ -163,3 +163,15 @@ def test_mesh_screen_names_radios_the_spam_brake_ignores() -> None:
         status, "ru", 0.0
     )
     assert "spam brake" not in mesh_text({"link": {"state": "up"}}, "en", 0.0)
+
+
+def test_safe_values_cannot_touch_the_markup_around_them() -> None:
+    """tui.state.safe: inert, and whatever the value, Textual's markup parser shows it verbatim."""
+    from textual.content import Content
+
+    from relay.inert import inert_line
+    from tui.state import safe
+
+    for value in ("q [2K] [31m", "[bold]b[/bold]", "end\\", "mid\\[b]x", "\x1b[1A\u202e[/]\n"):
+        shown = Content.from_markup(f"[dim]<{safe(value)}>[/dim][b]x[/b]").plain
+        assert shown in (f"<{inert_line(value)}>x", f"<{inert_line(value)} >x")

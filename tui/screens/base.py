@@ -65,9 +65,9 @@ class BaseScreen(Screen[None]):
 
 def api_failure(exc: Exception) -> str:
     """An API failure in one line, markup-safe."""
-    from rich.markup import escape
+    from tui.state import safe
 
-    return f"[b red]✖[/] {escape(str(exc))}"
+    return f"[b red]✖[/] {safe(exc)}"
 
 
 API_ERRORS = (NoDaemon, ApiError, OSError, TimeoutError)

@@ -1,39 +1,68 @@
-"""One bulletin in full: text, author and key, certificate chain, times, path, links, and why."""
+"""One bulletin in full: text, author and key, certificate chain, times, path, links, and why.
+
+The verdict has a widget of its own (``#verdict``) above everything the author wrote, and the text
+another (``#detail-text``): plain text, never markup, each line inert (``relay.inert``) and indented
+under a bar, wrapped lines included, so nothing in a bulletin can look like the verdict.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from relay.inert import inert_block
 from tui.i18n import t
 from tui.screens.base import API_ERRORS, BaseScreen
-from tui.state import STYLES, author_label, badge, delivery_text, first_line, key_id_groups, stamp
+from tui.state import (
+    STYLES,
+    author_label,
+    badge,
+    delivery_text,
+    key_id_groups,
+    one_line,
+    safe,
+    stamp,
+)
+
+
+def verdict_text(b: dict[str, Any], lang: str) -> str:
+    """The verdict and its reason, as Rich markup: the only thing in the ``#verdict`` widget."""
+    status = str(b.get("status"))
+    return (
+        f"[{STYLES.get(status, '')}] {badge(status, lang)} [/]  "
+        f"[b]{t('why', lang)}:[/b] {safe(b.get('reason') or '—')}"
+    )
+
+
+def heading_text(b: dict[str, Any]) -> str:
+    """Kind, severity and event (from the bulletin, so after the verdict and escaped)."""
+    head = f"[b]{safe(b.get('kind'))}[/b]"
+    for key in ("severity", "event"):
+        if b.get(key):
+            head += f" · {safe(b[key])}"
+    return head
+
+
+def body_text(b: dict[str, Any]) -> Text:
+    """The bulletin's text as plain (never markup) inert lines."""
+    return Text("\n".join(inert_block(str(b.get("text") or ""))))
 
 
 def detail_text(b: dict[str, Any], lang: str) -> str:
-    """The bulletin as Rich markup, verdict and its reason first."""
-    status = str(b.get("status"))
-    head = (
-        f"[{STYLES.get(status, '')}] {badge(status, lang)} [/]  [b]{escape(str(b.get('kind')))}[/b]"
-    )
-    if b.get("severity"):
-        head += f" · {escape(str(b['severity']))}"
-    if b.get("event"):
-        head += f" · {escape(str(b['event']))}"
-    lines = [head, f"[b]{t('why', lang)}:[/b] {escape(str(b.get('reason') or '—'))}", ""]
-    lines += [escape(str(b.get("text") or "")), ""]
-    author = escape(author_label(b, lang))
+    """Everything else about the bulletin as Rich markup: author, key, chain, times, path."""
+    lines = []
+    author = safe(author_label(b, lang))
     if not b.get("signer_name"):
         author = f"[i yellow]{author}[/]"
     lines.append(f"[b]{t('author', lang)}:[/b] {author} · {t('key_id', lang)} "
-                 f"[b]{key_id_groups(str(b.get('author') or ''))}[/b]")  # fmt: skip
-    chain = escape(str(b["chain"])) if b.get("chain") else t("chain_none", lang)
+                 f"[b]{safe(key_id_groups(str(b.get('author') or '')))}[/b]")  # fmt: skip
+    chain = safe(b["chain"]) if b.get("chain") else t("chain_none", lang)
     lines.append(f"[b]{t('chain', lang)}:[/b] {chain}")
     lines.append(f"[b]{t('written', lang)}:[/b] {stamp(b.get('created'))} · "
                  f"[b]{t('received', lang)}:[/b] {stamp(b.get('received_at'))}")  # fmt: skip
@@ -42,15 +71,16 @@ def detail_text(b: dict[str, Any], lang: str) -> str:
         expires += f" [b red]({t('expired', lang)})[/]"
     lines.append(f"[b]{t('expires', lang)}:[/b] {expires}")
     if b.get("area"):
-        lines.append(f"[b]{t('area', lang)}:[/b] {escape(str(b['area']))}")
+        lines.append(f"[b]{t('area', lang)}:[/b] {safe(b['area'])}")
     if b.get("hops") is not None or b.get("snr") is not None:
-        snr = "—" if b.get("snr") is None else b["snr"]
-        hops = "—" if b.get("hops") is None else b["hops"]
-        lines.append(t("path", lang, hops=hops, snr=snr, source=b.get("source") or "?"))
+        snr = "—" if b.get("snr") is None else safe(b["snr"])
+        hops = "—" if b.get("hops") is None else safe(b["hops"])
+        lines.append(t("path", lang, hops=hops, snr=snr, source=safe(b.get("source") or "?")))
     if b.get("delivery"):
         lines.append(f"[b]{t('delivery', lang)}:[/b] "
                      f"{delivery_text(b['delivery'], b.get('held_by'), lang)}")  # fmt: skip
-    lines.append(f"[dim]id {b.get('id')} · {b.get('lang')} · {b.get('source')}[/dim]")
+    lines.append(f"[dim]id {safe(b.get('id'))} · {safe(b.get('lang'))} · "
+                 f"{safe(b.get('source'))}[/dim]")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -68,6 +98,9 @@ class BulletinScreen(BaseScreen):
 
     def body(self) -> ComposeResult:
         with VerticalScroll(classes="panel", id="detail-scroll"):
+            yield Static("", id="verdict")
+            yield Static("", id="detail-head")
+            yield Static("", id="detail-text", markup=False)
             yield Static("", id="detail")
         yield OptionList(id="links")
 
@@ -103,9 +136,15 @@ class BulletinScreen(BaseScreen):
 
     def show(self) -> None:
         detail = self.query_one("#detail", Static)
+        parts = ("#verdict", "#detail-head", "#detail-text")
+        for part in parts:
+            self.query_one(part).display = self.bulletin is not None
         if self.bulletin is None:
             detail.update(t("not_here", self.lang))
             return
+        self.query_one("#verdict", Static).update(verdict_text(self.bulletin, self.lang))
+        self.query_one("#detail-head", Static).update(heading_text(self.bulletin))
+        self.query_one("#detail-text", Static).update(body_text(self.bulletin))
         detail.update(detail_text(self.bulletin, self.lang))
         links = self.query_one("#links", OptionList)
         links.clear_options()
@@ -113,12 +152,12 @@ class BulletinScreen(BaseScreen):
         linked += [(t("corrected_by", self.lang), c) for c in self.corrections]
         if self.bulletin.get("ref") and not self.refers_to:
             ref = str(self.bulletin["ref"])
-            links.add_option(Option(f"{t('corrects', self.lang)} {ref} {t('not_here', self.lang)}",
-                                    id=ref))  # fmt: skip
+            links.add_option(Option(f"{t('corrects', self.lang)} {safe(ref)} "
+                                    f"{t('not_here', self.lang)}", id=ref))  # fmt: skip
         for label, other in linked:
-            words = first_line(str(other.get("text") or ""), 50)
+            words = one_line(str(other.get("text") or ""), 50)
             status = badge(str(other.get("status")), self.lang)
-            links.add_option(Option(f"{label}: {status} · {escape(words)}", id=str(other["id"])))
+            links.add_option(Option(f"{label}: {status} · {safe(words)}", id=str(other["id"])))
         links.display = links.option_count > 0
         links.border_title = t("links", self.lang)
 

@@ -24,6 +24,7 @@ from tui.state import (
     URGENCIES,
     delivery_text,
     meter_text,
+    safe,
 )
 
 
@@ -97,10 +98,9 @@ class ComposeScreen(BaseScreen):
             return
         select: Select[str] = self.query_one("#identity", Select)
         chosen = select.value
-        select.set_options([
-            (f"{i['name']} ({t('unlocked' if i['unlocked'] else 'locked', self.lang)})", i["name"])
-            for i in ids
-        ])  # fmt: skip
+        state = {True: t("unlocked", self.lang), False: t("locked", self.lang)}
+        select.set_options([(f"{safe(i['name'])} ({state[bool(i['unlocked'])]})", i["name"])
+                            for i in ids])  # fmt: skip
         names = [i["name"] for i in ids]
         if chosen in names:
             select.value = chosen
@@ -205,7 +205,8 @@ class ComposeScreen(BaseScreen):
             outcome.update(api_failure(exc))
             return
         self.sent_id, self.sent_by = result["id"], identity
-        outcome.update(t("sent", self.lang, name=identity, id=result["id"], bytes=result["bytes"]))
+        outcome.update(t("sent", self.lang, name=safe(identity), id=safe(result["id"]),
+                         bytes=result["bytes"]))  # fmt: skip
         self.show_delivery(result.get("delivery"), None)
         self.load_identities()
 

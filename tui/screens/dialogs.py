@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui.i18n import t
+from tui.state import safe
 
 
 class PassphraseScreen(ModalScreen[str | None]):
@@ -23,7 +24,8 @@ class PassphraseScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(t("passphrase_for", self.lang, name=self.identity), classes="heading")
+            name = safe(self.identity)
+            yield Static(t("passphrase_for", self.lang, name=name), classes="heading")
             yield Input(password=True, id="passphrase")
             yield Static(self.error, id="passphrase-error", classes="error")
             with Horizontal(classes="buttons"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +15,7 @@ from textual.widgets.option_list import Option
 from tui.i18n import t
 from tui.screens.base import API_ERRORS, BaseScreen, api_failure
 from tui.screens.dialogs import ConfirmScreen
+from tui.state import safe
 
 
 class KeysScreen(BaseScreen):
@@ -69,7 +69,7 @@ class KeysScreen(BaseScreen):
         mine = [f"[b]{t('my_ids', lang)}[/b]"]
         for i in self.identities:
             state = t("unlocked" if i.get("unlocked") else "locked", lang)
-            mine.append(f"  {escape(str(i['name'])):<20} {i['fingerprint']}  ({state})")
+            mine.append(f"  {safe(i['name']):<20} {safe(i['fingerprint'])}  ({state})")
         if not self.identities:
             mine.append(f"  {t('no_ids', lang)}")
         self.query_one("#mine", Static).update("\n".join(mine))
@@ -80,7 +80,7 @@ class KeysScreen(BaseScreen):
         roots.clear_options()
         roots.add_options(
             [
-                Option(f"{escape(str(r['name'])):<20} {r['fingerprint']}", id=str(r["key_id"]))
+                Option(f"{safe(r['name']):<20} {safe(r['fingerprint'])}", id=str(r["key_id"]))
                 for r in self.roots
             ]
         )
@@ -107,8 +107,8 @@ class KeysScreen(BaseScreen):
             check.update(api_failure(exc))
             return
         self.checked, button.disabled = info, False
-        check.update(t("share_check", self.lang, name=escape(str(info.get("name") or "?")),
-                       fp=info["fingerprint"]))  # fmt: skip
+        check.update(t("share_check", self.lang, name=safe(info.get("name") or "?"),
+                       fp=safe(info["fingerprint"])))  # fmt: skip
 
     @on(Button.Pressed, "#trust")
     @on(Input.Submitted, "#share")
@@ -125,7 +125,7 @@ class KeysScreen(BaseScreen):
         except API_ERRORS as exc:
             check.update(api_failure(exc))
             return
-        check.update(t("added", self.lang, name=escape(str(added["name"])), n=added["changed"]))
+        check.update(t("added", self.lang, name=safe(added["name"]), n=added["changed"]))
         self.query_one("#share", Input).value = ""
         self.load()
 
@@ -138,7 +138,9 @@ class KeysScreen(BaseScreen):
         if roots.highlighted is None or not self.roots:
             return
         root = self.roots[roots.highlighted]
-        question = t("confirm_remove", self.lang, name=root["name"], fp=root["fingerprint"])
+        question = t(
+            "confirm_remove", self.lang, name=safe(root["name"]), fp=safe(root["fingerprint"])
+        )
         if not await self.app.push_screen_wait(ConfirmScreen(question, self.lang)):
             return
         check = self.query_one("#share-check", Static)
@@ -147,5 +149,5 @@ class KeysScreen(BaseScreen):
         except API_ERRORS as exc:
             check.update(api_failure(exc))
             return
-        check.update(t("removed", self.lang, name=escape(str(root["name"])), n=removed["changed"]))
+        check.update(t("removed", self.lang, name=safe(root["name"]), n=removed["changed"]))
         self.load()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from relay.inert import inert_line
 from tui.i18n import help_text, t
 from tui.screens.base import BaseScreen
-from tui.state import ago
+from tui.state import ago, safe
 
 
 def mesh_text(s: dict[str, Any], lang: str, now: float) -> str:
@@ -23,14 +23,14 @@ def mesh_text(s: dict[str, Any], lang: str, now: float) -> str:
     mode = t("simulated" if simulated else "real_radio", lang)
     state = t("link_" + str(link.get("state", "down")), lang)
     lines = [f"[b]{t('link', lang)}:[/b] [reverse b] {mode} [/] {state} · "
-             f"{escape(str(link.get('address') or '—'))}"]  # fmt: skip
+             f"{safe(link.get('address') or '—')}"]  # fmt: skip
     if radio:
         lines.append(f"[b]{t('radio', lang)}:[/b] " + t(
-            "radio_line", lang, name=escape(str(radio.get("name") or "—")),
-            model=radio.get("model") or "—", firmware=radio.get("firmware") or "—",
-            role=radio.get("role") or "—"))  # fmt: skip
-        lines.append("  " + t("region_line", lang, region=radio.get("region") or "—",
-                              preset=radio.get("preset") or "—"))  # fmt: skip
+            "radio_line", lang, name=safe(radio.get("name") or "—"),
+            model=safe(radio.get("model") or "—"), firmware=safe(radio.get("firmware") or "—"),
+            role=safe(radio.get("role") or "—")))  # fmt: skip
+        lines.append("  " + t("region_line", lang, region=safe(radio.get("region") or "—"),
+                              preset=safe(radio.get("preset") or "—")))  # fmt: skip
     cu, tx = s.get("channel_utilization"), s.get("air_util_tx")
     lines.append(t("channel", lang, cu="—" if cu is None else f"{cu:.1f}",
                    tx="—" if tx is None else f"{tx:.1f}"))  # fmt: skip
@@ -49,17 +49,17 @@ def mesh_text(s: dict[str, Any], lang: str, now: float) -> str:
         lines.append(f"  {t('dropped', lang)}: {dropped}")
     for ignored in link.get("ignored_radios") or []:
         until = time.strftime("%H:%M", time.localtime(float(ignored.get("until", 0))))
-        node = escape(str(ignored.get("node")))
+        node = safe(ignored.get("node"))
         lines.append(f"  [b red]⛔ {t('spam_brake', lang, node=node, until=until)}[/]")
     nodes = sorted(s.get("nodes") or [], key=lambda n: -(n.get("last_heard") or 0))
     lines += ["", f"[b]{t('nodes', lang)} ({len(nodes)})[/b]"]
     if nodes:
         lines.append(f"[dim]  {t('node_head', lang)}[/dim]")
     for n in nodes:
-        name = escape(str(n.get("name") or f"!{n.get('num', 0):08x}"))[:20]
+        name = safe(inert_line(str(n.get("name") or f"!{n.get('num', 0):08x}"), 20).ljust(20))
         snr = "—" if n.get("snr") is None else f"{n['snr']:.1f}"
         hops = "—" if n.get("hops") is None else str(n["hops"])
-        lines.append(f"  {name:<20} {snr:>6}  {hops:>4}  {ago(n.get('last_heard'), now, lang)}")
+        lines.append(f"  {name} {snr:>6}  {hops:>4}  {ago(n.get('last_heard'), now, lang)}")
     if not nodes:
         lines.append(f"  {t('no_nodes', lang)}")
     return "\n".join(lines)
