@@ -206,7 +206,11 @@ def describe_lines(info: dict[str, Any]) -> list[str]:
             lines += [TEXT_PREFIX + line for line in inert_block(value)]
         elif key == "safety":
             lines.append("safety:")
-            lines += [f"    {k}: {quoted(str(v))}" for k, v in value.items() if v is not None]
+            lines += [
+                f"    {k}: {quoted(v) if isinstance(v, str) else inert_line(str(v))}"
+                for k, v in value.items()
+                if v is not None
+            ]
         elif key in QUOTED_FIELDS:
             lines.append(f"{key}: {quoted(str(value))}")
         else:
