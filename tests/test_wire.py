@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 import zlib
 
 import cbor2
@@ -25,6 +26,7 @@ from relay.wire.fields import (
     Kind,
     SafetyInfo,
 )
+from relay.wire.text_rules import body_problem, label_problem
 from tests.conftest import make_identity
 from tests.helpers import T0, announcement, certificate, news, revocation, safety
 
@@ -36,19 +38,32 @@ def resign(unsigned: bytes, signer: Identity) -> bytes:
     return unsigned + signer.sign(wire.SIGNING_DOMAIN + unsigned)
 
 
-texts = st.text(min_size=1, max_size=300).filter(lambda t: t.strip() != "")
+# What the wire accepts (docs/protocol.md section 3, "Texts"): no controls but line feeds in
+# bodies, nothing invisible or unassigned, NFC, no space at either end of a label.
+_visible = st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+texts = st.text(_visible | st.just("\n"), min_size=1, max_size=300).filter(
+    lambda t: t.strip() != "" and body_problem(unicodedata.normalize("NFC", t)) is None
+)
+
+
+def labels(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(_visible, min_size=1, max_size=max_size).filter(
+        lambda t: label_problem(t, 4 * max_size) is None
+    )
+
+
 safety_infos = st.builds(
     SafetyInfo,
-    event=st.sampled_from(EVENTS) | st.text(min_size=1, max_size=20),
+    event=st.sampled_from(EVENTS) | labels(20).filter(lambda t: t.lower() not in EVENTS),
     category=st.sampled_from(CATEGORIES),
     severity=st.sampled_from(SEVERITIES),
     urgency=st.sampled_from(URGENCIES),
     certainty=st.sampled_from(CERTAINTIES),
-    area=st.none() | st.text(min_size=1, max_size=40),
+    area=st.none() | labels(40),
     point=st.none()
     | st.tuples(
         st.integers(-9_000_000, 9_000_000),
-        st.integers(-18_000_000, 18_000_000),
+        st.integers(-18_000_000, 17_999_999),
         st.integers(0, 10**6),
     ),
     geohash=st.none() | st.text("0123456789bcdefghjkmnpqrstuvwxyz", min_size=1, max_size=12),
@@ -63,6 +78,8 @@ def contents(draw: st.DrawFn) -> Content:
     base = {"kind": kind, "author": ALICE.key_id, "created": created, "lang": lang}
     if kind in (Kind.NEWS, Kind.CORRECTION, Kind.RETRACTION):
         base["text"] = draw(texts) if kind is not Kind.RETRACTION else draw(st.just("") | texts)
+        if not base["text"]:
+            base["lang"] = "und"  # lang describes the text: none without one
         base["lifetime"] = draw(st.none() | st.integers(60, 86400 * 30))
         if kind is not Kind.NEWS:
             base["ref"] = draw(st.binary(min_size=8, max_size=8))
@@ -73,22 +90,23 @@ def contents(draw: st.DrawFn) -> Content:
     elif kind is Kind.CERTIFICATE:
         base.update(
             subject_key=draw(st.binary(min_size=32, max_size=32)),
-            name=draw(st.text(min_size=1, max_size=20)),
+            name=draw(labels(20)),
             kinds=draw(st.integers(1, 255)),
             lifetime=draw(st.integers(60, 86400 * 400)),
+            lang="und",
         )
     elif kind is Kind.REVOCATION:
         base.update(
             revoked=draw(st.binary(min_size=8, max_size=8)),
             reason=draw(st.sampled_from(["unspecified", "compromised"])),
+            lang="und",
         )
     else:
-        base.update(subject_key=ALICE.public_key, name=draw(st.text(min_size=1, max_size=20)))
+        base.update(subject_key=ALICE.public_key, name=draw(labels(20)), lang="und")
     return Content(**base)  # type: ignore[arg-type]
 
 
 def normalised(content: Content) -> Content:
-    import unicodedata
     from dataclasses import replace
 
     return replace(content, text=unicodedata.normalize("NFC", content.text))

@@ -27,7 +27,8 @@ from typing import Protocol
 from relay.codec import CodecError, decode_text, encode_text
 from relay.wire.codec_fields import content_from_fields, fields_from_content
 from relay.wire.errors import WireError
-from relay.wire.fields import Content, Kind
+from relay.wire.fields import Content, Field, Kind
+from relay.wire.text_rules import body_problem
 
 VERSION = 1
 HEADER_LEN = 13
@@ -181,6 +182,10 @@ def open_text(envelope: Envelope) -> Bulletin:
             raise WireError("bad-text", f"text does not decode: {exc}") from None
     content = _with_text(envelope.content, text)
     _check_kind_rules(content)
+    if blob:
+        problem = body_problem(text)
+        if problem is not None:
+            raise WireError("bad-text", f"text: {problem}")
     return Bulletin(content=content, raw=envelope.raw)
 
 
@@ -206,43 +211,74 @@ def _with_text(content: Content, text: str) -> Content:
     return replace(content, text=text)
 
 
+# Field keys each kind requires and allows besides them (docs/protocol.md section 3, "Rules per
+# kind"); every other key is forbidden. Text: required, optional or forbidden. Key 0 (lang)
+# describes the text, so it is allowed exactly when the bulletin has a text.
+_SAFETY = frozenset({Field.EVENT, Field.CATEGORY, Field.SEVERITY, Field.URGENCY, Field.CERTAINTY})
+_AREA = frozenset({Field.AREA, Field.POINT, Field.GEOHASH})
+_KIND_RULES: dict[Kind, tuple[frozenset[Field], frozenset[Field], str]] = {
+    Kind.NEWS: (frozenset(), frozenset({Field.LIFETIME}), "required"),
+    Kind.SAFETY: (_SAFETY | {Field.LIFETIME}, _AREA, "required"),
+    Kind.CORRECTION: (frozenset({Field.REF}), frozenset({Field.LIFETIME}), "required"),
+    Kind.RETRACTION: (frozenset({Field.REF}), frozenset({Field.LIFETIME}), "optional"),
+    Kind.CERTIFICATE: (
+        frozenset({Field.SUBJECT_KEY, Field.NAME, Field.KINDS, Field.LIFETIME}),
+        frozenset(),
+        "forbidden",
+    ),
+    Kind.REVOCATION: (frozenset({Field.REVOKED, Field.REASON}), frozenset(), "forbidden"),
+    Kind.ANNOUNCEMENT: (
+        frozenset({Field.SUBJECT_KEY, Field.NAME}),
+        frozenset({Field.LIFETIME}),
+        "forbidden",
+    ),
+}
+
+
+def present_fields(content: Content) -> frozenset[Field]:
+    """The field keys ``content`` puts in its field map."""
+    safety = content.safety
+    keys = {
+        Field.LANG: content.lang != "und",
+        Field.LIFETIME: content.lifetime is not None,
+        Field.REF: content.ref is not None,
+        Field.AREA: safety is not None and safety.area is not None,
+        Field.POINT: safety is not None and safety.point is not None,
+        Field.GEOHASH: safety is not None and safety.geohash is not None,
+        Field.SUBJECT_KEY: content.subject_key is not None,
+        Field.NAME: content.name is not None,
+        Field.KINDS: content.kinds is not None,
+        Field.REVOKED: content.revoked is not None,
+        Field.REASON: content.reason is not None,
+    }
+    present = {key for key, there in keys.items() if there}
+    return frozenset(present | (_SAFETY if safety is not None else set()))
+
+
 def _check_kind_rules(content: Content) -> None:
-    """Which fields each kind requires and forbids (docs/protocol.md, 'Kinds')."""
+    """Which fields each kind requires and forbids (docs/protocol.md, 'Rules per kind')."""
     kind = content.kind
+    required, optional, text_rule = _KIND_RULES[kind]
+    present = present_fields(content)
     has_text = bool(content.text)
 
     def need(condition: bool, what: str) -> None:
         if not condition:
             raise WireError("bad-fields", f"{kind.name.lower()}: {what}")
 
-    key_fields = (content.subject_key, content.name, content.kinds, content.revoked)
-    if kind in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION, Kind.RETRACTION):
-        need(all(value is None for value in key_fields), "key fields not allowed")
-        need(kind in (Kind.CORRECTION, Kind.RETRACTION) or content.ref is None, "ref not allowed")
-    if kind in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION):
-        need(has_text, "text required")
-    if kind is Kind.SAFETY:
-        need(content.safety is not None, "safety fields required")
-        need(content.lifetime is not None, "a safety alert must have a lifetime")
-    else:
-        need(content.safety is None, "safety fields not allowed")
-    if kind in (Kind.CORRECTION, Kind.RETRACTION):
-        need(content.ref is not None, "ref (id of the bulletin corrected) required")
-    if kind is Kind.CERTIFICATE:
-        need(
-            content.subject_key is not None and content.name is not None,
-            "subject and name required",
-        )
-        need(content.kinds is not None, "allowed kinds required")
-        need(content.lifetime is not None, "a certificate must have a lifetime")
-        need(content.revoked is None and content.ref is None, "revocation fields not allowed")
+    def names(keys: frozenset[Field]) -> str:
+        return ", ".join(f"{key.name.lower()} ({int(key)})" for key in sorted(keys))
+
+    need(text_rule != "required" or has_text, "text required")
+    need(text_rule != "forbidden" or not has_text, "no text allowed")
+    need(not required - present, f"missing {names(required - present)}")
+    allowed = required | optional | ({Field.LANG} if has_text else set())
+    need(not present - allowed, f"not allowed: {names(present - allowed)}")
     if kind is Kind.ANNOUNCEMENT:
-        need(content.subject_key is not None and content.name is not None, "key and name required")
-        need(content.kinds is None and content.revoked is None, "certificate fields not allowed")
-    if kind is Kind.REVOCATION:
-        need(content.revoked is not None, "revoked key id required")
-        need(
-            content.subject_key is None and content.kinds is None, "certificate fields not allowed"
-        )
-    if kind in (Kind.CERTIFICATE, Kind.REVOCATION, Kind.ANNOUNCEMENT):
-        need(content.ref is None, "ref not allowed")
+        assert content.subject_key is not None
+        need(_key_id(content.subject_key) == content.author, "key 11 is not the author's key")
+
+
+def _key_id(public_key: bytes) -> bytes:
+    """relay.crypto.keys.key_id, without importing the crypto layer into the wire format."""
+    return hashlib.blake2b(public_key, digest_size=KEY_ID_LEN, person=b"jarshy-key-v1").digest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from relay.wire import cbor
@@ -12,7 +13,11 @@ from relay.wire.fields import (
     EVENTS,
     LANGUAGES,
     MAX_AREA_TEXT,
+    MAX_GEOHASH,
+    MAX_LAT_E5,
     MAX_LIFETIME,
+    MAX_LON_E5,
+    MAX_RADIUS_M,
     MAX_SHORT_TEXT,
     REVOCATION_REASONS,
     SEVERITIES,
@@ -22,6 +27,11 @@ from relay.wire.fields import (
     Kind,
     SafetyInfo,
 )
+from relay.wire.text_rules import label_problem
+
+# A text-valued language: BCP 47 language[-Script][-REGION] in its canonical letter case.
+LANG_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
+GEOHASH = re.compile(rf"[0-9b-hjkmnp-z]{{1,{MAX_GEOHASH}}}")
 
 _SAFETY_CODES = {
     Field.SEVERITY: SEVERITIES,
@@ -81,12 +91,12 @@ def content_from_fields(
     if not isinstance(value, dict):
         raise WireError("bad-type", "field map must be a CBOR map")
     reader = _FieldReader(value)
-    lang = reader.coded(Field.LANG, LANGUAGES, MAX_SHORT_TEXT) or "und"
+    lang = reader.lang()
     lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME)
     ref = reader.fixed_bytes(Field.REF, 8)
     safety = _safety(reader)
     subject_key = reader.fixed_bytes(Field.SUBJECT_KEY, 32)
-    name = reader.text(Field.NAME, MAX_SHORT_TEXT)
+    name = reader.label(Field.NAME, MAX_SHORT_TEXT)
     kinds = reader.uint(Field.KINDS, 0xFF)
     revoked = reader.fixed_bytes(Field.REVOKED, 8)
     reason_code = reader.uint(Field.REASON, len(REVOCATION_REASONS) - 1)
@@ -130,9 +140,9 @@ def _safety(reader: _FieldReader) -> SafetyInfo | None:
         severity=SEVERITIES[levels[Field.SEVERITY] or 0],
         urgency=URGENCIES[levels[Field.URGENCY] or 0],
         certainty=CERTAINTIES[levels[Field.CERTAINTY] or 0],
-        area=reader.text(Field.AREA, MAX_AREA_TEXT),
+        area=reader.label(Field.AREA, MAX_AREA_TEXT),
         point=point,
-        geohash=reader.text(Field.GEOHASH, 12),
+        geohash=reader.geohash(Field.GEOHASH),
     )
 
 
@@ -158,23 +168,56 @@ class _FieldReader:
             raise self._bad(key, f"expected an integer 0..{maximum}")
         return value
 
-    def text(self, key: Field, max_bytes: int) -> str | None:
+    def label(self, key: Field, max_bytes: int) -> str | None:
+        """A single-line text of 1..max_bytes bytes under the label rules (relay.wire.text_rules).
+
+        A bad ``name`` is ``bad-name`` (what a trust decision shows); any other ``bad-field``."""
         value = self._get(key)
         if value is None:
             return None
-        if not isinstance(value, str) or not value or len(value.encode()) > max_bytes:
+        if not isinstance(value, str):
             raise self._bad(key, f"expected text of 1..{max_bytes} bytes")
+        problem = label_problem(value, max_bytes)
+        if problem is not None:
+            if key is Field.NAME:
+                raise WireError("bad-name", f"name: {problem}")
+            raise self._bad(key, problem)
         return value
 
     def coded(self, key: Field, table: tuple[str, ...], max_bytes: int) -> str | None:
+        """A table code, or a label that is no table value in any ASCII letter case."""
         value = self.fields.get(int(key))
         if isinstance(value, int):
             code = self.uint(key, len(table) - 1)
             return None if code is None else table[code]
-        text = self.text(key, max_bytes)
-        if text is not None and text in table:
+        text = self.label(key, max_bytes)
+        if text is not None and text.isascii() and text.lower() in table:
             raise self._bad(key, "a listed value must travel as its code")
         return text
+
+    def lang(self) -> str:
+        """Key 0: a code 1..5, or a language tag not in the table; absent means ``und``."""
+        key = Field.LANG
+        value = self._get(key)
+        if value is None:
+            return "und"
+        if isinstance(value, int):
+            if not 1 <= value < len(LANGUAGES):
+                raise self._bad(key, f"expected a code 1..{len(LANGUAGES) - 1} (und: omit the key)")
+            return LANGUAGES[value]
+        if not isinstance(value, str) or LANG_TAG.fullmatch(value) is None:
+            raise self._bad(key, "expected a code or a tag like 'de', 'uz-Cyrl' or 'es-419'")
+        if value.lower() in {name.lower() for name in LANGUAGES}:
+            raise self._bad(key, "a listed language must travel as its code")
+        return value
+
+    def geohash(self, key: Field) -> str | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or GEOHASH.fullmatch(value) is None:
+            raise self._bad(key, f"expected 1..{MAX_GEOHASH} lower-case geohash characters")
+        return value
 
     def fixed_bytes(self, key: Field, length: int) -> bytes | None:
         value = self._get(key)
@@ -189,12 +232,14 @@ class _FieldReader:
         if value is None:
             return None
         ok = isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value)
-        if not ok or not (
-            -9_000_000 <= value[0] <= 9_000_000 and -18_000_000 <= value[1] <= 18_000_000
-        ):
+        if not ok:
             raise self._bad(key, "expected [latitude e5, longitude e5, radius m]")
-        if not 0 <= value[2] <= 1_000_000:
-            raise self._bad(key, "radius must be 0..1000000 m")
+        if not -MAX_LAT_E5 <= value[0] <= MAX_LAT_E5:
+            raise self._bad(key, "latitude must be -9000000..9000000 (x 1e-5 degrees)")
+        if not -MAX_LON_E5 <= value[1] < MAX_LON_E5:
+            raise self._bad(key, "longitude must be -18000000..17999999 (180 E is -18000000)")
+        if not 0 <= value[2] <= MAX_RADIUS_M:
+            raise self._bad(key, f"radius must be 0..{MAX_RADIUS_M} m")
         return (value[0], value[1], value[2])
 
     def finish(self) -> None:

@@ -73,8 +73,12 @@ ALL_CONTENT_KINDS = (
     (1 << Kind.NEWS) | (1 << Kind.SAFETY) | (1 << Kind.CORRECTION) | (1 << Kind.RETRACTION)
 )
 
-MAX_SHORT_TEXT = 64  # bytes of UTF-8 in names, events, geohashes
+MAX_SHORT_TEXT = 64  # bytes of UTF-8 in names and text-valued events and categories
 MAX_AREA_TEXT = 160
+MAX_GEOHASH = 12  # characters of the geohash alphabet
+MAX_LAT_E5 = 9_000_000  # latitude in 1e-5 degrees: -90..90
+MAX_LON_E5 = 18_000_000  # longitude in 1e-5 degrees: -180 (included)..180 (excluded)
+MAX_RADIUS_M = 1_000_000
 MAX_LIFETIME = 400 * 24 * 3600  # seconds; certificates may live about a year
 
 
