@@ -20,7 +20,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from relay.wire.bulletin import FRAGMENT_TYPE, ID_LEN, PACKET_MAX, VERSION, bulletin_id
+from relay.wire.bulletin import (
+    FRAGMENT_TYPE,
+    ID_LEN,
+    MAX_BULLETIN,
+    PACKET_MAX,
+    VERSION,
+    bulletin_id,
+)
 from relay.wire.bulletin import SIGNATURE_LEN as _SIG
 from relay.wire.errors import WireError
 
@@ -32,7 +39,7 @@ FRAGMENT_BYTE = (VERSION << 4) | FRAGMENT_TYPE
 
 @dataclass(frozen=True, slots=True)
 class Fragment:
-    """One parsed fragment packet."""
+    """One parsed fragment packet (its parse-level rules checked: docs/protocol.md section 5)."""
 
     bulletin: bytes  # 8-byte bulletin id
     count: int
@@ -43,15 +50,30 @@ class Fragment:
     def is_repair(self) -> bool:
         return self.index == self.count
 
+    @property
+    def total(self) -> int | None:
+        """A repair fragment's bulletin length L (None for a data fragment)."""
+        return int.from_bytes(self.data[:2], "big") if self.is_repair else None
+
+
+def fragment_count(length: int) -> int:
+    """k: the number of data fragments a bulletin of ``length`` bytes travels in."""
+    return -(-length // FRAGMENT_DATA_MAX)
+
+
+def slice_length(length: int) -> int:
+    """c: the bytes every data fragment but the last carries (the last: length - (k - 1) * c)."""
+    return -(-length // fragment_count(length))
+
 
 def split(raw: bytes, repair: bool = True) -> list[bytes]:
     """Packets that carry ``raw``: itself if it fits one packet, else fragments (+ repair)."""
     if len(raw) <= PACKET_MAX:
         return [raw]
-    count = -(-len(raw) // FRAGMENT_DATA_MAX)
+    count = fragment_count(len(raw))
     if count > MAX_FRAGMENTS:
         raise ValueError(f"bulletin of {len(raw)} bytes needs more than {MAX_FRAGMENTS} fragments")
-    chunk = -(-len(raw) // count)
+    chunk = slice_length(len(raw))
     ident = bulletin_id(raw[:-_SIG])
     slices = [raw[i * chunk : (i + 1) * chunk] for i in range(count)]
     head = bytes([FRAGMENT_BYTE]) + ident + bytes([count])
@@ -62,7 +84,13 @@ def split(raw: bytes, repair: bool = True) -> list[bytes]:
 
 
 def parse(packet: bytes) -> Fragment:
-    """Parse one fragment packet (bounded; raises WireError)."""
+    """Parse one fragment packet and apply every check it allows on its own (bounded).
+
+    Raises WireError: ``too-large`` (over 231 bytes), ``truncated`` (not a fragment, or no data),
+    ``bad-fragment`` (k outside 2..16, index above k, a data slice over 218 bytes, or a repair
+    fragment whose L is not that of a fragmented bulletin in k fragments or whose XOR is not
+    ceil(L / k) bytes). Checks that need several fragments belong to reassembly (section 5).
+    """
     if len(packet) > PACKET_MAX:
         raise WireError("too-large", f"fragment of {len(packet)} bytes exceeds {PACKET_MAX}")
     if len(packet) <= FRAGMENT_HEADER or packet[0] != FRAGMENT_BYTE:
@@ -70,7 +98,18 @@ def parse(packet: bytes) -> Fragment:
     count, index = packet[9], packet[10]
     if not 2 <= count <= MAX_FRAGMENTS or index > count:
         raise WireError("bad-fragment", f"fragment {index} of {count} is out of range")
-    return Fragment(bytes(packet[1 : 1 + ID_LEN]), count, index, bytes(packet[FRAGMENT_HEADER:]))
+    data = bytes(packet[FRAGMENT_HEADER:])
+    if index < count and len(data) > FRAGMENT_DATA_MAX:
+        raise WireError("bad-fragment", f"data fragment of {len(data)} bytes")
+    if index == count:
+        if len(data) < 3:
+            raise WireError("bad-fragment", "repair fragment without data")
+        total = int.from_bytes(data[:2], "big")
+        if not PACKET_MAX < total <= MAX_BULLETIN or fragment_count(total) != count:
+            raise WireError("bad-fragment", f"a bulletin of {total} bytes is not sent in {count}")
+        if len(data) - 2 != slice_length(total):
+            raise WireError("bad-fragment", "repair fragment length does not match its L")
+    return Fragment(bytes(packet[1 : 1 + ID_LEN]), count, index, data)
 
 
 def _xor(slices: list[bytes], chunk: int) -> bytes:
