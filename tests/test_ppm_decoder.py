@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from relay.codec import _ppm_model, codec_ids, codec_name, encode_as
 from relay.codec._ppm import NON_CANONICAL_ESCAPE, PPMError
+from relay.wire.vectors import escaped_ppm_payload
 from tests.test_codec import _reference_counts
 
 PPM_IDS = [i for i in codec_ids() if codec_name(i).startswith("ppm")]
@@ -172,34 +173,6 @@ def test_decoding_is_independent_of_what_was_decoded_before() -> None:
     ]
 
 
-def _escaped_payload(codec_id: int, text: str, escape_at: int) -> bytes:
-    """The encoder's payload for ``text``, except that symbol ``escape_at`` (len(text) = EOS)
-    escapes every table of its walk and is coded at order -1: a second, longer spelling."""
-    from relay.codec._ppm import EOS, STATE_START
-
-    model = _ppm_model(codec_id)
-    steps: list[tuple[int, int, int]] = []
-    state = model._root
-    for position, ch in enumerate((*text, EOS)):
-        forced = position == escape_at
-        for node in state.chain:
-            i = node.index.get(ch)
-            if i is not None and not forced:
-                steps.append((node.starts[i], node.freqs[i], node.total))
-                break
-            steps.append((node.sym_total, node.esc, node.total))
-        else:
-            if ch == EOS:
-                steps.append((0, 1, 545))
-            else:
-                steps += [(1 + (ord(ch) >> 11), 1, 545), (ord(ch) & 0x7FF, 1, 2048)]
-        state = model._advance(state, ch) if ch else state
-    x = STATE_START
-    for start, freq, total in reversed(steps):
-        x = (x // freq) * total + start + x % freq
-    return x.to_bytes((x.bit_length() + 7) // 8, "big")
-
-
 @pytest.mark.parametrize("codec_id", PPM_IDS)
 @pytest.mark.parametrize(("text", "escape_at"), [("10 a", 0), ("10 a", 2), ("10 a", 4)])
 def test_escape_to_order_minus_one_for_a_modelled_symbol_is_rejected(
@@ -209,9 +182,9 @@ def test_escape_to_order_minus_one_for_a_modelled_symbol_is_rejected(
     both decoders: payloads and texts stay one-to-one (docs/codec.md, "Canonical form")."""
     canonical = encode_as(codec_id, text)
     assert canonical is not None
-    other = _escaped_payload(codec_id, text, escape_at)
+    other = escaped_ppm_payload(codec_id, text, escape_at)
     assert other != canonical[1:] and len(other) > len(canonical) - 1
     for decode in (_ppm_model(codec_id).decode, lambda p, m: _reference_decode(codec_id, p, m)):
         with pytest.raises(PPMError, match="order -1"):
             decode(other, 4096)
-    assert _escaped_payload(codec_id, text, -1) == canonical[1:]  # no forced escape: the encoder
+    assert escaped_ppm_payload(codec_id, text, -1) == canonical[1:]  # no forced escape: the encoder

@@ -31,11 +31,12 @@ def test_document_matches_code() -> None:
 
 
 def test_vectors_get_their_verdicts(tmp_path: Path) -> None:
+    """Evaluated at the receiver time the document states: verdicts depend on the clock."""
     keys, *items = documented()
     node = Ingest(Store(tmp_path / "v.sqlite3"))
     root = keys["keys"]["root"]  # type: ignore[index]
-    node.add_root(bytes.fromhex(root["public_key"]), "root", 1_767_225_600.0)
-    now = 1_767_225_600.0 + 600
+    now = float(keys["now"])  # type: ignore[arg-type]
+    node.add_root(bytes.fromhex(root["public_key"]), "root", now)
     by_name = {item["name"]: item for item in items}
     for item in items:
         if "packets" in item:
@@ -50,6 +51,8 @@ def test_vectors_get_their_verdicts(tmp_path: Path) -> None:
         expected = str(item["verdict"])
         if expected.startswith("invalid"):
             assert result.outcome is Outcome.REJECTED, item["name"]
+            if "error" in item:
+                assert result.reason.startswith(f"{item['error']}:"), (item["name"], result.reason)
         else:
             assert result.verdict is not None and result.verdict.status is Status.TRUSTED, item[
                 "name"
@@ -59,6 +62,30 @@ def test_vectors_get_their_verdicts(tmp_path: Path) -> None:
             if "id" in item:
                 assert result.id is not None and result.id.hex() == item["id"]
     assert "news by alice" in by_name
+
+
+def test_verdicts_are_stated_at_a_time_before_the_certificate_expires() -> None:
+    """The document names its evaluation time; the certificate (90 days + 1 day of grace from
+    2026-01-01) no longer makes alice trusted after 2026-04-02, so the time must be stated."""
+    keys, *_ = documented()
+    assert keys["now"] == 1_767_225_600 + 600  # type: ignore[index]
+    assert "`now` = 1767226200" in DOC.read_text()
+
+
+def test_every_rejection_vector_is_rejected_by_the_decoder_with_its_code() -> None:
+    from relay.wire import bulletin as wire
+    from relay.wire.errors import WireError
+
+    _, *items = documented()
+    rejected = [item for item in items if "error" in item]
+    assert len(rejected) >= 9
+    for item in rejected:
+        try:
+            wire.decode(bytes.fromhex(str(item["bytes"])))
+        except WireError as exc:
+            assert exc.code == item["error"], item["name"]
+        else:
+            raise AssertionError(f"accepted: {item['name']}")
 
 
 def test_packet_file_of_fragments_round_trips() -> None:
