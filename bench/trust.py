@@ -50,9 +50,9 @@ def identity(name: str) -> Identity:
     return Identity(name, hashlib.sha256(b"bench-trust:" + name.encode()).digest())
 
 
-def announcement(who: Identity) -> bytes:
+def announcement(who: Identity, created: int = T0) -> bytes:
     content = Content(
-        Kind.ANNOUNCEMENT, who.key_id, T0, subject_key=who.public_key, name=who.name[:32]
+        Kind.ANNOUNCEMENT, who.key_id, created, subject_key=who.public_key, name=who.name[:32]
     )
     return wire.sign(content, who).raw
 
@@ -70,9 +70,9 @@ def certificate(issuer: Identity, subject: Identity, certify: bool = True) -> by
     return wire.sign(content, issuer).raw
 
 
-def alert(author: Identity, text: str) -> bytes:
+def alert(author: Identity, text: str, created: int = T0) -> bytes:
     info = SafetyInfo("flood", "met", "extreme", "immediate", "observed", area="Almaty")
-    content = Content(Kind.SAFETY, author.key_id, T0, text, "en", lifetime=3600, safety=info)
+    content = Content(Kind.SAFETY, author.key_id, created, text, "en", lifetime=3600, safety=info)
     return wire.sign(content, author).raw
 
 
