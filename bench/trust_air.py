@@ -14,7 +14,6 @@ Run ``python bench/trust_air.py [--json] [--count N] [--rate R]``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
