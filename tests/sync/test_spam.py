@@ -265,3 +265,31 @@ def test_a_verified_refusal_is_remembered_by_id() -> None:
     calls = judge.calls
     sync.receive(heard(old.raw, 0x777), now + 1)
     assert old.id in sync.refused and judge.calls == calls  # not judged twice
+
+
+def test_fragmented_forgeries_from_one_radio_still_trip_its_brake() -> None:
+    """Reassembly failures blame no one, but a clean set of one radio's own fragments that
+    completes into a forgery is that radio's forgery."""
+    sync, _ = engine()
+    now = float(T0)
+    for i in range(3):
+        forged = corrupt_signature(long_alert(seed=20 + i, created=T0 + i).raw)
+        for packet in split(forged):
+            now += 1.0
+            sync.receive(heard(packet, MALLORY_RADIO), now)
+    assert sync.drain_ignores() == [(MALLORY_RADIO, SyncConfig().quarantine_for)]
+
+
+def test_a_fake_fragment_from_anyone_does_not_cancel_our_relay() -> None:
+    """Only a byte-for-byte copy of what we hold counts as overheard."""
+    sync, _ = engine()
+    alert = long_alert(seed=30)
+    now = float(T0)
+    for packet in split(alert.raw):
+        now += 2.0
+        sync.receive(heard(packet, NEWSROOM_RADIO), now)
+    assert ("push", alert.id) in sync.pending
+    fake = split(alert.raw)[0][:11] + bytes(100)
+    for radio in range(5):
+        sync.receive(heard(fake, 0x9000 + radio), now + 0.1)
+    assert ("push", alert.id) in sync.pending
