@@ -200,7 +200,7 @@ def quota(tmp: Path, root: Identity) -> dict[str, Any]:
             raw = wire.encode_unsigned(content) + os.urandom(64)
             node.ingest(raw, NOW, "radio", origin=f"radio:!{i:08x}")
     flood = time.perf_counter() - start
-    rows, size = node.store.untrusted_usage()
+    rows, size = node._holding.usage()
     result = node.ingest(alert(root, "Evacuate the dam area"), NOW, "radio")
     return {
         "quota_rows_over_bound": round(rows / limits.rows, 3),

@@ -7,6 +7,9 @@ number, a bundle file, the local API) and in total: rows and bytes. When a quota
 lowest-priority, oldest untrusted row makes room (news before key material before safety alerts
 and revocations); a newcomer that ranks below everything held is refused. Pending rows expire after
 ``PENDING_TTL``. Trusted bulletins never count against these quotas and are never evicted by them.
+
+The same module keeps the candidate signatures of held ids (relay.ingest): the tables are
+``untrusted`` and ``candidates`` of relay.store's schema.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ class HoldLimits:
 
 
 class Holding:
-    """Admits untrusted rows into the store within :class:`HoldLimits`."""
+    """Untrusted rows and candidate signatures in the node's store, within :class:`HoldLimits`."""
 
     def __init__(self, store: Store, limits: HoldLimits | None = None) -> None:
         self.store = store
@@ -44,10 +47,10 @@ class Holding:
             (None, limits.rows, limits.size),
         ):
             while True:
-                count, used = self.store.untrusted_usage(scope)
+                count, used = self.usage(scope)
                 if count < rows and used + size <= cap:
                     break
-                lowest = self.store.lowest_untrusted(scope)
+                lowest = self.lowest(scope)
                 if lowest is None or lowest[1] > priority:
                     self.refused += 1
                     return None
@@ -58,7 +61,67 @@ class Holding:
 
     def expired(self, now: float) -> list[bytes]:
         """Pending rows held longer than ``PENDING_TTL``: deleted, their ids returned."""
-        gone = self.store.untrusted_older_than(now - PENDING_TTL, "pending_key")
+        gone = self.older_than(now - PENDING_TTL, "pending_key")
         for ident in gone:
             self.store.delete(ident)
         return gone
+
+    # -- the tables: untrusted rows, candidate signatures ---------------------------------------
+
+    def add_candidate(self, bulletin_id: bytes, signature: bytes, limit: int) -> bool:
+        """Remember another copy's signature for a held id; False if known or ``limit`` reached."""
+        with self.store.transaction() as db:
+            (count,) = db.execute(
+                "SELECT count(*) FROM candidates WHERE id=?", (bulletin_id,)
+            ).fetchone()
+            if count >= limit:
+                return False
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO candidates VALUES (?,?)", (bulletin_id, signature)
+            )
+            return cursor.rowcount > 0
+
+    def candidates(self, bulletin_id: bytes) -> list[bytes]:
+        rows = self.store.db.execute("SELECT signature FROM candidates WHERE id=?", (bulletin_id,))
+        return [bytes(r[0]) for r in rows]
+
+    def drop_candidates(self, bulletin_id: bytes) -> None:
+        self.store.db.execute("DELETE FROM candidates WHERE id=?", (bulletin_id,))
+
+    def hold(self, bulletin_id: bytes, origin: str, priority: int, size: int, now: float) -> None:
+        self.store.db.execute(
+            "INSERT OR REPLACE INTO untrusted VALUES (?,?,?,?,?)",
+            (bulletin_id, origin, priority, size, now),
+        )
+
+    def release(self, bulletin_id: bytes) -> None:
+        self.store.db.execute("DELETE FROM untrusted WHERE id=?", (bulletin_id,))
+
+    def usage(self, origin: str | None = None) -> tuple[int, int]:
+        """(rows, bytes) of untrusted bulletins held, in total or from one origin."""
+        sql = "SELECT count(*), coalesce(sum(size), 0) FROM untrusted"
+        row = (
+            self.store.db.execute(sql + " WHERE origin=?", (origin,))
+            if origin
+            else self.store.db.execute(sql)
+        )
+        count, size = row.fetchone()
+        return int(count), int(size)
+
+    def lowest(self, origin: str | None = None) -> tuple[bytes, int] | None:
+        """The untrusted row to evict first (lowest priority, oldest): (id, priority)."""
+        sql = "SELECT id, priority FROM untrusted"
+        order = " ORDER BY priority, received_at LIMIT 1"
+        if origin:
+            found = self.store.db.execute(sql + " WHERE origin=?" + order, (origin,)).fetchone()
+        else:
+            found = self.store.db.execute(sql + order).fetchone()
+        return None if found is None else (bytes(found[0]), int(found[1]))
+
+    def older_than(self, cutoff: float, status: str) -> list[bytes]:
+        rows = self.store.db.execute(
+            "SELECT u.id FROM untrusted u JOIN bulletins b ON b.id = u.id "
+            "WHERE u.received_at < ? AND b.status = ?",
+            (cutoff, status),
+        )
+        return [bytes(r[0]) for r in rows]

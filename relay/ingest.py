@@ -185,7 +185,7 @@ class Ingest:
         self.store.put(bulletin, verdict, now, expiry, source, hops, snr, seen=verified)
         if verdict.status in (Status.PENDING_KEY, Status.UNKNOWN_KEY):
             size, priority = len(raw), priority_of(content)
-            self.store.hold_untrusted(bulletin.id, origin or source, priority, size, now)
+            self._holding.hold(bulletin.id, origin or source, priority, size, now)
         self._note_learned(learned, before, now)
         changed = self.rejudge(now, SLICE) if self.backlog else ()
         return IngestResult(Outcome.ACCEPTED, verdict.reason, bulletin, verdict, changed)
@@ -195,7 +195,7 @@ class Ingest:
         signature = envelope.raw[-SIG:]
         if signature == held.raw[-SIG:]:
             return IngestResult(Outcome.DUPLICATE, "already held", envelope)
-        if self.store.add_candidate(envelope.id, signature, MAX_CANDIDATES):
+        if self._holding.add_candidate(envelope.id, signature, MAX_CANDIDATES):
             why = "held beside another copy until the author's key arrives"
         else:
             why = f"already holding {MAX_CANDIDATES} candidate copies"
@@ -310,7 +310,7 @@ class Ingest:
         verdict = evaluate(self.state, textless, signature_ok, now)
         self._note_learned(learned, before, now)
         if verdict.status is Status.TRUSTED:
-            self.store.release_untrusted(row.id)
+            self._holding.release(row.id)
         if (verdict.status, verdict.reason) != (row.status, row.reason):
             self.store.set_verdict(row.id, verdict)
             changes[row.id] = verdict
@@ -321,17 +321,22 @@ class Ingest:
         if public_key is None:
             return None
         body = row.raw[:-SIG]
-        for signature in [row.raw[-SIG:], *self.store.candidates(row.id)]:
+        for signature in [row.raw[-SIG:], *self._holding.candidates(row.id)]:
             copy = wire.parse(body + signature).textless()
             if wire.verify(copy, public_key):
                 if signature != row.raw[-SIG:]:
                     self.store.replace_raw(row.id, body + signature)
-                self.store.drop_candidates(row.id)
+                self._holding.drop_candidates(row.id)
                 self.store.mark_seen(row.id, now)
                 return True
-        self.rejected["bad-signature"] += 1 + len(self.store.candidates(row.id))
+        self.rejected["bad-signature"] += 1 + len(self._holding.candidates(row.id))
         self.store.delete(row.id)
         return False
+
+    @property
+    def _holding(self) -> Holding:
+        assert self.holding is not None
+        return self.holding
 
     def _graph_summary(self, now: float) -> dict[bytes, Summary]:
         if self._summary is None:

@@ -212,66 +212,6 @@ class Store:
             if forget_seen:
                 db.execute("DELETE FROM seen WHERE id=?", (bulletin_id,))
 
-    # -- untrusted rows and candidate signatures ---------------------------------------------
-
-    def add_candidate(self, bulletin_id: bytes, signature: bytes, limit: int) -> bool:
-        """Remember another copy's signature for a held id; False if known or ``limit`` reached."""
-        with self.transaction() as db:
-            (count,) = db.execute(
-                "SELECT count(*) FROM candidates WHERE id=?", (bulletin_id,)
-            ).fetchone()
-            if count >= limit:
-                return False
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO candidates VALUES (?,?)", (bulletin_id, signature)
-            )
-            return cursor.rowcount > 0
-
-    def candidates(self, bulletin_id: bytes) -> list[bytes]:
-        rows = self.db.execute("SELECT signature FROM candidates WHERE id=?", (bulletin_id,))
-        return [bytes(r[0]) for r in rows]
-
-    def drop_candidates(self, bulletin_id: bytes) -> None:
-        self.db.execute("DELETE FROM candidates WHERE id=?", (bulletin_id,))
-
-    def hold_untrusted(
-        self, bulletin_id: bytes, origin: str, priority: int, size: int, now: float
-    ) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO untrusted VALUES (?,?,?,?,?)",
-            (bulletin_id, origin, priority, size, now),
-        )
-
-    def release_untrusted(self, bulletin_id: bytes) -> None:
-        self.db.execute("DELETE FROM untrusted WHERE id=?", (bulletin_id,))
-
-    def untrusted_usage(self, origin: str | None = None) -> tuple[int, int]:
-        """(rows, bytes) of untrusted bulletins held, in total or from one origin."""
-        sql = "SELECT count(*), coalesce(sum(size), 0) FROM untrusted"
-        row = (
-            self.db.execute(sql + " WHERE origin=?", (origin,)) if origin else self.db.execute(sql)
-        )
-        count, size = row.fetchone()
-        return int(count), int(size)
-
-    def lowest_untrusted(self, origin: str | None = None) -> tuple[bytes, int] | None:
-        """The untrusted row to evict first (lowest priority, oldest): (id, priority)."""
-        sql = "SELECT id, priority FROM untrusted"
-        order = " ORDER BY priority, received_at LIMIT 1"
-        if origin:
-            found = self.db.execute(sql + " WHERE origin=?" + order, (origin,)).fetchone()
-        else:
-            found = self.db.execute(sql + order).fetchone()
-        return None if found is None else (bytes(found[0]), int(found[1]))
-
-    def untrusted_older_than(self, cutoff: float, status: str) -> list[bytes]:
-        rows = self.db.execute(
-            "SELECT u.id FROM untrusted u JOIN bulletins b ON b.id = u.id "
-            "WHERE u.received_at < ? AND b.status = ?",
-            (cutoff, status),
-        )
-        return [bytes(r[0]) for r in rows]
-
     def by_author(
         self, author: bytes, after: bytes = b"", limit: int = 1000
     ) -> list[StoredBulletin]:

@@ -165,7 +165,7 @@ def test_candidate_copies_are_bounded(node: Ingest) -> None:
     body = genuine.raw[:-64]
     for _ in range(MAX_CANDIDATES + 3):
         node.ingest(body + os.urandom(64), NOW, "radio")
-    assert len(node.store.candidates(genuine.id)) == MAX_CANDIDATES
+    assert len(node._holding.candidates(genuine.id)) == MAX_CANDIDATES
 
 
 def test_genuine_copy_after_key_known_replaces_held_junk(node: Ingest) -> None:
@@ -219,8 +219,8 @@ def test_pending_bulletins_are_bounded_and_safety_outranks_news(tmp_path: Path) 
         content = Content(Kind.NEWS, os.urandom(8), T0, f"spam {i}", "en")
         raw = wire.encode_unsigned(content) + os.urandom(64)
         node.ingest(raw, NOW, "radio", origin=f"radio:!{i % 7:08x}")
-    assert store.untrusted_usage()[0] <= 20
-    assert store.untrusted_usage("radio:!00000001")[0] <= 10
+    assert node._holding.usage()[0] <= 20
+    assert node._holding.usage("radio:!00000001")[0] <= 10
     alert = safety(ALICE, severity="extreme")
     assert (
         node.ingest(alert.raw, NOW, "radio", origin="radio:!0000aaaa").outcome is Outcome.ACCEPTED
