@@ -95,7 +95,8 @@ def encode_unsigned(content: Content) -> bytes:
         raise ValueError("created must fit an unsigned 32-bit Unix time")
     header = bytes([(VERSION << 4) | int(content.kind)]) + content.author
     header += content.created.to_bytes(4, "big")
-    text_blob = encode_text(content.text, content.lang) if content.text else b""
+    # The codec's tie-break hint names families in lower case ("kk-latn" for kk-Latn).
+    text_blob = encode_text(content.text, content.lang.lower()) if content.text else b""
     return header + fields_from_content(content) + text_blob
 
 
