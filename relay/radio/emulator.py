@@ -37,6 +37,7 @@ HOP_MAX = 7
 TX_QUEUE_LEN = 16
 SEEN_RING = 300
 ERRNO_OK = 0
+KEPT_PACKETS = 4096  # packets the emulator remembers for tests, each way
 ERRNO_UNKNOWN = 32  # the firmware's answer when its TX queue is full
 Routing = mesh_pb2.Routing
 CORE_PORT_LIMIT = 256  # ports at or above are private (not "core")
@@ -78,8 +79,10 @@ class EmulatedRadio:
         self._packet_id = self._rng.randint(1, 0x3FF)
         self._stop = threading.Event()
         self._telemetry_thread: threading.Thread | None = None
-        self.heard: list[Any] = []  # every packet delivered to the phone (for tests)
-        self.from_phone: list[Any] = []  # every packet the phone asked us to send
+        # the latest packets delivered to the phone / asked for by it (for tests); bounded, so
+        # a long-running simulated daemon does not grow with every packet
+        self.heard: deque[Any] = deque(maxlen=KEPT_PACKETS)
+        self.from_phone: deque[Any] = deque(maxlen=KEPT_PACKETS)
         self.heard_event = threading.Condition()
         if medium is not None:
             medium.attach(self)
