@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from relay.errors import UserError
-from relay.inert import quoted
+from relay.inert import inert_line
 
 DEFAULT_RADIO = "serial:auto"
 
@@ -106,7 +106,8 @@ def channel_join(args: argparse.Namespace) -> int:
         barrier(iface)
         region = lora.region
     first = share.channels[0]
-    print(f"joined channel {quoted(first.name)} ({key_fingerprint(first.psk)}) on {args.radio}")
+    name = inert_line(first.name)
+    print(f"joined channel {name!r} ({key_fingerprint(first.psk)}) on {args.radio}")
     if region == 0:
         print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
     return 0
