@@ -71,7 +71,7 @@ def flood_frames(count: int, seed: int) -> list[bytes]:
         created = int(T0) + i
         if i % 2 == 0:
             total = rng.randrange(2, 5)
-            index = rng.randrange(total + 1)
+            index = rng.randrange(total)  # data fragments of a plausible size: they all parse
             out.append(
                 bytes([FRAGMENT_BYTE])
                 + rng.randbytes(8)
