@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from relay.store import Store
 
 PENDING_TTL = 3 * 24 * 3600.0
+# Origins the operator chose (a bundle they imported, their own API): only the total quota
+# applies; an import is already bounded by relay.bundle's size limit.
+OPERATOR_ORIGINS = frozenset(("bundle", "local"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,10 @@ class Holding:
         """Make room for one row; the ids evicted for it, or None if it is refused."""
         limits = self.limits
         evicted: list[bytes] = []
-        for scope, rows, cap in (
-            (origin, limits.rows_per_origin, limits.size_per_origin),
-            (None, limits.rows, limits.size),
-        ):
+        scopes: list[tuple[str | None, int, int]] = [(None, limits.rows, limits.size)]
+        if origin not in OPERATOR_ORIGINS:
+            scopes.insert(0, (origin, limits.rows_per_origin, limits.size_per_origin))
+        for scope, rows, cap in scopes:
             while True:
                 count, used = self.usage(scope)
                 if count < rows and used + size <= cap:
