@@ -7,7 +7,16 @@ class WireError(ValueError):
     """Malformed, oversized, non-canonical or otherwise unacceptable bytes.
 
     ``code`` is a stable machine-readable reason (e.g. ``"truncated"``, ``"bad-signature"``);
-    the message is for humans.
+    the message is for humans. The decoders' codes, by the rule of docs/protocol.md they enforce:
+
+    * frame (sections 1-2): ``truncated``, ``too-large``, ``unknown-version``, ``unknown-kind``,
+      ``not-a-bulletin``;
+    * canonical CBOR (section 3): ``non-canonical``, ``duplicate-key``, ``bad-type``,
+      ``too-deep``, ``trailing-bytes``, ``bad-utf8``, ``unknown-field``;
+    * field values (section 3): ``bad-field``; a name (key 12) breaking the label rules:
+      ``bad-name``; rules per kind: ``bad-fields``;
+    * the text blob (section 4): ``bad-text``;
+    * one fragment packet (section 5): ``bad-fragment`` (and ``truncated``, ``too-large``).
     """
 
     def __init__(self, code: str, message: str) -> None:
