@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from argparse import Namespace
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -349,30 +348,59 @@ def _identity(daemon: Daemon, name: Any) -> Any:
 
 
 def _sign(params: dict[str, Any], identity: Any) -> bytes:
-    """Build and sign a bulletin from API params (same rules as `jarshy compose`)."""
-    from relay.cli.bulletins import build_content, sign_content
+    """Build and sign a bulletin from API params (relay.compose: the same rules as the CLI)."""
+    from relay.compose import DraftError, build
+    from relay.wire.errors import WireError
 
-    safety = params.get("safety") or {}
-    point = safety.get("point")
+    try:
+        content = build(_draft(params), identity.key_id, int(time.time()))
+        return wire.sign(content, identity).raw
+    except DraftError as exc:
+        raise ApiFailure("bad-params", f"{exc.field}: {exc.message}") from None
+    except (ValueError, WireError) as exc:
+        raise ApiFailure("bad-params", f"cannot make this bulletin: {exc}") from None
+
+
+def _draft(params: dict[str, Any]) -> Any:
+    """The API's parameters as a relay.compose.Draft (the API's own vocabulary, typed)."""
+    from relay.compose import Draft, DraftError, Point, SafetyDraft, parse_ref
+    from relay.wire.fields import Kind
+
+    names = {"news": Kind.NEWS, "safety": Kind.SAFETY, "correction": Kind.CORRECTION,
+             "retraction": Kind.RETRACTION}  # fmt: skip
+    kind = names.get(str(params.get("kind", "news")))
+    if kind is None:
+        raise DraftError("kind", "kind must be news, safety, correction or retraction")
     expires = params.get("expires")
-    args = Namespace(
-        kind=str(params.get("kind", "news")),
-        text=str(params.get("text", "")),
-        lang=params.get("lang"),
-        expires=f"{int(expires) // 60}m" if expires else None,
-        ref=params.get("ref"),
-        event=safety.get("event", "other"),
-        category=safety.get("category", "safety"),
-        severity=safety.get("severity", "unknown"),
-        urgency=safety.get("urgency", "unknown"),
-        certainty=safety.get("certainty", "unknown"),
-        area=safety.get("area"),
-        point=",".join(map(str, point)) if point else None,
-        geohash=safety.get("geohash"),
+    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)):
+        raise DraftError("expires", "expires is a number of seconds")
+    safety = None
+    if kind is Kind.SAFETY:
+        given = params.get("safety") or {}
+        if not isinstance(given, dict):
+            raise DraftError("safety", "safety is an object")
+        point = given.get("point")
+        if point is not None:
+            if not isinstance(point, list) or len(point) != 3:
+                raise DraftError("point", "point is [latitude, longitude, radius in metres]")
+            try:
+                point = Point(float(point[0]), float(point[1]), int(point[2]))
+            except (TypeError, ValueError):
+                raise DraftError("point", "point values must be numbers") from None
+        text_fields = ("event", "category", "severity", "urgency", "certainty", "area", "geohash")
+        values = {k: given[k] for k in text_fields if given.get(k) is not None}
+        if any(not isinstance(v, str) for v in values.values()):
+            raise DraftError("safety", "safety fields are text")
+        safety = SafetyDraft(**values, point=point)
+    ref = params.get("ref") if kind in (Kind.CORRECTION, Kind.RETRACTION) else None
+    if ref is not None and not isinstance(ref, str):
+        raise DraftError("ref", "ref is a bulletin id in hex")
+    lang = params.get("lang")
+    return Draft(
+        kind,
+        str(params.get("text", "")),
+        lang if isinstance(lang, str) and lang else None,
+        None if expires is None else int(expires),
+        parse_ref(ref),
+        safety,
     )
-    if args.kind not in ("news", "safety", "correction", "retraction"):
-        raise ApiFailure("bad-params", "kind must be news, safety, correction or retraction")
-    if args.kind not in ("correction", "retraction"):
-        args.ref = None
-    content = build_content(args, identity.key_id, int(time.time()))
-    return sign_content(content, identity).raw

@@ -8,11 +8,11 @@ import re
 from typing import Any
 
 from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
+from relay.compose import Draft, DraftError, Point, SafetyDraft, build, parse_ref
 from relay.crypto.keys import Identity, fingerprint
 from relay.errors import UserError
 from relay.inert import inert_block, inert_line, quoted
 from relay.ingest import Outcome
-from relay.language import guess_language
 from relay.packets import bulletin_from_packet_file, to_packet_file
 from relay.trust import Status, evaluate
 from relay.wire import bulletin as wire
@@ -26,7 +26,6 @@ from relay.wire.fields import (
     URGENCIES,
     Content,
     Kind,
-    SafetyInfo,
 )
 from relay.wire.fragments import split
 
@@ -82,26 +81,23 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
-def parse_point(text: str) -> tuple[int, int, int]:
+def parse_point(text: str) -> Point:
     try:
         lat, lon, radius = (part.strip() for part in text.split(","))
-        point = (round(float(lat) * 1e5), round(float(lon) * 1e5), int(radius))
+        return Point(float(lat), float(lon), int(radius))
     except ValueError:
         raise UserError("--point must be LAT,LON,RADIUS_M, e.g. 43.238,76.945,500") from None
-    if not (abs(point[0]) <= 9_000_000 and abs(point[1]) <= 18_000_000 and 0 <= point[2] <= 10**6):
-        raise UserError("--point is out of range")
-    return point
 
 
-def build_content(args: argparse.Namespace, author: bytes, created: int) -> Content:
-    """The typed content the compose arguments describe (validated like a receiver would)."""
+FLAGS = {"text": "--text", "ref": "--ref", "point": "--point", "expires": "--expires"}
+
+
+def draft_from_args(args: argparse.Namespace) -> Draft:
+    """The draft the compose arguments describe (relay.compose builds and checks it)."""
     kind = Kind[args.kind.upper()]
-    text = args.text.strip()
-    lang = args.lang or guess_language(text)
-    lifetime = parse_duration(args.expires) if args.expires else None
     safety = None
     if kind is Kind.SAFETY:
-        safety = SafetyInfo(
+        safety = SafetyDraft(
             event=args.event,
             category=args.category,
             severity=args.severity,
@@ -111,17 +107,16 @@ def build_content(args: argparse.Namespace, author: bytes, created: int) -> Cont
             point=parse_point(args.point) if args.point else None,
             geohash=args.geohash,
         )
-        lifetime = lifetime or 24 * 3600
-    ref = None
-    if kind in (Kind.CORRECTION, Kind.RETRACTION):
-        if not args.ref or not re.fullmatch(r"[0-9a-fA-F]{16}", args.ref):
-            raise UserError("--ref with the 16-hex-digit id of the earlier bulletin is required")
-        ref = bytes.fromhex(args.ref)
-    elif args.ref:
-        raise UserError("--ref is only for corrections and retractions")
-    if kind is not Kind.RETRACTION and not text:
-        raise UserError("--text is required")
-    return Content(kind, author, created, text, lang, lifetime, ref, safety)
+    lifetime = parse_duration(args.expires) if args.expires else None
+    return Draft(kind, args.text, args.lang, lifetime, parse_ref(args.ref), safety)
+
+
+def build_content(args: argparse.Namespace, author: bytes, created: int) -> Content:
+    """The typed content the compose arguments describe (validated like a receiver would)."""
+    try:
+        return build(draft_from_args(args), author, created)
+    except DraftError as exc:
+        raise UserError(f"{FLAGS.get(exc.field, '--' + exc.field)}: {exc.message}") from None
 
 
 def sign_content(content: Content, identity: Identity) -> wire.Bulletin:

@@ -185,8 +185,8 @@ def send_command(args: argparse.Namespace) -> int:
                       "urgency": args.urgency, "certainty": args.certainty, "area": args.area,
                       "geohash": args.geohash}  # fmt: skip
             if args.point:
-                lat, lon, radius = parse_point(args.point)
-                safety["point"] = [lat / 1e5, lon / 1e5, radius]
+                point = parse_point(args.point)
+                safety["point"] = [point.latitude, point.longitude, point.radius_m]
             params["safety"] = {k: v for k, v in safety.items() if v is not None}
         result = await api.call("publish", **params)
         print(
