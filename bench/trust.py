@@ -57,11 +57,13 @@ def announcement(who: Identity, created: int = T0) -> bytes:
     return wire.sign(content, who).raw
 
 
-def certificate(issuer: Identity, subject: Identity, certify: bool = True) -> bytes:
+def certificate(
+    issuer: Identity, subject: Identity, certify: bool = True, created: int = T0
+) -> bytes:
     content = Content(
         Kind.CERTIFICATE,
         issuer.key_id,
-        T0,
+        created,
         subject_key=subject.public_key,
         name=subject.name[:32],
         kinds=0b1111 | (CERTIFY_BIT if certify else 0),

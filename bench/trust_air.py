@@ -6,6 +6,9 @@ at ``--rate`` packets per second — many times what a LongFast channel can carr
 newsroom's extreme safety alert. Figures, each against a baseline from the same run:
   * the alert's latency (transmitted -> ``trusted`` in the daemon's API) under the flood ÷ the same
     alert's latency with no flood, and ÷ one LongFast frame time (target ≤ 1);
+  * the same for a first alert by a newly certified journalist, sent from a radio never heard
+    before (no trusted history, no bulletin of that author held: only the node's trust state
+    vouches for it);
   * the daemon's CPU seconds per flood packet ÷ one raw PyNaCl verify;
   * the flood's packet rate ÷ the channel's capacity for such packets.
 Run ``python bench/trust_air.py [--json] [--count N] [--rate R]``.
@@ -29,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from meshtastic.protobuf import mesh_pb2  # noqa: E402
 
-from bench.trust import alert, announcement, identity, verify_seconds  # noqa: E402
+from bench.trust import alert, announcement, certificate, identity, verify_seconds  # noqa: E402
 from relay.crypto.keys import encode_share  # noqa: E402
 from relay.lora import packet_airtime  # noqa: E402
 from relay.radio.emulator import EmulatedRadio  # noqa: E402
@@ -41,6 +44,7 @@ from tests.daemon.conftest import start_daemon  # noqa: E402
 
 VISITOR = 0x0BADC0DE
 NEWSROOM_RADIO = 0x00C0FFEE
+FIELD_RADIO = 0x00FEED01  # a journalist's radio, never heard before the flood
 
 
 def packet(sender: int, ident: int, payload: bytes) -> Any:
@@ -80,13 +84,13 @@ def run(count: int, rate: float) -> dict[str, Any]:
 
             def send(sender: int, raw: bytes) -> None:
                 ident[0] += 1
-                radio = station if sender == NEWSROOM_RADIO else visitor
+                radio = station if sender in (NEWSROOM_RADIO, FIELD_RADIO) else visitor
                 medium.transmit(radio, packet(sender, ident[0], raw))
 
-            def latency(raw: bytes) -> float:
+            def latency(raw: bytes, sender: int = NEWSROOM_RADIO) -> float:
                 bulletin_id = wire.parse(raw).id.hex()
                 start = time.perf_counter()
-                send(NEWSROOM_RADIO, raw)
+                send(sender, raw)
                 while time.perf_counter() - start < 120:
                     try:
                         got: Any = daemon.call("get", id=bulletin_id)
@@ -99,6 +103,9 @@ def run(count: int, rate: float) -> dict[str, Any]:
 
             now = int(time.time())
             quiet = latency(alert(newsroom, "Quiet-time alert: leave the river bank", now))
+            journalist = identity("field-journalist")
+            latency(certificate(newsroom, journalist, certify=False, created=now))
+            first_alert = math.inf
             flood = [announcement(identity(f"air-flood-{i}"), now) for i in range(count)]
             cpu_before = cpu_seconds(daemon.proc.pid)
             start = time.perf_counter()
@@ -108,6 +115,9 @@ def run(count: int, rate: float) -> dict[str, Any]:
                 if i == count // 2:
                     urgent = alert(newsroom, "Dam breach: leave the river bank now", now)
                     loud = latency(urgent)
+                if i == count * 3 // 4:
+                    urgent = alert(journalist, "Bridge on Abai Ave is down, keep off", now)
+                    first_alert = latency(urgent, FIELD_RADIO)
                 delay = start + (i + 1) / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
@@ -131,6 +141,8 @@ def run(count: int, rate: float) -> dict[str, Any]:
         "alert_under_flood_s": round(loud, 3),
         "alert_flood_over_quiet": round(loud / quiet, 2),
         "alert_under_flood_over_frame": round(loud / frame, 3),
+        "first_alert_new_radio_s": round(first_alert, 3),
+        "first_alert_new_radio_over_frame": round(first_alert / frame, 3),
         "daemon_cpu_per_flood_packet_ms": round(cpu / count * 1000, 2),
         "daemon_cpu_per_packet_over_verify": round(cpu / count / verify_seconds(), 1),
     }

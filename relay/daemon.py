@@ -36,6 +36,7 @@ from relay.sync.judge import judgement_for
 from relay.transmit import About, Transmitter
 from relay.trust import Status, Verdict
 from relay.wire import bulletin as wire
+from relay.wire.fields import Kind
 from relay.wire.fragments import carried_id
 
 log = logging.getLogger("jarshy.daemon")
@@ -83,6 +84,7 @@ class Daemon:
         self.simulation: Any = None
         self.started_at = time.time()
         self._rejudging = False
+        self._shared_graph: Any = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class Daemon:
             self._learn_own_keys()
             self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
             self._load_engine()
+            self._share_alert_authors(time.time())
             self._rejudge_soon()  # verdicts stored under older trust rules
             self._install_signals()
             log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
@@ -259,6 +262,7 @@ class Daemon:
     def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
         assert self.store is not None and self.engine is not None
         self._rejudge_soon()
+        self._share_alert_authors(now)
         for ident, verdict in changed:
             if self.api is not None:
                 change = {"id": ident.hex(), "status": str(verdict.status)}
@@ -270,6 +274,17 @@ class Daemon:
                 self.engine.add(
                     row.raw, judgement_for(bulletin, verdict.status, row.expires_at, now), now
                 )
+
+    def _share_alert_authors(self, now: float) -> None:
+        """Tell the engine whose safety alerts to judge even while strangers flood the channel."""
+        if self.ingest is None or self.engine is None:
+            return
+        graph = self.ingest.state.graph(now)
+        if graph is not self._shared_graph:
+            self._shared_graph = graph
+            self.engine.alert_authors = frozenset(
+                key for key, grants in graph.grants.items() if int(Kind.SAFETY) in grants
+            )
 
     def _rejudge_soon(self) -> None:
         """Re-judge waiting verdicts in slices between packets, never in one long stall."""

@@ -73,6 +73,9 @@ class SyncEngine(AntiEntropy):
         self.judged_copies: OrderedDict[bytes, tuple[bool, int]] = OrderedDict()
         self.trust_epoch = 0  # bumped whenever we hold something new: trust may have changed
         self.trusted_authors: OrderedDict[bytes, None] = OrderedDict()
+        # keys the node's trust state trusts for safety alerts or revocations (set by the host):
+        # their alerts are judged even over the untrusted budget, from radios never heard before
+        self.alert_authors: frozenset[bytes] = frozenset()
         self.requested: OrderedDict[bytes, float] = OrderedDict()  # id prefix -> expected until
         self.pending: dict[tuple[str, bytes], _Pending] = {}
         self.reassembler = Reassembler()
@@ -306,7 +309,7 @@ class SyncEngine(AntiEntropy):
             len(head) > 9
             and head[0] >> 4 == VERSION
             and head[0] & 0x0F in URGENT_KINDS
-            and bytes(head[1:9]) in self.trusted_authors
+            and (bytes(head[1:9]) in self.trusted_authors or bytes(head[1:9]) in self.alert_authors)
         )
 
     def _note_requested(self, payload: bytes, now: float) -> None:

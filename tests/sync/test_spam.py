@@ -293,3 +293,22 @@ def test_a_fake_fragment_from_anyone_does_not_cancel_our_relay() -> None:
     for radio in range(5):
         sync.receive(heard(fake, 0x9000 + radio), now + 0.1)
     assert ("push", alert.id) in sync.pending
+
+
+def test_an_alert_by_a_key_the_node_trusts_passes_the_budget_from_a_radio_never_heard() -> None:
+    """The host shares whose safety alerts its trust state accepts (``alert_authors``): a first
+    alert from a newsroom whose bulletins the engine never held, on a radio never heard, is
+    judged while strangers have spent the budget."""
+    sync, _ = engine()
+    now = float(T0)
+    for i in range(300):
+        sync.receive(heard(forged_news(i), 0x30000 + i), now + i * 0.1)
+    alert = long_alert(seed=7, created=T0 + 30)
+    packets = split(alert.raw)
+    for packet in packets:
+        sync.receive(heard(packet, 0x4545), now + 30)
+    assert not sync.holds(alert.id)  # without the host's word: dropped over the budget
+    sync.alert_authors = frozenset({ROOT.key_id})
+    for i, packet in enumerate(packets):
+        sync.receive(heard(packet, 0x4546), now + 31 + i * 0.01)
+    assert sync.holds(alert.id)
