@@ -168,41 +168,72 @@ def keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _running_daemon(method: str, **params: object) -> Any:
+    """Ask the running daemon (the one writer of the store while it runs); None if none runs."""
+    import asyncio
+
+    from relay import paths
+    from relay.api_client import ApiClient, ApiError, NoDaemon
+
+    async def call() -> Any:
+        async with ApiClient(paths.socket_path()) as api:
+            return await api.call(method, **params)
+
+    try:
+        return asyncio.run(call())
+    except NoDaemon:
+        return None
+    except ApiError as exc:
+        raise UserError(exc.message) from None
+
+
 def trust_add(args: argparse.Namespace) -> int:
     shared = read_share(args.share)
     name = args.name or shared.name or fingerprint(shared.public_key)
-    with open_node() as node:
-        changed = node.add_root(shared.public_key, name, now())
-    print(f"trusting {inert_line(name)} ({shared.fingerprint}); {len(changed)} verdict(s) changed")
+    answer = _running_daemon("trust.add", share=args.share.strip(), name=name)
+    if answer is not None:
+        count, where = int(answer["changed"]), " (by the running daemon)"
+    else:
+        with open_node() as node:
+            count, where = len(node.add_root(shared.public_key, name, now())), ""
+    print(f"trusting {inert_line(name)} ({shared.fingerprint}); {count} verdict(s) changed{where}")
     return 0
 
 
 def trust_list(args: argparse.Namespace) -> int:
-    with open_node() as node:
-        roots = node.store.roots()
+    roots = _root_rows()
     if not roots:
         print("no trusted roots; add one with `jarshy trust add SHARE`")
-    for kid, public_key, name in roots:
-        print(f"{inert_line(name)}\t{kid.hex()}\t{fingerprint(public_key)}")
+    for kid_hex, fp, name in roots:
+        print(f"{inert_line(name)}\t{kid_hex}\t{fp}")
     return 0
+
+
+def _root_rows() -> list[tuple[str, str, str]]:
+    """(key id hex, fingerprint, name) of the trusted roots: the running daemon's, else stored."""
+    listed = _running_daemon("trust.list")
+    if listed is not None:
+        return [(str(r["key_id"]), str(r["fingerprint"]), str(r["name"])) for r in listed]
+    with open_node() as node:
+        return [(kid.hex(), fingerprint(pk), name) for kid, pk, name in node.store.roots()]
 
 
 def trust_remove(args: argparse.Namespace) -> int:
     wanted = args.key.strip().lower()
-    with open_node() as node:
-        matches = [
-            (kid, name)
-            for kid, public_key, name in node.store.roots()
-            if kid.hex().startswith(wanted)
-            or fingerprint(public_key).lower() == wanted
-            or name.lower() == wanted
-        ]
-        if len(matches) != 1:
-            found = "no" if not matches else "several"
-            raise UserError(
-                f"{found} trusted roots match {quoted(args.key)}; see `jarshy trust list`"
-            )
-        kid, name = matches[0]
-        changed = node.remove_root(kid, now())
-    print(f"no longer trusting {inert_line(name)}; {len(changed)} verdict(s) changed")
+    matches = [
+        (kid_hex, name)
+        for kid_hex, fp, name in _root_rows()
+        if kid_hex.startswith(wanted) or fp.lower() == wanted or name.lower() == wanted
+    ]
+    if len(matches) != 1:
+        found = "no" if not matches else "several"
+        raise UserError(f"{found} trusted roots match {quoted(args.key)}; see `jarshy trust list`")
+    kid_hex, name = matches[0]
+    answer = _running_daemon("trust.remove", key_id=kid_hex)
+    if answer is not None:
+        count, where = int(answer["changed"]), " (by the running daemon)"
+    else:
+        with open_node() as node:
+            count, where = len(node.remove_root(bytes.fromhex(kid_hex), now())), ""
+    print(f"no longer trusting {inert_line(name)}; {count} verdict(s) changed{where}")
     return 0
