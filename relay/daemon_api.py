@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import Counter
@@ -219,7 +220,9 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
     async def unlock(params: dict[str, Any]) -> Any:
         name = str(params.get("identity", ""))
         try:
-            identity = Keystore().unlock(name, str(params.get("passphrase", "")))
+            # Argon2id (256 MiB, seconds on a Pi) in a worker: the radio and other clients go on
+            passphrase = str(params.get("passphrase", ""))
+            identity = await asyncio.to_thread(Keystore().unlock, name, passphrase)
         except WrongPassphrase:
             raise ApiFailure("wrong-passphrase", f"wrong passphrase for {name!r}") from None
         except KeystoreError as exc:
