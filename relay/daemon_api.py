@@ -134,7 +134,28 @@ def status(daemon: Daemon) -> dict[str, Any]:
             "dropped": dict(queue.dropped),
         },
         "counts": dict(counts),
+        "untrusted": _untrusted(daemon),
         "uptime_s": round(now - daemon.started_at),
+    }
+
+
+def _untrusted(daemon: Daemon) -> dict[str, Any]:
+    """What strangers cost this node: held untrusted bulletins against their quota (relay.holding),
+    refusals and evictions, key material over budget, and whether re-judging is still running."""
+    ingest = daemon.ingest
+    if ingest is None or ingest.holding is None:
+        return {}
+    hold = ingest.holding
+    rows, size = hold.usage()
+    return {
+        "rows": rows,
+        "rows_limit": hold.limits.rows,
+        "bytes": size,
+        "bytes_limit": hold.limits.size,
+        "refused": hold.refused,
+        "evicted": hold.evicted,
+        "material_refused": ingest.state.refused,
+        "rejudging": ingest.backlog,
     }
 
 

@@ -259,6 +259,14 @@ def status_command(args: argparse.Namespace) -> int:
         say(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
         say(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
         say(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
+        held = s.get("untrusted") or {}
+        if held:
+            say(
+                f"untrusted held: {held['rows']} of {held['rows_limit']} bulletins, "
+                f"{held['bytes'] // 1024} of {held['bytes_limit'] // 1024} KiB; "
+                f"refused {held['refused']}, evicted {held['evicted']}"
+                + ("; re-judging stored verdicts" if held.get("rejudging") else "")
+            )
         for ignored in link.get("ignored_radios", []):
             until = time.strftime("%H:%M", time.localtime(ignored["until"]))
             say(f"ignored (spam brake): {ignored['node']} until {until}")

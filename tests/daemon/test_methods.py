@@ -44,6 +44,9 @@ def test_hello_status_size(node: DaemonProcess) -> None:
     assert status["simulated"] is True and status["link"]["simulated"] is True
     assert set(status["airtime"]) == {"budget_s", "used_s", "window_s", "busy"}
     assert set(status["queue"]) == {"depth", "by_priority", "dropped"}
+    held = status["untrusted"]
+    assert held["rows_limit"] == 2000 and 0 <= held["rows"] <= held["rows_limit"]
+    assert held["refused"] == 0 and held["rejudging"] in (True, False)
     size: Any = node.call("size", text="Свет дали.", kind="news")
     assert size["fits"] and size["packets"] == 1 and size["bytes"] > 64
     assert node.call("size", text="  ")["packets"] == 0  # type: ignore[index]
