@@ -35,6 +35,9 @@ async def settle(pilot: Any) -> None:
                 await worker.wait()
     await pilot.pause(0.2)
     for widget in pilot.app.screen.query("Input, TextArea"):
+        # blink off again *after* focus has landed: turning it off re-reads focus (a widget that
+        # got focus after its blink was turned off would otherwise hide its cursor, by chance)
+        widget.cursor_blink = True
         widget.cursor_blink = False
     await pilot.pause()
 
