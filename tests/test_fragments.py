@@ -166,3 +166,60 @@ def test_a_data_fragment_longer_than_the_repair_chunk_is_refused_quietly() -> No
     ):
         with contextlib.suppress(WireError):  # parse may refuse it; nothing else may be raised
             assert reassembler.add(packet, 0.0) is None
+
+
+def cut(raw: bytes, count: int) -> list[bytes]:
+    """Data fragments of ``raw`` cut into ``count`` equal slices, as a careless sender might."""
+    from relay.wire.bulletin import bulletin_id
+    from relay.wire.fragments import FRAGMENT_BYTE
+
+    chunk = -(-len(raw) // count)
+    head = bytes([FRAGMENT_BYTE]) + bulletin_id(raw[:-64]) + bytes([count])
+    return [head + bytes([i]) + raw[i * chunk : (i + 1) * chunk] for i in range(count)]
+
+
+def test_a_bulletin_that_fits_one_packet_is_never_reassembled() -> None:
+    """docs/protocol.md §5 rule 5: a short bulletin cut in two is one spelling too many."""
+    raw = news(ALICE, "Свет дали.").raw
+    assert len(raw) <= PACKET_MAX
+    reassembler = Reassembler()
+    assert [reassembler.add(p, 0.0) for p in cut(raw, 2)] == [None, None]
+
+
+def test_a_long_bulletin_in_more_fragments_than_needed_is_refused() -> None:
+    """§5 rule 5: k must be ceil(L / 218); another cut is another spelling of the same bytes."""
+    raw = long_bulletin(80, seed=9)
+    k = len(split(raw)) - 1
+    assert k + 1 <= MAX_FRAGMENTS
+    reassembler = Reassembler()
+    assert all(reassembler.add(p, 0.0) is None for p in cut(raw, k + 1))
+    honest = Reassembler()
+    assert [r for r in (honest.add(p, 0.0) for p in split(raw)) if r] == [raw]
+
+
+def test_slices_of_the_wrong_length_are_refused() -> None:
+    """§5 rule 6: every slice but the last holds exactly c bytes."""
+    raw = long_bulletin(80, seed=10)
+    packets = split(raw, repair=False)
+    first, second = packets[0], packets[1]
+    moved = first[:-1], second[:11] + first[-1:] + second[11:]  # one byte moved across the cut
+    reassembler = Reassembler()
+    assert all(reassembler.add(p, 0.0) is None for p in (*moved, *packets[2:]))
+
+
+def test_a_repair_with_junk_past_the_last_slice_is_refused() -> None:
+    """§5 rule 6: rebuilding the last slice, the XOR bytes past its length must be zero."""
+    from relay.wire.fragments import slice_length
+
+    raw = long_bulletin(70, seed=11)
+    packets = split(raw)
+    chunk, count = slice_length(len(raw)), len(packets) - 1
+    last = len(raw) - (count - 1) * chunk
+    assert last < chunk  # there is padding to tamper with
+    repair = bytearray(packets[-1])
+    repair[-1] ^= 0x01  # inside the padding of the last slice
+    reassembler = Reassembler()
+    results = [reassembler.add(p, 0.0) for p in (*packets[: count - 1], bytes(repair))]
+    assert results[-1] is None
+    honest = Reassembler()
+    assert [honest.add(p, 0.0) for p in (*packets[: count - 1], packets[-1])][-1] == raw

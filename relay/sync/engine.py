@@ -37,7 +37,7 @@ from relay.sync.meter import ChannelMeter
 from relay.sync.quarantine import Quarantine, UntrustedBudget
 from relay.sync.trickle import Trickle
 from relay.sync.types import Judge, Judgement, SyncConfig, SyncStats, _Item, _Pending
-from relay.wire.bulletin import SIGNATURE_LEN, VERSION, bulletin_id
+from relay.wire.bulletin import PACKET_MAX, SIGNATURE_LEN, VERSION, bulletin_id
 from relay.wire.errors import WireError
 from relay.wire.fields import Kind
 from relay.wire.fragments import FRAGMENT_BYTE, Fragment, Reassembler, split
@@ -147,6 +147,8 @@ class SyncEngine(AntiEntropy):
         frame = payload[0]
         try:
             if frame >> 4 == VERSION and (frame & 0x0F) < 7:
+                if len(payload) > PACKET_MAX:  # protocol §5: longer ones travel as fragments
+                    raise WireError("too-large", f"bulletin frame of {len(payload)} bytes")
                 self._on_bulletin(payload, event, now)
             elif frame == FRAGMENT_BYTE:
                 self._on_fragment(parse_fragment(payload), payload, event, now)

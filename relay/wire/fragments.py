@@ -277,7 +277,11 @@ class Reassembler:
             raw = self._rebuild(entry, missing[0])
         else:
             raw = b"".join(entry.data[i] for i in range(entry.count))
-        whole = raw is not None and len(raw) > _SIG and bulletin_id(raw[:-_SIG]) == key[0]
+        whole = (
+            raw is not None
+            and _canonical_slices(entry, len(raw))
+            and bulletin_id(raw[:-_SIG]) == key[0]
+        )
         self._drop(key, given_up=not whole)
         if raw is None or not whole:
             return None  # inconsistent fragments: start over on the next ones
@@ -300,9 +304,27 @@ class Reassembler:
             for position, byte in enumerate(data):
                 acc[position] ^= byte
         slices = dict(entry.data)
-        slices[lost] = bytes(acc[: total - lost * chunk] if lost == entry.count - 1 else acc)
+        if lost == entry.count - 1:
+            last = total - lost * chunk
+            if last <= 0 or any(acc[last:]):
+                return None  # §5 rule 6: the XOR past the last slice's length must be zero
+            slices[lost] = bytes(acc[:last])
+        else:
+            slices[lost] = bytes(acc)
         raw = b"".join(slices[i] for i in range(entry.count))
         return raw if len(raw) == total else None
+
+
+def _canonical_slices(entry: _Pending, length: int) -> bool:
+    """docs/protocol.md §5 rules 5 and 6: the one way a bulletin of ``length`` bytes is cut."""
+    if not PACKET_MAX < length <= MAX_BULLETIN or fragment_count(length) != entry.count:
+        return False  # a bulletin that fits one packet is never fragmented
+    chunk = slice_length(length)
+    last = length - (entry.count - 1) * chunk
+    return all(
+        len(data) == (last if index == entry.count - 1 else chunk)
+        for index, data in entry.data.items()
+    )
 
 
 def carried_id(payload: bytes) -> bytes | None:

@@ -312,3 +312,15 @@ def test_an_alert_by_a_key_the_node_trusts_passes_the_budget_from_a_radio_never_
     for i, packet in enumerate(packets):
         sync.receive(heard(packet, 0x4546), now + 31 + i * 0.01)
     assert sync.holds(alert.id)
+
+
+def test_a_whole_bulletin_over_one_packet_is_malformed() -> None:
+    """docs/protocol.md §5: a bulletin frame over 231 bytes in one radio packet is malformed (a
+    modified radio could send one); it is counted against its radio, never judged or held."""
+    sync, judge = engine()
+    raw = long_alert(seed=8).raw
+    assert len(raw) > wire.PACKET_MAX
+    judge.calls = 0
+    sync.receive(heard(raw, MALLORY_RADIO), float(T0))
+    assert judge.calls == 0 and not sync.holds(wire.decode(raw).id)
+    assert sync.stats.malformed == 1
