@@ -100,7 +100,7 @@ def build(draft: Draft, author: bytes, created: int) -> Content:
             raise DraftError("ref", "the id (16 hex digits) of the bulletin it corrects is needed")
     elif draft.ref is not None:
         raise DraftError("ref", "only corrections and retractions refer to another bulletin")
-    lang = draft.lang or guess_language(text)
+    lang = (draft.lang or guess_language(text)) if text else None  # lang goes with a text only
     return Content(kind, author, created, text, lang, lifetime, draft.ref, safety)
 
 
