@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relay import vocabulary
 from relay.language import guess_language
-from relay.wire.fields import Content, Kind, SafetyInfo
+from relay.wire.fields import KIND_BY_NAME, Content, Kind, SafetyInfo
 
-COMPOSE_KINDS = (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION, Kind.RETRACTION)
+COMPOSE_KINDS = tuple(KIND_BY_NAME[name] for name in vocabulary.COMPOSE_KINDS)
 SAFETY_LIFETIME = 24 * 3600  # a safety alert without an end of its own expires after a day
 
 
@@ -100,7 +101,7 @@ def build(draft: Draft, author: bytes, created: int) -> Content:
             raise DraftError("ref", "the id (16 hex digits) of the bulletin it corrects is needed")
     elif draft.ref is not None:
         raise DraftError("ref", "only corrections and retractions refer to another bulletin")
-    lang = (draft.lang or guess_language(text)) if text else None  # lang goes with a text only
+    lang = (draft.lang or guess_language(text)) if text else "und"  # a lang goes with a text only
     return Content(kind, author, created, text, lang, lifetime, draft.ref, safety)
 
 

@@ -47,3 +47,15 @@ def test_parse_ref() -> None:
     for bad in ("xyz", "00ff", "00" * 9):
         with pytest.raises(DraftError):
             parse_ref(bad)
+
+
+def test_one_vocabulary() -> None:
+    """Kinds, verdicts and CAP fields are defined once (relay.vocabulary) and agree everywhere."""
+    from relay import vocabulary
+    from relay.trust import Status
+    from relay.wire.fields import KIND_NAMES, SEVERITIES
+    from tui import state
+
+    assert tuple(Status) == vocabulary.STATUSES == state.STATUSES
+    assert tuple(KIND_NAMES.values()) == vocabulary.KIND_NAMES == state.KINDS[1:]
+    assert SEVERITIES is vocabulary.SEVERITIES and state.URGENCIES[0] == "immediate"

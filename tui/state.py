@@ -13,22 +13,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay import vocabulary
 from relay.inert import inert_line
 from tui.i18n import t
 
-SEVERITY_ORDER = ("unknown", "minor", "moderate", "severe", "extreme")
-URGENCIES = ("immediate", "expected", "future", "past", "unknown")
-CERTAINTIES = ("observed", "likely", "possible", "unlikely", "unknown")
-EVENTS = (
-    "other", "violence", "fire", "flood", "earthquake", "curfew", "evacuation", "shelter",
-    "medical", "water", "power", "communications", "roads", "protest", "chemical",
-    "missing-person", "weather", "checkpoint", "aid",
-)  # fmt: skip
-KINDS = ("all", "news", "safety", "correction", "retraction", "certificate", "revocation",
-         "announcement")  # fmt: skip
-COMPOSE_KINDS = ("news", "safety", "correction", "retraction")
+SEVERITY_ORDER = vocabulary.SEVERITIES  # least severe first, as on the wire
+URGENCIES = vocabulary.URGENCIES[::-1]  # the compose form lists the most urgent first
+CERTAINTIES = vocabulary.CERTAINTIES[::-1]
+EVENTS = vocabulary.EVENTS
+KINDS = ("all", *vocabulary.KIND_NAMES)
+COMPOSE_KINDS = vocabulary.COMPOSE_KINDS
 LANGS = ("all", "ru", "kk", "kk-Latn", "en", "mixed")
-STATUSES = ("trusted", "unknown_key", "pending_key", "revoked", "invalid")
+STATUSES = vocabulary.STATUSES
 DELIVERY_STEPS = ("queued", "sent", "heard", "held")
 GLYPHS = {"trusted": "✔", "unknown_key": "?", "pending_key": "…", "revoked": "✖", "invalid": "✖"}
 STYLES = {

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from relay import vocabulary
 from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
 from relay.compose import Draft, DraftError, Point, SafetyDraft, build, parse_ref
 from relay.crypto.keys import Identity, fingerprint
@@ -29,7 +30,7 @@ from relay.wire.fields import (
 )
 from relay.wire.fragments import split
 
-COMPOSE_KINDS = ("news", "safety", "correction", "retraction")
+COMPOSE_KINDS = vocabulary.COMPOSE_KINDS
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd]?)\s*$")
 
 

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from relay import vocabulary
+
+# The code tables: a value's code is its position (relay.vocabulary defines them once).
+from relay.vocabulary import CATEGORIES as CATEGORIES
+from relay.vocabulary import CERTAINTIES as CERTAINTIES
+from relay.vocabulary import EVENTS as EVENTS
+from relay.vocabulary import REVOCATION_REASONS as REVOCATION_REASONS
+from relay.vocabulary import SEVERITIES as SEVERITIES
+from relay.vocabulary import URGENCIES as URGENCIES
+
 
 class Kind(IntEnum):
     """Bulletin kind: the low nibble of the frame byte (values 0-7)."""
@@ -18,15 +28,7 @@ class Kind(IntEnum):
     ANNOUNCEMENT = 6
 
 
-KIND_NAMES = {
-    Kind.NEWS: "news",
-    Kind.SAFETY: "safety",
-    Kind.CORRECTION: "correction",
-    Kind.RETRACTION: "retraction",
-    Kind.CERTIFICATE: "certificate",
-    Kind.REVOCATION: "revocation",
-    Kind.ANNOUNCEMENT: "announcement",
-}
+KIND_NAMES = {kind: vocabulary.KIND_NAMES[kind] for kind in Kind}
 KIND_BY_NAME = {name: kind for kind, name in KIND_NAMES.items()}
 
 
@@ -53,19 +55,6 @@ class Field(IntEnum):
 
 # Code tables: index = wire value.  Text values outside a table travel as CBOR text.
 LANGUAGES = ("und", "ru", "kk", "kk-Latn", "en", "mixed")
-SEVERITIES = ("unknown", "minor", "moderate", "severe", "extreme")
-URGENCIES = ("unknown", "past", "future", "expected", "immediate")
-CERTAINTIES = ("unknown", "unlikely", "possible", "likely", "observed")
-CATEGORIES = (
-    "other", "geo", "met", "safety", "security", "rescue", "fire",
-    "health", "env", "transport", "infra", "cbrne",
-)  # fmt: skip
-EVENTS = (
-    "other", "violence", "fire", "flood", "earthquake", "curfew", "evacuation",
-    "shelter", "medical", "water", "power", "communications", "roads", "protest",
-    "chemical", "missing-person", "weather", "checkpoint", "aid",
-)  # fmt: skip
-REVOCATION_REASONS = ("unspecified", "compromised", "superseded", "retired")
 
 # Bit k of a certificate's KINDS mask allows kind k; CERTIFY_BIT allows issuing certificates.
 CERTIFY_BIT = 1 << int(Kind.CERTIFICATE)
