@@ -240,14 +240,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = run()
-    if args.json:
+    show(run(), args.json)
+    return 0
+
+
+def show(result: dict[str, Any], as_json: bool) -> None:
+    """One JSON object, or one figure a line."""
+    if as_json:
         print(json.dumps(result))
-        return 0
+        return
     width = max(map(len, result))
     for name, value in result.items():
         print(f"{name:<{width}}  {value}")
-    return 0
 
 
 if __name__ == "__main__":

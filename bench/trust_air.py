@@ -17,7 +17,6 @@ Run ``python bench/trust_air.py [--json] [--count N] [--rate R]``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -32,7 +31,14 @@ if str(ROOT) not in sys.path:
 
 from meshtastic.protobuf import mesh_pb2  # noqa: E402
 
-from bench.trust import alert, announcement, certificate, identity, verify_seconds  # noqa: E402
+from bench.trust import (  # noqa: E402
+    alert,
+    announcement,
+    certificate,
+    identity,
+    show,
+    verify_seconds,
+)
 from relay.crypto.keys import encode_share  # noqa: E402
 from relay.lora import packet_airtime  # noqa: E402
 from relay.radio.emulator import EmulatedRadio  # noqa: E402
@@ -154,13 +160,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=25.0)
     args = parser.parse_args()
-    result = run(args.count, args.rate)
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    width = max(map(len, result))
-    for name, value in result.items():
-        print(f"{name:<{width}}  {value}")
+    show(run(args.count, args.rate), args.json)
     return 0
 
 
