@@ -34,7 +34,13 @@ async def settle(pilot: Any) -> None:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
     await pilot.pause(0.2)
-    for widget in pilot.app.screen.query("Input, TextArea"):
+    editable = list(pilot.app.screen.query("Input, TextArea"))
+    for _ in range(50 if editable else 0):  # a dialog pushed by a worker takes focus a bit later
+        focused = pilot.app.focused
+        if focused is not None and focused.screen is pilot.app.screen:
+            break
+        await pilot.pause(0.1)
+    for widget in editable:
         # blink off again *after* focus has landed: turning it off re-reads focus (a widget that
         # got focus after its blink was turned off would otherwise hide its cursor, by chance)
         widget.cursor_blink = True
@@ -73,6 +79,10 @@ def test_passphrase_prompt(snap_compare: Any) -> None:
         await pilot.pause(0.2)
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
+        for _ in range(50):  # the send worker pushes the prompt: wait for it on a loaded machine
+            if any(getattr(i, "password", False) for i in pilot.app.screen.query("Input")):
+                break
+            await pilot.pause(0.1)
         await settle(pilot)
 
     assert snap_compare(canned_app(), terminal_size=(80, 24), run_before=send)
