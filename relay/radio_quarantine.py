@@ -4,6 +4,10 @@ The decision is the engine's (relay.sync.quarantine); this module is the daemon-
 turns it into admin messages on the event loop and lifts each quarantine when it expires.  The
 firmware keeps its ignore list in flash, so the list is also kept in a small JSON file: a daemon
 that restarts (or crashed) still lifts every quarantine it started, late if need be.
+
+Quarantines end by the event loop's monotonic clock; the wall clock only labels them (status, the
+file). A wall clock set back by days (GPS, a phone) must not keep a neighbour ignored in the
+radio's flash: a saved end more than ``MAX_QUARANTINE`` ahead is believed to be at most that.
 """
 
 from __future__ import annotations
@@ -21,29 +25,41 @@ from relay.radio.linktypes import LinkDown
 
 log = logging.getLogger(__name__)
 RETRIES, RETRY_AFTER = 12, 5.0  # admin messages that fail are tried again for a minute
+MAX_QUARANTINE = 24 * 3600.0  # no quarantine lasts longer, whatever a saved wall-clock end says
 
 
 class RadioQuarantine:
     """Radios our radio ignores, with when each quarantine ends (Unix time)."""
 
-    def __init__(self, link: Callable[[], RadioLink | None], path: Path | None = None) -> None:
+    def __init__(
+        self,
+        link: Callable[[], RadioLink | None],
+        path: Path | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._link = link
         self.path = path
-        self.until: dict[int, float] = self._load()
+        self._wall = wall
+        self.until: dict[int, float] = self._load()  # wall-clock ends: for people and the file
+        self._ends: dict[int, float] = {}  # monotonic ends (loop.time()): what lifts
         self._tasks: set[asyncio.Task[None]] = set()
         self._scheduled: set[int] = set()
 
     def link_up(self) -> None:
         """The radio is (again) reachable: lift what expired meanwhile, schedule the rest."""
-        now = time.time()
+        now, loop = self._wall(), asyncio.get_running_loop()
         for num, until in sorted(self.until.items()):
-            if until <= now:
+            left = self._ends[num] - loop.time() if num in self._ends else until - now
+            left = min(left, MAX_QUARANTINE)
+            if left <= 0:
+                self._ends[num] = loop.time()
                 self._lift(num)
             else:
                 self._spawn(self._set(num, True))  # idempotent; a swapped radio learns it too
+                self._ends.setdefault(num, loop.time() + left)
                 if num not in self._scheduled:
                     self._scheduled.add(num)
-                    asyncio.get_running_loop().call_later(until - now, self._lift, num)
+                    loop.call_later(left, self._lift, num)
 
     def apply(self, requests: list[tuple[int, float]]) -> None:
         """Start the quarantines the engine asked for (call on the event loop)."""
@@ -54,19 +70,25 @@ class RadioQuarantine:
                 num,
                 round(seconds / 60),
             )
-            self.until[num] = time.time() + seconds
+            loop = asyncio.get_running_loop()
+            self.until[num] = self._wall() + seconds
+            self._ends[num] = loop.time() + seconds
             self._save()
             self._spawn(self._set(num, True))
             self._scheduled.add(num)
-            asyncio.get_running_loop().call_later(seconds, self._lift, num)
+            loop.call_later(seconds, self._lift, num)
 
     def status(self) -> list[dict[str, object]]:
         """For ``jarshy status``: who is ignored, until when."""
-        now = time.time()
+        now = self._wall()
+        try:
+            loop_now = asyncio.get_running_loop().time()
+        except RuntimeError:  # no loop: judge by the wall clock alone
+            return [{"node": f"!{n:08x}", "until": round(u)} for n, u in sorted(self.until.items())]
         return [
             {"node": f"!{num:08x}", "until": round(until)}
             for num, until in sorted(self.until.items())
-            if until > now
+            if self._ends.get(num, loop_now + until - now) > loop_now
         ]
 
     async def close(self) -> None:
@@ -76,7 +98,8 @@ class RadioQuarantine:
 
     def _lift(self, num: int) -> None:
         self._scheduled.discard(num)
-        if num in self.until and self.until[num] <= time.time() + 1.0:
+        end = self._ends.get(num)
+        if num in self.until and end is not None and end <= asyncio.get_running_loop().time() + 1:
             self._spawn(self._set(num, False))
 
     def _load(self) -> dict[int, float]:
@@ -112,6 +135,7 @@ class RadioQuarantine:
             await link.set_ignored(num, ignored)
             if not ignored:  # lifted on the radio: forget it (else retried at the next link up)
                 self.until.pop(num, None)
+                self._ends.pop(num, None)
                 self._save()
         except LinkDown as exc:
             what = "ignore" if ignored else "un-ignore"
