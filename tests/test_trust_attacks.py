@@ -290,3 +290,23 @@ def test_learn_key_refuses_to_rebind(node: Ingest) -> None:
     node.state.keys[key_id(ALICE.public_key)] = STRANGER.public_key
     assert node.learn_key(ALICE.public_key, NOW) == ()
     assert node.state.keys[ALICE.key_id] == STRANGER.public_key
+
+
+def test_a_store_judged_under_the_old_rules_is_judged_again(tmp_path: Path) -> None:
+    """A node upgraded from trust rules v1 may hold the verdicts attack 1 forced (the root
+    'revoked'); the first start under these rules re-judges every stored bulletin."""
+    from relay.trust import Verdict
+
+    path = tmp_path / "node.sqlite3"
+    first = Ingest(Store(path))
+    first.add_root(ROOT.public_key, "Newsroom", NOW)
+    signed = news(ROOT)
+    first.ingest(signed.raw, NOW, "radio")
+    first.store.set_verdict(signed.id, Verdict(Status.REVOKED, "key revoked (compromised)"))
+    first.store.set_meta("trust_rules", "1")
+    first.store.close()
+    upgraded = Ingest(Store(path))
+    assert upgraded.backlog
+    changed = dict(upgraded.settle(NOW))
+    assert changed[signed.id].status is Status.TRUSTED
+    assert not upgraded.backlog and upgraded.store.meta("trust_rules") is not None
