@@ -15,42 +15,34 @@ import os
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from relay import paths
 from relay.api import ApiServer
 from relay.errors import UserError
-from relay.ingest import Ingest, Outcome
-from relay.lifetime import expires_at
+from relay.ingest import Ingest
+from relay.node.core import (
+    BulletinHeld,
+    Delivery,
+    DeliveryChanged,
+    ForgeryHeard,
+    NodeCore,
+    Output,
+    Rejected,
+    VerdictChanged,
+)
 from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
 from relay.radio_quarantine import RadioQuarantine
 from relay.shutdown import shutdown_watchdog
 from relay.store import Store
-from relay.sync import frames
-from relay.sync.engine import Judgement, SyncEngine
-from relay.sync.events import PacketReceived, SendPacket
-from relay.sync.judge import judgement_for
+from relay.sync.engine import SyncEngine
+from relay.sync.events import PacketReceived
 from relay.transmit import About, Transmitter
-from relay.trust import Status, Verdict
-from relay.wire import bulletin as wire
-from relay.wire.fields import Kind
-from relay.wire.fragments import carried_id
+from relay.trust import Verdict
 
 log = logging.getLogger("jarshy.daemon")
-
-
-@dataclass
-class Delivery:
-    """Honest delivery state of a bulletin this node published."""
-
-    state: str = "queued"  # queued -> sent -> heard -> held
-    held_by: set[int] = field(default_factory=set)
-
-    def as_dict(self, ident: bytes) -> dict[str, Any]:
-        return {"id": ident.hex(), "delivery": self.state, "held_by": len(self.held_by)}
 
 
 class Daemon:
@@ -65,15 +57,13 @@ class Daemon:
         name = "simulated.sqlite3" if self.simulate else "jarshy.sqlite3"
         self.store_path = paths.home() / name
         self.store: Store | None = None
-        self.ingest: Ingest | None = None
-        self.engine: SyncEngine | None = None
+        self.core: NodeCore | None = None  # ingest, trust, sync engine, deliveries (relay.node)
         self.link: RadioLink | None = None
         self.quarantine = RadioQuarantine(
             lambda: self.link, self.store_path.with_suffix(".ignored.json")
         )
         self.transmitter = Transmitter(self._about, self._on_sent, time.time)
         self.queue = self.transmitter.queue
-        self.deliveries: dict[bytes, Delivery] = {}
         self.forgeries: deque[dict[str, Any]] = deque(maxlen=100)
         self.unlocked: dict[str, Any] = {}
         self.link_state = LinkState.CONNECTING
@@ -84,7 +74,18 @@ class Daemon:
         self.simulation: Any = None
         self.started_at = time.time()
         self._rejudging = False
-        self._shared_graph: Any = None
+
+    @property
+    def ingest(self) -> Ingest | None:
+        return None if self.core is None else self.core.ingest
+
+    @property
+    def engine(self) -> SyncEngine | None:
+        return None if self.core is None else self.core.engine
+
+    @property
+    def deliveries(self) -> dict[bytes, Delivery]:
+        return {} if self.core is None else self.core.deliveries
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class Daemon:
             stack.callback(self._release_lock)
             self.store = store = Store(self.store_path)
             stack.callback(store.close)
-            self.ingest = Ingest(store)
+            self.core = core = NodeCore(store, seed=int.from_bytes(os.urandom(4), "big"))
             self.api = api = ApiServer(self.socket_path, handlers(self))
             await api.start()  # refuses when another daemon answers on this socket
             stack.push_async_callback(api.close)
@@ -127,11 +128,9 @@ class Daemon:
                 stack.push_async_callback(self.simulation.close)
                 self.radio_address = self.simulation.start()
                 if not store.roots():
-                    self.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
+                    core.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
             self._learn_own_keys()
-            self.engine = SyncEngine(self._judge, seed=int.from_bytes(os.urandom(4), "big"))
-            self._load_engine()
-            self._share_alert_authors(time.time())
+            core.load(time.time())
             self._rejudge_soon()  # verdicts stored under older trust rules
             self._install_signals()
             log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
@@ -189,21 +188,13 @@ class Daemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal)
 
-    def _load_engine(self) -> None:
-        assert self.store is not None and self.engine is not None
-        now = time.time()
-        for row in self.store.by_status((Status.TRUSTED,)):
-            bulletin = wire.decode(row.raw)
-            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now))
-
     # -- radio side ---------------------------------------------------------------------------
 
     def _on_state(self, state: LinkState) -> None:
         self.link_state = state
         if state is LinkState.UP and self.link is not None and self.link.info is not None:
-            assert self.engine is not None
-            self.engine.node = self.link.info.node_num
-            self.engine.set_radio_role(self.link.info.role)
+            assert self.core is not None
+            self.core.link_up(self.link.info.node_num, self.link.info.role)
             self.transmitter.radio_changed()
         if state is LinkState.UP:
             self.quarantine.link_up()
@@ -213,32 +204,36 @@ class Daemon:
         self.transmitter.wake.set()
 
     def _on_packet(self, event: PacketReceived) -> None:
-        assert self.engine is not None
-        self._track_delivery(event)
-        sends = self.engine.receive(event, time.time())
-        self.quarantine.apply(self.engine.drain_ignores())
-        self._enqueue(sends)
+        assert self.core is not None
+        self._emit(self.core.receive(event, time.time()))
 
-    def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
-        """The engine's judge: the node's ingest pipeline, with API events."""
-        assert self.ingest is not None and self.store is not None and self.engine is not None
-        hops = event.hops if event is not None else None
-        snr = event.snr if event is not None else None
-        origin = "radio" if event is None else f"radio:!{event.sender:08x}"
-        result = self.ingest.ingest(raw, now, "radio", hops, snr, origin=origin)
-        if result.outcome is Outcome.REJECTED or result.bulletin is None:
-            log.info("rejected a bulletin from the radio: %s", result.reason)
-            if result.bulletin is not None:
-                self._note_forgery(result.bulletin, result.reason, now, hops, snr)
-            return None
-        row = self.store.get(result.bulletin.id)
-        if row is None:
-            return None
-        if result.outcome is Outcome.ACCEPTED:
-            self._forget_forgery(row.id)  # the genuine copy arrived after a junk one
-            self._announce(row.id)
-        self._apply_changes(result.changed, now)
-        return judgement_for(result.bulletin, row.status, row.expires_at, now)
+    def _emit(self, out: Output) -> None:
+        """Carry out what the node core decided: transmit, tell readers, ignore radios."""
+        if out.sends:
+            self._enqueue(out.sends)
+        if out.ignores:
+            self.quarantine.apply(out.ignores)
+        for notice in out.notices:
+            if isinstance(notice, BulletinHeld):
+                self._forget_forgery(notice.id)  # the genuine copy arrived after a junk one
+                self._announce(notice.id)
+            elif isinstance(notice, ForgeryHeard):
+                self._note_forgery(notice)
+            elif self.api is None:
+                continue
+            elif isinstance(notice, VerdictChanged):
+                verdict = notice.verdict
+                change = {"id": notice.id.hex(), "status": str(verdict.status)}
+                change.update(reason=verdict.reason, signer_name=verdict.name or "")
+                self.api.publish("verdict", change)
+            elif isinstance(notice, DeliveryChanged):
+                self.api.publish("delivery", notice.delivery.as_dict(notice.id))
+        self._rejudge_soon()
+
+    def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
+        """Verdicts changed by an operator action (trust add/remove, import): carry them out."""
+        assert self.core is not None
+        self._emit(self.core.changed(changed, now))
 
     def _forget_forgery(self, ident: bytes) -> None:
         kept = [f for f in self.forgeries if f["id"] != ident.hex()]
@@ -246,64 +241,34 @@ class Daemon:
             self.forgeries.clear()
             self.forgeries.extend(kept)
 
-    def _note_forgery(
-        self, bulletin: wire.Bulletin, reason: str, now: float, hops: int | None, snr: float | None
-    ) -> None:
+    def _note_forgery(self, heard: ForgeryHeard) -> None:
         """Keep recent forgeries in memory (never stored, never relayed) so readers see them."""
         from relay.daemon_api import forgery_json
 
-        entry = forgery_json(bulletin, reason, now, hops, snr)
+        entry = forgery_json(heard.bulletin, heard.reason, heard.at, heard.hops, heard.snr)
         if any(f["id"] == entry["id"] for f in self.forgeries):
             return
         self.forgeries.append(entry)
         if self.api is not None:
             self.api.publish("bulletin", entry)
 
-    def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
-        assert self.store is not None and self.engine is not None
-        self._rejudge_soon()
-        self._share_alert_authors(now)
-        for ident, verdict in changed:
-            if self.api is not None:
-                change = {"id": ident.hex(), "status": str(verdict.status)}
-                change.update(reason=verdict.reason, signer_name=verdict.name or "")
-                self.api.publish("verdict", change)
-            row = self.store.get(ident)
-            if row is not None and verdict.status is Status.TRUSTED:
-                bulletin = wire.decode(row.raw)
-                self.engine.add(
-                    row.raw, judgement_for(bulletin, verdict.status, row.expires_at, now), now
-                )
-
-    def _share_alert_authors(self, now: float) -> None:
-        """Tell the engine whose safety alerts to judge even while strangers flood the channel."""
-        if self.ingest is None or self.engine is None:
-            return
-        graph = self.ingest.state.graph(now)
-        if graph is not self._shared_graph:
-            self._shared_graph = graph
-            self.engine.alert_authors = frozenset(
-                key for key, grants in graph.grants.items() if int(Kind.SAFETY) in grants
-            )
-
     def _rejudge_soon(self) -> None:
         """Re-judge waiting verdicts in slices between packets, never in one long stall."""
-        if self._rejudging or self.ingest is None or not self.ingest.backlog:
+        if self._rejudging or self.core is None or not self.core.backlog:
             return
         self._rejudging = True
         asyncio.get_running_loop().call_soon(self._rejudge_slice)
 
     def _rejudge_slice(self) -> None:
         self._rejudging = False
-        if self.ingest is None or self.store is None or self.engine is None:
+        if self.core is None:
             return
-        now = time.time()
         try:
-            changed = self.ingest.rejudge(now)
+            out = self.core.rejudge(time.time())
         except Exception:  # a damaged row must not stop the node; the next slice goes on
             log.exception("re-judging stored verdicts failed")
             return
-        self._apply_changes(changed, now)  # schedules the next slice while a backlog remains
+        self._emit(out)  # schedules the next slice while a backlog remains
 
     def _announce(self, ident: bytes) -> None:
         from relay.daemon_api import bulletin_json
@@ -313,7 +278,7 @@ class Daemon:
         if row is not None and self.api is not None:
             self.api.publish("bulletin", bulletin_json(row, self.deliveries.get(ident)))
 
-    def _enqueue(self, sends: list[SendPacket]) -> None:
+    def _enqueue(self, sends: list[Any]) -> None:
         self.transmitter.submit(sends)
         self._wake.set()  # the engine's next deadline may have moved
 
@@ -323,18 +288,17 @@ class Daemon:
         return None if row is None else About(row.created, row.expires_at, row.author)
 
     def _on_sent(self, ident: bytes) -> None:
-        delivery = self.deliveries.get(ident)
-        if delivery is not None and delivery.state == "queued":
-            delivery.state = "sent"
-            self._delivery_event(ident)
+        if self.core is not None:
+            self._emit(self.core.sent(ident))
 
     def radio_preset(self) -> str:
         return self.transmitter.preset
 
     async def _engine_loop(self) -> None:
-        assert self.engine is not None
+        assert self.core is not None
+        core = self.core
         while True:
-            deadline = self.engine.next_deadline()
+            deadline = core.next_deadline()
             delay = 30.0 if deadline is None else max(0.0, deadline - time.time())
             self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
@@ -343,35 +307,9 @@ class Daemon:
                 async with asyncio.timeout(min(delay, 30.0)):
                     await self._wake.wait()
             try:
-                self._enqueue(self.engine.tick(time.time()))
+                self._emit(core.tick(time.time()))
             except Exception:  # keep the node up; the engine is tested apart
                 log.exception("sync engine tick failed")
-
-    def _track_delivery(self, event: PacketReceived) -> None:
-        """Learn from what we hear whether our own bulletins travel: heard, held by N stores."""
-        ident = carried_id(event.payload)
-        if ident is not None and ident in self.deliveries:
-            delivery = self.deliveries[ident]
-            if delivery.state in ("queued", "sent"):
-                delivery.state = "heard"
-                self._delivery_event(ident)
-            return
-        if event.payload[:1] == bytes([frames.SUMMARY]):
-            with contextlib.suppress(Exception):
-                summary = frames.parse(event.payload)
-                assert isinstance(summary, frames.Summary)
-                for own, delivery in self.deliveries.items():
-                    if (
-                        own[: frames.PREFIX_LEN] in summary.prefixes
-                        and event.sender not in delivery.held_by
-                    ):
-                        delivery.held_by.add(event.sender)
-                        delivery.state = "held"
-                        self._delivery_event(own)
-
-    def _delivery_event(self, ident: bytes | None) -> None:
-        if ident is not None and self.api is not None and ident in self.deliveries:
-            self.api.publish("delivery", self.deliveries[ident].as_dict(ident))
 
     async def _status_loop(self) -> None:
         from relay.daemon_api import status
@@ -380,8 +318,8 @@ class Daemon:
         while True:
             await asyncio.sleep(5.0)
             rounds += 1
-            if rounds % 120 == 0 and self.ingest is not None:  # every 10 minutes
-                self.ingest.expire_untrusted(time.time())
+            if rounds % 120 == 0 and self.core is not None:  # every 10 minutes
+                self.core.expire_untrusted(time.time())
             self.transmitter.radio_changed()
             if self.api is not None:
                 self.api.publish("mesh", status(self))
@@ -390,38 +328,21 @@ class Daemon:
 
     def publish_local(self, raw: bytes) -> tuple[bytes, int]:
         """Ingest and transmit one of our own bulletins; returns its id and packet count."""
-        assert self.ingest is not None and self.engine is not None
-        now = time.time()
+        assert self.core is not None
         self._learn_own_keys()
-        result = self.ingest.ingest(raw, now, "local")
-        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+        try:
+            ident, out = self.core.publish(raw, time.time())
+        except Rejected as exc:
             from relay.api import ApiFailure
 
-            raise ApiFailure("rejected", result.reason)
-        bulletin = result.bulletin
-        content = bulletin.content
-        expiry = expires_at(content.created, content.lifetime, now)
-        status = result.verdict.status if result.verdict is not None else Status.TRUSTED
-        # Our own bulletins go out whatever our own trust roots say: readers decide.
-        judgement = judgement_for(
-            bulletin, Status.TRUSTED if status is not Status.REVOKED else status, expiry, now
-        )
-        self.deliveries[bulletin.id] = Delivery()
-        sends = self.engine.publish(raw, judgement, now) if judgement.relayable else []
-        self._enqueue(sends)
-        self._announce(bulletin.id)
-        return bulletin.id, len(sends)
+            raise ApiFailure("rejected", str(exc)) from None
+        self._emit(out)
+        return ident, len(out.sends)
 
     def after_import(self, result: Any) -> None:
         """A bulletin taken in from a bundle: relay it if trusted, tell subscribers."""
-        assert self.store is not None and self.engine is not None
-        bulletin = result.bulletin
-        row = self.store.get(bulletin.id)
-        if row is not None:
-            now = time.time()
-            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now), now)
-            self._announce(bulletin.id)
-        self._apply_changes(result.changed, time.time())
+        assert self.core is not None
+        self._emit(self.core.taken_in(result, time.time()))
 
     def link_status(self) -> dict[str, Any]:
         return {

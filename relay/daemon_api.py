@@ -20,7 +20,8 @@ from relay.wire.fields import KIND_BY_NAME, KIND_NAMES, SEVERITIES, Kind
 from relay.wire.fragments import split
 
 if TYPE_CHECKING:
-    from relay.daemon import Daemon, Delivery
+    from relay.daemon import Daemon
+    from relay.node.core import Delivery
 
 MAX_LIMIT = 500
 

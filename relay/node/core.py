@@ -1,0 +1,257 @@
+"""One node's protocol state, driven by its host: frames in, packets and notices out.
+
+The node core owns what a Jarshy node decides — the ingest pipeline with its trust state, the sync
+engine, the spam brake's decisions, re-judging after key material arrives, the delivery state of
+its own bulletins — and none of the I/O. Its host (the daemon; a test in virtual time) calls
+:meth:`receive`, :meth:`tick`, :meth:`publish`, ... with the time, and carries out the returned
+:class:`Output`: packets to transmit, notices for readers, radios to ignore. It never sleeps and
+reads no clock. Judging is a step inside :meth:`receive` (the engine's judge is this core's own
+method), so a received bulletin goes engine -> ingest -> store -> notice without leaving the core.
+
+The store is a synchronous SQLite port (relay.store): the one piece of the node that is not pure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from relay.ingest import Changes, Ingest, IngestResult, Outcome
+from relay.lifetime import expires_at
+from relay.store import Store
+from relay.sync import frames
+from relay.sync.engine import Judgement, SyncConfig, SyncEngine
+from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.judge import judgement_for
+from relay.trust import Status, Verdict
+from relay.wire import bulletin as wire
+from relay.wire.fields import Kind
+from relay.wire.fragments import carried_id
+
+log = logging.getLogger("jarshy.node")
+
+
+@dataclass
+class Delivery:
+    """Honest delivery state of a bulletin this node published."""
+
+    state: str = "queued"  # queued -> sent -> heard -> held
+    held_by: set[int] = field(default_factory=set)
+
+    def as_dict(self, ident: bytes) -> dict[str, object]:
+        return {"id": ident.hex(), "delivery": self.state, "held_by": len(self.held_by)}
+
+
+@dataclass(frozen=True, slots=True)
+class BulletinHeld:
+    """A bulletin entered the store (new, or a verified copy took a held one's place)."""
+
+    id: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictChanged:
+    id: bytes
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeryHeard:
+    """A bulletin refused on its own evidence (bad signature, bad text): never stored."""
+
+    bulletin: wire.Bulletin
+    reason: str
+    at: float
+    hops: int | None
+    snr: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryChanged:
+    id: bytes
+    delivery: Delivery
+
+
+Notice = BulletinHeld | VerdictChanged | ForgeryHeard | DeliveryChanged
+
+
+@dataclass
+class Output:
+    """What the host carries out: transmit ``sends``, tell readers ``notices``, ignore radios."""
+
+    sends: list[SendPacket] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    ignores: list[tuple[int, float]] = field(default_factory=list)  # (radio, seconds)
+
+    def extend(self, other: Output) -> Output:
+        self.sends.extend(other.sends)
+        self.notices.extend(other.notices)
+        self.ignores.extend(other.ignores)
+        return self
+
+
+class Rejected(Exception):
+    """A local publication this node's own pipeline refuses (with the reason)."""
+
+
+class NodeCore:
+    """Ingest, trust, sync engine and deliveries of one node (see module docstring)."""
+
+    def __init__(
+        self, store: Store, config: SyncConfig | None = None, seed: int = 0, node: int = 0
+    ) -> None:
+        self.store = store
+        self.ingest = Ingest(store)
+        self.engine = SyncEngine(self._judge, config, seed=seed, node=node)
+        self.deliveries: dict[bytes, Delivery] = {}
+        self._notices: list[Notice] = []
+        self._shared_graph: object = None
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def load(self, now: float) -> None:
+        """Hold the trusted bulletins the store kept (at start)."""
+        for row in self.store.by_status((Status.TRUSTED,)):
+            bulletin = wire.decode(row.raw)
+            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now))
+        self._share_alert_authors(now)
+
+    def link_up(self, node_num: int, role: str | None) -> None:
+        """The radio said who it is (its node number is never a spam suspect) and its role."""
+        self.engine.node = node_num
+        self.engine.set_radio_role(role)
+
+    def receive(self, event: PacketReceived, now: float) -> Output:
+        """A frame the radio heard."""
+        self._track_delivery(event)
+        sends = self.engine.receive(event, now)
+        return self._output(sends)
+
+    def tick(self, now: float) -> Output:
+        return self._output(self.engine.tick(now))
+
+    def next_deadline(self) -> float | None:
+        return self.engine.next_deadline()
+
+    def publish(self, raw: bytes, now: float) -> tuple[bytes, Output]:
+        """One of our own bulletins: ingest it, hand it to the engine; raises Rejected."""
+        result = self.ingest.ingest(raw, now, "local")
+        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+            raise Rejected(result.reason)
+        bulletin = result.bulletin
+        content = bulletin.content
+        expiry = expires_at(content.created, content.lifetime, now)
+        status = result.verdict.status if result.verdict is not None else Status.TRUSTED
+        # Our own bulletins go out whatever our own trust roots say: readers decide.
+        judgement = judgement_for(
+            bulletin, Status.TRUSTED if status is not Status.REVOKED else status, expiry, now
+        )
+        self.deliveries[bulletin.id] = Delivery()
+        sends = self.engine.publish(raw, judgement, now) if judgement.relayable else []
+        self._notices.append(BulletinHeld(bulletin.id))
+        self._apply(result.changed, now)
+        return bulletin.id, self._output(sends)
+
+    def taken_in(self, result: IngestResult, now: float) -> Output:
+        """A bulletin ingested from a bundle: held by the engine if relayable, readers told."""
+        bulletin = result.bulletin
+        row = None if bulletin is None else self.store.get(bulletin.id)
+        if bulletin is not None and row is not None:
+            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now), now)
+            self._notices.append(BulletinHeld(bulletin.id))
+        return self.changed(result.changed, now)
+
+    def changed(self, changes: Changes, now: float) -> Output:
+        """Verdicts that changed outside :meth:`receive` (roots added or removed, imports)."""
+        self._apply(changes, now)
+        return self._output([])
+
+    def sent(self, ident: bytes) -> Output:
+        """The radio took one of our packets for ``ident``."""
+        delivery = self.deliveries.get(ident)
+        if delivery is not None and delivery.state == "queued":
+            delivery.state = "sent"
+            self._notices.append(DeliveryChanged(ident, delivery))
+        return self._output([])
+
+    @property
+    def backlog(self) -> bool:
+        """Stored verdicts still wait to be re-judged: call :meth:`rejudge` soon."""
+        return self.ingest.backlog
+
+    def rejudge(self, now: float) -> Output:
+        """One bounded slice of re-judging (relay.ingest)."""
+        self._apply(self.ingest.rejudge(now), now)
+        return self._output([])
+
+    def expire_untrusted(self, now: float) -> int:
+        return self.ingest.expire_untrusted(now)
+
+    # -- the engine's judge: a step of receive -------------------------------------------------
+
+    def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
+        hops = event.hops if event is not None else None
+        snr = event.snr if event is not None else None
+        origin = "radio" if event is None else f"radio:!{event.sender:08x}"
+        result = self.ingest.ingest(raw, now, "radio", hops, snr, origin=origin)
+        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+            log.info("rejected a bulletin from the radio: %s", result.reason)
+            if result.bulletin is not None:
+                self._notices.append(ForgeryHeard(result.bulletin, result.reason, now, hops, snr))
+            return None
+        row = self.store.get(result.bulletin.id)
+        if row is None:
+            return None
+        if result.outcome is Outcome.ACCEPTED:
+            self._notices.append(BulletinHeld(row.id))
+        self._apply(result.changed, now)
+        return judgement_for(result.bulletin, row.status, row.expires_at, now)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _apply(self, changes: Iterable[tuple[bytes, Verdict]], now: float) -> None:
+        self._share_alert_authors(now)
+        for ident, verdict in changes:
+            self._notices.append(VerdictChanged(ident, verdict))
+            row = self.store.get(ident)
+            if row is not None and verdict.status is Status.TRUSTED:
+                bulletin = wire.decode(row.raw)
+                judgement = judgement_for(bulletin, verdict.status, row.expires_at, now)
+                self.engine.add(row.raw, judgement, now)
+
+    def _share_alert_authors(self, now: float) -> None:
+        """Tell the engine whose safety alerts to judge even while strangers flood the channel."""
+        graph = self.ingest.state.graph(now)
+        if graph is not self._shared_graph:
+            self._shared_graph = graph
+            self.engine.alert_authors = frozenset(
+                key for key, grants in graph.grants.items() if int(Kind.SAFETY) in grants
+            )
+
+    def _output(self, sends: list[SendPacket]) -> Output:
+        notices, self._notices = self._notices, []
+        return Output(list(sends), notices, self.engine.drain_ignores())
+
+    def _track_delivery(self, event: PacketReceived) -> None:
+        """Learn from what we hear whether our own bulletins travel: heard, held by N stores."""
+        ident = carried_id(event.payload)
+        if ident is not None and ident in self.deliveries:
+            delivery = self.deliveries[ident]
+            if delivery.state in ("queued", "sent"):
+                delivery.state = "heard"
+                self._notices.append(DeliveryChanged(ident, delivery))
+            return
+        if event.payload[:1] != bytes([frames.SUMMARY]):
+            return
+        with contextlib.suppress(Exception):  # a neighbour's garbage is not our error
+            summary = frames.parse(event.payload)
+            assert isinstance(summary, frames.Summary)
+            for own, delivery in self.deliveries.items():
+                if own[: frames.PREFIX_LEN] in summary.prefixes and event.sender not in (
+                    delivery.held_by
+                ):
+                    delivery.held_by.add(event.sender)
+                    delivery.state = "held"
+                    self._notices.append(DeliveryChanged(own, delivery))
