@@ -62,6 +62,24 @@ class Holding:
                 self.evicted += 1
         return evicted
 
+    def adopt(self) -> int:
+        """Bring a store from before these rules under them: untrusted rows not yet counted join
+        the quotas (origin ``"earlier"``, priority as relay.sync.judge.priority_of gives it), and
+        pending rows give their ids back (they were marked seen before their signature was
+        checked, so a genuine copy was refused as a duplicate). Returns how many rows joined."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO untrusted (id, origin, priority, size, received_at) "
+                "SELECT id, 'earlier', CASE kind WHEN 5 THEN 100 WHEN 1 THEN 50 + 10 * "
+                "coalesce(severity, 0) WHEN 2 THEN 40 WHEN 3 THEN 40 WHEN 4 THEN 30 WHEN 6 "
+                "THEN 30 ELSE 20 END, length(raw), received_at FROM bulletins "
+                "WHERE status IN ('pending_key', 'unknown_key')"
+            )
+            db.execute(
+                "DELETE FROM seen WHERE id IN (SELECT id FROM bulletins WHERE status='pending_key')"
+            )
+        return int(cursor.rowcount)
+
     def expired(self, now: float) -> list[bytes]:
         """Pending rows held longer than ``PENDING_TTL``: deleted, their ids returned."""
         gone = self.older_than(now - PENDING_TTL, "pending_key")

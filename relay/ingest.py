@@ -130,6 +130,7 @@ class Ingest:
                 self.state.learn(bulletin)
         if self.store.meta("trust_rules") != RULES_VERSION:
             self._sweep = b""  # verdicts stored under older rules: judge everything again
+            self._holding.adopt()  # and rows kept before quotas existed are counted in them
 
     @property
     def backlog(self) -> bool:

@@ -310,3 +310,26 @@ def test_a_store_judged_under_the_old_rules_is_judged_again(tmp_path: Path) -> N
     changed = dict(upgraded.settle(NOW))
     assert changed[signed.id].status is Status.TRUSTED
     assert not upgraded.backlog and upgraded.store.meta("trust_rules") is not None
+
+
+def test_an_upgraded_store_counts_old_untrusted_rows_and_frees_pending_ids(tmp_path: Path) -> None:
+    """Rules v1 marked a pending bulletin's id seen (so its genuine copy was a duplicate for
+    good) and kept untrusted rows outside any quota: the upgrade undoes both."""
+    path = tmp_path / "node.sqlite3"
+    first = Ingest(Store(path))
+    junk = junk_copy(news(ALICE).raw)
+    first.ingest(junk, NOW, "radio")
+    ident = wire.parse(junk).id
+    first.store.mark_seen(ident, NOW)  # as rules v1 did
+    first.store.db.execute("DELETE FROM untrusted")  # v1 had no quotas
+    first.store.set_meta("trust_rules", "1")
+    first.store.close()
+    upgraded = Ingest(Store(path))
+    assert not upgraded.store.seen(ident)
+    assert upgraded._holding.usage()[0] == 1
+    upgraded.ingest(news(ALICE).raw, NOW, "radio")  # the genuine copy: held beside the junk one
+    upgraded.add_root(ROOT.public_key, "Newsroom", NOW)
+    upgraded.ingest(certificate(ROOT, ALICE).raw, NOW, "radio")
+    upgraded.settle(NOW)
+    row = upgraded.store.get(ident)
+    assert row is not None and row.status is Status.TRUSTED and row.raw == news(ALICE).raw
