@@ -623,8 +623,11 @@ class ApiTarget(Target):
         async def fail(params: dict[str, Any]) -> Any:
             raise api.ApiFailure("not-found", "nothing")
 
-        async def strict(params: dict[str, Any]) -> Any:  # the daemon's handlers' error style
-            return {"n": int(params["n"]), "s": str(params.get("s", ""))[:10]}
+        async def strict(params: dict[str, Any]) -> Any:  # the daemon's handlers' error style:
+            n = params.get("n")  # a client's bad params are ApiFailure("bad-params"); anything
+            if not isinstance(n, str) or not n.isdigit() or len(n) > 18:  # else is a bug
+                raise api.ApiFailure("bad-params", "n must be digits")
+            return {"n": int(n), "s": str(params.get("s", ""))[:10]}
 
         self.server = api.ApiServer(Path("/nonexistent/fuzz.sock"),
                                     {"echo": echo, "fail": fail, "strict": strict, "hello": echo},

@@ -255,8 +255,6 @@ class ApiServer:
             await self._reply(connection, ident, error=(exc.code, str(exc)))
         except UserError as exc:
             await self._reply(connection, ident, error=("bad-params", str(exc)))
-        except (TypeError, ValueError, KeyError) as exc:
-            await self._reply(connection, ident, error=("bad-params", str(exc)))
         except Exception:
             log.exception("API method %s failed", method)
             await self._reply(connection, ident, error=("internal", "internal error; see the log"))

@@ -179,8 +179,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         q = _query(params)
         found = [bulletin_json(r, daemon.deliveries.get(r.id)) for r in store().query(q)]
         total = store().count(q)
-        wanted = params.get("statuses") or ["invalid"]
-        if "invalid" in wanted and q.offset == 0:
+        if "invalid" in (params.get("statuses") or ["invalid"]) and q.offset == 0:
             forged = [f for f in daemon.forgeries if _forgery_matches(f, q)]
             total += len(forged)
             found = sorted(found + forged, key=lambda b: -b["received_at"])[: q.limit]
@@ -341,21 +340,46 @@ def _forgery_matches(f: dict[str, Any], q: Query) -> bool:
 
 
 def _query(params: dict[str, Any]) -> Query:
-    kinds = tuple(KIND_BY_NAME[k] for k in params.get("kinds") or () if k in KIND_BY_NAME)
-    statuses = tuple(Status(s) for s in params.get("statuses") or () if s in set(map(str, Status)))
-    severity = params.get("min_severity")
-    author = params.get("author")
+    """The query's filters from API params; a wrong type is the client's error (bad-params)."""
+
+    def strings(name: str) -> list[str]:
+        value = params.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ApiFailure("bad-params", f"{name} must be a list of strings")
+        return value
+
+    def number(name: str, default: float | None) -> float | None:
+        value = params.get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ApiFailure("bad-params", f"{name} must be a number")
+        if abs(value) > 1e15:
+            raise ApiFailure("bad-params", f"{name} is out of range")
+        return float(value)
+
+    def text(name: str) -> str | None:
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ApiFailure("bad-params", f"{name} must be a string")
+        return value or None
+
+    author = text("author")
+    if author is not None and not re.fullmatch(r"[0-9a-fA-F]{16}", author):
+        raise ApiFailure("bad-params", "author must be a key id of 16 hex digits")
+    severity = text("min_severity")
+    statuses = {str(s) for s in Status}
     return Query(
-        kinds=kinds,
+        kinds=tuple(KIND_BY_NAME[k] for k in strings("kinds") if k in KIND_BY_NAME),
         min_severity=severity if severity in SEVERITIES else None,
-        lang=params.get("lang") or None,
-        statuses=statuses,
-        author=bytes.fromhex(author) if isinstance(author, str) and len(author) == 16 else None,
-        since=float(params["since"]) if params.get("since") is not None else None,
-        before=float(params["before"]) if params.get("before") is not None else None,
-        text=str(params["text"]) if params.get("text") else None,
-        limit=max(0, min(int(params.get("limit", 100)), MAX_LIMIT)),
-        offset=max(0, int(params.get("offset", 0))),
+        lang=text("lang"),
+        statuses=tuple(Status(s) for s in strings("statuses") if s in statuses),
+        author=None if author is None else bytes.fromhex(author),
+        since=number("since", None),
+        before=number("before", None),
+        text=text("text"),
+        limit=max(0, min(int(number("limit", 100) or 0), MAX_LIMIT)),
+        offset=max(0, int(number("offset", 0) or 0)),
     )
 
 
@@ -397,7 +421,9 @@ def _draft(params: dict[str, Any]) -> Any:
     if kind is None:
         raise DraftError("kind", "kind must be news, safety, correction or retraction")
     expires = params.get("expires")
-    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)):
+    if expires is not None and (
+        isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 2**31
+    ):
         raise DraftError("expires", "expires is a number of seconds")
     safety = None
     if kind is Kind.SAFETY:
@@ -410,7 +436,9 @@ def _draft(params: dict[str, Any]) -> Any:
                 raise DraftError("point", "point is [latitude, longitude, radius in metres]")
             try:
                 point = Point(float(point[0]), float(point[1]), int(point[2]))
-            except (TypeError, ValueError):
+                if not all(abs(v) < 1e9 for v in (point.latitude, point.longitude)):
+                    raise ValueError(point)
+            except (TypeError, ValueError, OverflowError):
                 raise DraftError("point", "point values must be numbers") from None
         text_fields = ("event", "category", "severity", "urgency", "certainty", "area", "geohash")
         values = {k: given[k] for k in text_fields if given.get(k) is not None}

@@ -31,6 +31,8 @@ def handlers() -> dict[str, Handler]:
     async def fail(params: dict[str, Any]) -> Any:
         if params.get("how") == "api":
             raise ApiFailure("not-found", "nothing here")
+        if params.get("how") == "key":
+            return {}["missing"]  # a handler's own KeyError is a bug, not the client's fault
         raise RuntimeError("a bug")
 
     async def wait(params: dict[str, Any]) -> Any:
@@ -89,6 +91,9 @@ async def test_errors_are_answers_and_the_connection_lives_on(tmp_path: Path) ->
             with pytest.raises(ApiError) as bug:
                 await client.call("fail")
             assert bug.value.code == "internal" and "a bug" not in bug.value.message
+            with pytest.raises(ApiError) as own:
+                await client.call("fail", how="key")
+            assert own.value.code == "internal"  # never hidden as "bad-params"
             with pytest.raises(ApiError) as unknown:
                 await client.call("nope")
             assert unknown.value.code == "unknown-method"

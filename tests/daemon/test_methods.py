@@ -173,3 +173,13 @@ def test_socket_of_a_live_daemon_is_not_taken(node: DaemonProcess, tmp_path: Pat
     )  # fmt: skip
     assert result.returncode == 2 and "already serving" in result.stderr
     assert node.call("hello")  # and the first one still answers
+
+
+def test_query_params_of_the_wrong_type_are_bad_params(node: DaemonProcess) -> None:
+    """Checked by the handler itself (a handler's own TypeError would be 'internal')."""
+    for params in (
+        {"limit": "ten"}, {"kinds": "news"}, {"statuses": [1]}, {"author": "xyz"},
+        {"since": [1]}, {"lang": ["ru"]}, {"limit": 1e400},
+    ):  # fmt: skip
+        assert error_code(node, "query", **params) == "bad-params", params
+    assert node.call("query", limit=1)["total"] >= 0  # type: ignore[index]
