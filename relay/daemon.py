@@ -130,7 +130,7 @@ class Daemon:
                 if not store.roots():
                     core.ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, time.time())
             self._learn_own_keys()
-            core.load(time.time())
+            core.load(*self._now())
             self._rejudge_soon()  # verdicts stored under older trust rules
             self._install_signals()
             log.info("daemon up: radio %s, socket %s", self.radio_address, self.socket_path)
@@ -205,7 +205,12 @@ class Daemon:
 
     def _on_packet(self, event: PacketReceived) -> None:
         assert self.core is not None
-        self._emit(self.core.receive(event, time.time()))
+        self._emit(self.core.receive(event, *self._now()))
+
+    @staticmethod
+    def _now() -> tuple[float, float]:
+        """(monotonic, wall): timers run on the loop's clock, signed times on the wall's."""
+        return asyncio.get_running_loop().time(), time.time()
 
     def _emit(self, out: Output) -> None:
         """Carry out what the node core decided: transmit, tell readers, ignore radios."""
@@ -233,7 +238,7 @@ class Daemon:
     def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
         """Verdicts changed by an operator action (trust add/remove, import): carry them out."""
         assert self.core is not None
-        self._emit(self.core.changed(changed, now))
+        self._emit(self.core.changed(changed, *self._now()))
 
     def _forget_forgery(self, ident: bytes) -> None:
         kept = [f for f in self.forgeries if f["id"] != ident.hex()]
@@ -264,7 +269,7 @@ class Daemon:
         if self.core is None:
             return
         try:
-            out = self.core.rejudge(time.time())
+            out = self.core.rejudge(*self._now())
         except Exception:  # a damaged row must not stop the node; the next slice goes on
             log.exception("re-judging stored verdicts failed")
             return
@@ -299,7 +304,7 @@ class Daemon:
         core = self.core
         while True:
             deadline = core.next_deadline()
-            delay = 30.0 if deadline is None else max(0.0, deadline - time.time())
+            delay = 30.0 if deadline is None else max(0.0, deadline - self._now()[0])
             self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
             # arrives as the event is set, and the loop would outlive shutdown.
@@ -307,7 +312,7 @@ class Daemon:
                 async with asyncio.timeout(min(delay, 30.0)):
                     await self._wake.wait()
             try:
-                self._emit(core.tick(time.time()))
+                self._emit(core.tick(*self._now()))
             except Exception:  # keep the node up; the engine is tested apart
                 log.exception("sync engine tick failed")
 
@@ -331,7 +336,7 @@ class Daemon:
         assert self.core is not None
         self._learn_own_keys()
         try:
-            ident, out = self.core.publish(raw, time.time())
+            ident, out = self.core.publish(raw, *self._now())
         except Rejected as exc:
             from relay.api import ApiFailure
 
@@ -342,7 +347,7 @@ class Daemon:
     def after_import(self, result: Any) -> None:
         """A bulletin taken in from a bundle: relay it if trusted, tell subscribers."""
         assert self.core is not None
-        self._emit(self.core.taken_in(result, time.time()))
+        self._emit(self.core.taken_in(result, *self._now()))
 
     def link_status(self) -> dict[str, Any]:
         return {

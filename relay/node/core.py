@@ -5,8 +5,17 @@ engine, the spam brake's decisions, re-judging after key material arrives, the d
 its own bulletins — and none of the I/O. Its host (the daemon; a test in virtual time) calls
 :meth:`receive`, :meth:`tick`, :meth:`publish`, ... with the time, and carries out the returned
 :class:`Output`: packets to transmit, notices for readers, radios to ignore. It never sleeps and
-reads no clock. Judging is a step inside :meth:`receive` (the engine's judge is this core's own
-method), so a received bulletin goes engine -> ingest -> store -> notice without leaving the core.
+reads no clock.
+
+Two times come in: ``now``, a monotonic clock that every timer runs on (Trickle, pending sends,
+budgets, quarantine windows, and the engine's view of expiry), and ``wall``, the clock that signed
+timestamps, stored receive times and lifetimes are judged against. A wall clock set back or forward
+by days (GPS, a phone, no NTP) then neither stalls the node's timers nor fires them all at once:
+the engine only ever sees ``now``, and an expiry judged on the wall clock enters it as the same
+distance from ``now``. Without ``wall`` (tests, the simulator) both are ``now``.
+
+Judging is a step inside :meth:`receive` (the engine's judge is this core's own method), so a
+received bulletin goes engine -> ingest -> store -> notice without leaving the core.
 
 The store is a synchronous SQLite port (relay.store): the one piece of the node that is not pure.
 """
@@ -16,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from relay.ingest import Changes, Ingest, IngestResult, Outcome
 from relay.lifetime import expires_at
@@ -108,35 +117,52 @@ class NodeCore:
         self.deliveries: dict[bytes, Delivery] = {}
         self._notices: list[Notice] = []
         self._shared_graph: object = None
+        self._wall_ahead = 0.0  # wall - now at the latest input
+
+    def _clocks(self, now: float, wall: float | None) -> float:
+        """Remember how far the wall clock is from the monotonic one; return the wall time."""
+        self._wall_ahead = 0.0 if wall is None else wall - now
+        return now + self._wall_ahead
+
+    def _for_engine(self, judgement: Judgement) -> Judgement:
+        """The judgement with its expiry moved from the wall clock to the monotonic one."""
+        if judgement.expires_at is None or not self._wall_ahead:
+            return judgement
+        return replace(judgement, expires_at=judgement.expires_at - self._wall_ahead)
 
     # -- inputs --------------------------------------------------------------------------------
 
-    def load(self, now: float) -> None:
+    def load(self, now: float, wall: float | None = None) -> None:
         """Hold the trusted bulletins the store kept (at start)."""
+        wall = self._clocks(now, wall)
         for row in self.store.by_status((Status.TRUSTED,)):
             bulletin = wire.decode(row.raw)
-            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now))
-        self._share_alert_authors(now)
+            judgement = judgement_for(bulletin, row.status, row.expires_at, wall)
+            self.engine.add(row.raw, self._for_engine(judgement))
+        self._share_alert_authors(wall)
 
     def link_up(self, node_num: int, role: str | None) -> None:
         """The radio said who it is (its node number is never a spam suspect) and its role."""
         self.engine.node = node_num
         self.engine.set_radio_role(role)
 
-    def receive(self, event: PacketReceived, now: float) -> Output:
+    def receive(self, event: PacketReceived, now: float, wall: float | None = None) -> Output:
         """A frame the radio heard."""
+        self._clocks(now, wall)
         self._track_delivery(event)
         sends = self.engine.receive(event, now)
         return self._output(sends)
 
-    def tick(self, now: float) -> Output:
+    def tick(self, now: float, wall: float | None = None) -> Output:
+        self._clocks(now, wall)
         return self._output(self.engine.tick(now))
 
     def next_deadline(self) -> float | None:
         return self.engine.next_deadline()
 
-    def publish(self, raw: bytes, now: float) -> tuple[bytes, Output]:
+    def publish(self, raw: bytes, now: float, wall: float | None = None) -> tuple[bytes, Output]:
         """One of our own bulletins: ingest it, hand it to the engine; raises Rejected."""
+        mono, now = now, self._clocks(now, wall)  # from here on ``now`` is the wall clock
         result = self.ingest.ingest(raw, now, "local")
         if result.outcome is Outcome.REJECTED or result.bulletin is None:
             raise Rejected(result.reason)
@@ -149,23 +175,26 @@ class NodeCore:
             bulletin, Status.TRUSTED if status is not Status.REVOKED else status, expiry, now
         )
         self.deliveries[bulletin.id] = Delivery()
-        sends = self.engine.publish(raw, judgement, now) if judgement.relayable else []
+        judgement = self._for_engine(judgement)
+        sends = self.engine.publish(raw, judgement, mono) if judgement.relayable else []
         self._notices.append(BulletinHeld(bulletin.id))
         self._apply(result.changed, now)
         return bulletin.id, self._output(sends)
 
-    def taken_in(self, result: IngestResult, now: float) -> Output:
+    def taken_in(self, result: IngestResult, now: float, wall: float | None = None) -> Output:
         """A bulletin ingested from a bundle: held by the engine if relayable, readers told."""
+        wall = self._clocks(now, wall)
         bulletin = result.bulletin
         row = None if bulletin is None else self.store.get(bulletin.id)
         if bulletin is not None and row is not None:
-            self.engine.add(row.raw, judgement_for(bulletin, row.status, row.expires_at, now), now)
+            judgement = judgement_for(bulletin, row.status, row.expires_at, wall)
+            self.engine.add(row.raw, self._for_engine(judgement), now)
             self._notices.append(BulletinHeld(bulletin.id))
-        return self.changed(result.changed, now)
+        return self.changed(result.changed, now, wall)
 
-    def changed(self, changes: Changes, now: float) -> Output:
+    def changed(self, changes: Changes, now: float, wall: float | None = None) -> Output:
         """Verdicts that changed outside :meth:`receive` (roots added or removed, imports)."""
-        self._apply(changes, now)
+        self._apply(changes, self._clocks(now, wall))
         return self._output([])
 
     def sent(self, ident: bytes) -> Output:
@@ -181,17 +210,20 @@ class NodeCore:
         """Stored verdicts still wait to be re-judged: call :meth:`rejudge` soon."""
         return self.ingest.backlog
 
-    def rejudge(self, now: float) -> Output:
+    def rejudge(self, now: float, wall: float | None = None) -> Output:
         """One bounded slice of re-judging (relay.ingest)."""
-        self._apply(self.ingest.rejudge(now), now)
+        wall = self._clocks(now, wall)
+        self._apply(self.ingest.rejudge(wall), wall)
         return self._output([])
 
-    def expire_untrusted(self, now: float) -> int:
-        return self.ingest.expire_untrusted(now)
+    def expire_untrusted(self, wall: float) -> int:
+        return self.ingest.expire_untrusted(wall)
 
     # -- the engine's judge: a step of receive -------------------------------------------------
 
     def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
+        """The engine's judge: ``now`` is the engine's (monotonic) clock; ingest is on the wall."""
+        now += self._wall_ahead
         hops = event.hops if event is not None else None
         snr = event.snr if event is not None else None
         origin = "radio" if event is None else f"radio:!{event.sender:08x}"
@@ -207,19 +239,19 @@ class NodeCore:
         if result.outcome is Outcome.ACCEPTED:
             self._notices.append(BulletinHeld(row.id))
         self._apply(result.changed, now)
-        return judgement_for(result.bulletin, row.status, row.expires_at, now)
+        return self._for_engine(judgement_for(result.bulletin, row.status, row.expires_at, now))
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _apply(self, changes: Iterable[tuple[bytes, Verdict]], now: float) -> None:
-        self._share_alert_authors(now)
+    def _apply(self, changes: Iterable[tuple[bytes, Verdict]], wall: float) -> None:
+        self._share_alert_authors(wall)
         for ident, verdict in changes:
             self._notices.append(VerdictChanged(ident, verdict))
             row = self.store.get(ident)
             if row is not None and verdict.status is Status.TRUSTED:
                 bulletin = wire.decode(row.raw)
-                judgement = judgement_for(bulletin, verdict.status, row.expires_at, now)
-                self.engine.add(row.raw, judgement, now)
+                judgement = judgement_for(bulletin, verdict.status, row.expires_at, wall)
+                self.engine.add(row.raw, self._for_engine(judgement), wall - self._wall_ahead)
 
     def _share_alert_authors(self, now: float) -> None:
         """Tell the engine whose safety alerts to judge even while strangers flood the channel."""

@@ -26,6 +26,7 @@ A, B = 0xA, 0xB
 
 
 def node(tmp_path: Path, name: str, num: int) -> NodeCore:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     core = NodeCore(Store(tmp_path / f"{name}.sqlite3"), SyncConfig(), seed=num, node=num)
     core.ingest.add_root(NEWSROOM.public_key, "Newsroom", NOW)
     core.load(NOW)
@@ -88,3 +89,28 @@ def test_the_next_deadline_drives_time(tmp_path: Path) -> None:
         now = max(now, deadline)
         sent += len(a.tick(now).sends)
     assert sent > 0  # beacons or summaries went out at the deadlines the core named
+
+
+def sends_over(core: NodeCore, start: float, seconds: float, wall_jump: float) -> int:
+    """Packets the core sends over ``seconds`` of monotonic time, the wall clock jumping by
+    ``wall_jump`` halfway; the host wakes it at the deadlines it names."""
+    now, count = start, 0
+    while now < start + seconds:
+        wall = now + (wall_jump if now >= start + seconds / 2 else 0.0)
+        count += len(core.tick(now, wall).sends)
+        deadline = core.next_deadline()
+        now = max(now + 0.001, deadline if deadline is not None else now + 30.0)
+    return count
+
+
+def test_a_wall_clock_jump_neither_stalls_nor_bursts_the_timers(tmp_path: Path) -> None:
+    """Issue 11: timers run on the monotonic clock; the wall clock set back or forward by three
+    days mid-run changes nothing in what the node sends, and its alert stays relayable."""
+    counts = []
+    for jump in (0.0, -3 * 86400.0, 3 * 86400.0):
+        a = node(tmp_path / f"j{jump}", "a", A)
+        alert = safety(NEWSROOM, severity="extreme", created=T0, lifetime=6 * 3600)
+        a.publish(alert.raw, 1000.0, NOW)
+        counts.append(sends_over(a, 1000.0, 4 * 3600.0, jump))
+        assert a.engine.holds(alert.id)  # its lifetime runs on elapsed time, not the wall's jump
+    assert counts[0] > 0 and counts[1] == counts[0] == counts[2]
