@@ -8,6 +8,7 @@ tells them about changes through coalescing messages (``tui.messages``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -18,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Static
@@ -178,17 +180,20 @@ class JarshyApp(App[None]):
 
     @on(FeedChanged)
     def feed_changed(self) -> None:
-        self.refresh_feed()
-        hook = getattr(self.screen, "feed_changed", None)
-        if hook is not None:
-            hook()
+        # a daemon event can land while the app closes and its widgets are already gone
+        with contextlib.suppress(NoMatches):
+            self.refresh_feed()
+            hook = getattr(self.screen, "feed_changed", None)
+            if hook is not None:
+                hook()
 
     @on(StatusChanged)
     def status_changed(self) -> None:
-        self.refresh_status()
-        hook = getattr(self.screen, "status_changed", None)
-        if hook is not None:
-            hook()
+        with contextlib.suppress(NoMatches):
+            self.refresh_status()
+            hook = getattr(self.screen, "status_changed", None)
+            if hook is not None:
+                hook()
 
     @on(DeliveryChanged)
     def delivery_changed(self, message: DeliveryChanged) -> None:

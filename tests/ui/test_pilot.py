@@ -239,3 +239,16 @@ async def test_terminal_escapes_in_a_held_text_stay_inert() -> None:
 
     for size in ((120, 40), (80, 24)):
         await show_spoof(None, size, ANSI_TEXT, app())
+
+
+async def test_a_late_feed_event_while_closing_is_harmless() -> None:
+    """A daemon event can land after the app's widgets are gone (closing): no crash."""
+    from tests.ui.fixed_data import canned_app
+    from tui.feed import FeedList
+
+    app = canned_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.screen_stack[0].query_one(FeedList).remove()
+        app.feed_changed()  # would raise NoMatches before
+        app.status_changed()
