@@ -62,7 +62,8 @@ class Daemon:
         self.quarantine = RadioQuarantine(
             lambda: self.link, self.store_path.with_suffix(".ignored.json")
         )
-        self.transmitter = Transmitter(self._about, self._on_sent, time.time)
+        # the budget runs on the loop's monotonic clock (asyncio's loop.time() is time.monotonic)
+        self.transmitter = Transmitter(self._about, self._on_sent, time.monotonic, time.time)
         self.queue = self.transmitter.queue
         self.forgeries: deque[dict[str, Any]] = deque(maxlen=100)
         self.unlocked: dict[str, Any] = {}

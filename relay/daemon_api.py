@@ -125,9 +125,9 @@ def status(daemon: Daemon) -> dict[str, Any]:
         "air_util_tx": None if info is None else info.air_util_tx,
         "airtime": {
             "budget_s": round(queue.duty_cycle * 3600, 1),
-            "used_s": round(queue.used_airtime(now), 2),
+            "used_s": round(queue.used_airtime(daemon.transmitter.clock()), 2),
             "window_s": 3600,
-            "busy": queue.busy(now),
+            "busy": queue.busy(daemon.transmitter.clock()),
         },
         "queue": {
             "depth": len(queue),

@@ -63,11 +63,13 @@ class Transmitter:
         about: Callable[[bytes], About | None],
         on_sent: Callable[[bytes], None],
         clock: Callable[[], float],
+        wall: Callable[[], float] | None = None,
     ) -> None:
         self.queue: TransmitQueue[Unit] = TransmitQueue()
         self.about = about  # bulletin id -> what ordering needs (None: not a stored bulletin)
         self.on_sent = on_sent  # bulletin id whose packet the radio accepted
-        self.clock = clock
+        self.clock = clock  # monotonic: the airtime budget, back-offs, the queue's expiry
+        self.wall = wall or clock  # what a bulletin's ``created`` and ``expires_at`` are on
         self.link: RadioLink | None = None
         self.wake = asyncio.Event()
         self._last_utilization: float | None = None
@@ -82,15 +84,16 @@ class Transmitter:
 
     def submit(self, sends: list[SendPacket]) -> None:
         """Queue the engine's sends (dropped by the queue's bounds are counted there)."""
-        now = self.clock()
+        now, wall = self.clock(), self.wall()
         for unit in group(sends):
             ident = carried_id(unit[0].payload)
             about = self.about(ident) if ident is not None else None
-            created = now if about is None else min(about.created, now)  # a future clock
+            created = wall if about is None else min(about.created, wall)  # a future clock
+            expires = None if about is None or about.expires_at is None else about.expires_at
             self.queue.enqueue(  # cannot jump the queue
                 Ticket(
                     unit, unit[0].priority, created, self.airtime(unit),
-                    None if about is None else about.expires_at,
+                    None if expires is None else expires - (wall - now),  # on the queue's clock
                     None if about is None else about.author,
                 ),
                 now,
