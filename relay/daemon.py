@@ -156,8 +156,9 @@ class Daemon:
             # In order: stop taking requests (each one answered is already committed), then
             # (unwinding the stack) stop the loops, let go of the radio, the simulation, the store.
             log.info("shutting down")
-            shutdown_watchdog(asyncio.get_running_loop())
+            watchdog = shutdown_watchdog(asyncio.get_running_loop())
             await api.close()
+        watchdog.cancel()  # shut down in time: nothing left for it to end
         log.info("stopped")
         return 0
 

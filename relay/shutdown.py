@@ -12,12 +12,15 @@ log = logging.getLogger("jarshy.daemon")
 SHUTDOWN_LIMIT = 20.0  # seconds; systemd's stop timeout is 90 s, the tests' 30 s
 
 
-def shutdown_watchdog(loop: asyncio.AbstractEventLoop, limit: float = SHUTDOWN_LIMIT) -> None:
+def shutdown_watchdog(
+    loop: asyncio.AbstractEventLoop, limit: float = SHUTDOWN_LIMIT
+) -> threading.Timer:
     """If shutting down takes longer than ``limit``, say where it is stuck and exit anyway.
 
     Every stored bulletin is already a committed SQLite transaction (WAL, synchronous=FULL), so
     leaving without the remaining clean-up loses nothing; hanging would keep the radio and the
-    socket from the next daemon."""
+    socket from the next daemon. Cancel the returned timer once shutdown is done: a daemon that
+    runs inside another program (a test) must not end that program later."""
 
     def stuck() -> None:
         waiting = []
@@ -36,3 +39,4 @@ def shutdown_watchdog(loop: asyncio.AbstractEventLoop, limit: float = SHUTDOWN_L
     timer = threading.Timer(limit, stuck)
     timer.daemon = True
     timer.start()
+    return timer

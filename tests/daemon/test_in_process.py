@@ -13,6 +13,16 @@ from relay.daemon import Daemon
 async def test_the_daemon_runs_in_process_on_the_simulated_mesh(
     jarshy_home: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
+    import relay.daemon
+    from relay.shutdown import shutdown_watchdog
+
+    watchdogs: list[Any] = []
+
+    def watched(loop: Any) -> Any:
+        watchdogs.append(shutdown_watchdog(loop))
+        return watchdogs[-1]
+
+    monkeypatch.setattr(relay.daemon, "shutdown_watchdog", watched)
     monkeypatch.setenv("JARSHY_SIM_INTERVAL", "0.3")
     socket = tmp_path / "api.sock"
     daemon = Daemon(socket_path=socket, simulate=True)
@@ -33,3 +43,5 @@ async def test_the_daemon_runs_in_process_on_the_simulated_mesh(
     finally:
         daemon.stop.set()
         assert await asyncio.wait_for(running, 30) == 0
+        # its shutdown watchdog (os._exit after 20 s) must not outlive it: it would end pytest
+        assert watchdogs and all(w.finished.is_set() for w in watchdogs)
