@@ -8,11 +8,14 @@ and the API its parameter without one borrowing the other's vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from relay import vocabulary
 from relay.language import guess_language
 from relay.wire.fields import KIND_BY_NAME, Content, Kind, SafetyInfo
+
+SAFETY_TEXT_FIELDS = ("event", "category", "severity", "urgency", "certainty", "area", "geohash")
 
 COMPOSE_KINDS = tuple(KIND_BY_NAME[name] for name in vocabulary.COMPOSE_KINDS)
 SAFETY_LIFETIME = 24 * 3600  # a safety alert without an end of its own expires after a day
@@ -46,18 +49,6 @@ class Point:
 
 
 @dataclass(frozen=True, slots=True)
-class SafetyDraft:
-    event: str = "other"
-    category: str = "safety"
-    severity: str = "unknown"
-    urgency: str = "unknown"
-    certainty: str = "unknown"
-    area: str | None = None
-    point: Point | None = None
-    geohash: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Draft:
     """What an author asks for: a kind, a text, and the fields of that kind."""
 
@@ -66,7 +57,8 @@ class Draft:
     lang: str | None = None  # None: guessed from the text
     lifetime: int | None = None  # seconds
     ref: bytes | None = None  # the id a correction or retraction refers to
-    safety: SafetyDraft | None = None
+    safety: SafetyInfo | None = None  # its point, if any, is given apart in degrees:
+    point: Point | None = None
 
 
 def build(draft: Draft, author: bytes, created: int) -> Content:
@@ -82,19 +74,11 @@ def build(draft: Draft, author: bytes, created: int) -> Content:
     lifetime = draft.lifetime
     safety = None
     if kind is Kind.SAFETY:
-        given = draft.safety or SafetyDraft()
-        safety = SafetyInfo(
-            event=given.event,
-            category=given.category,
-            severity=given.severity,
-            urgency=given.urgency,
-            certainty=given.certainty,
-            area=given.area,
-            point=None if given.point is None else given.point.encoded(),
-            geohash=given.geohash,
-        )
+        safety = draft.safety or SafetyInfo()
+        if draft.point is not None:
+            safety = replace(safety, point=draft.point.encoded())
         lifetime = lifetime or SAFETY_LIFETIME
-    elif draft.safety is not None:
+    elif draft.safety is not None or draft.point is not None:
         raise DraftError("safety", "safety fields are only for safety alerts")
     if kind in (Kind.CORRECTION, Kind.RETRACTION):
         if draft.ref is None or len(draft.ref) != 8:
@@ -116,3 +100,52 @@ def parse_ref(text: str | None) -> bytes | None:
     if len(ref) != 8:
         raise DraftError("ref", "a bulletin id is 16 hex digits")
     return ref
+
+
+def draft_from_params(params: dict[str, Any]) -> Draft:
+    """A draft from the local API's JSON parameters, every type checked (DraftError otherwise)."""
+    kind = KIND_BY_NAME.get(str(params.get("kind", "news")))
+    if kind not in COMPOSE_KINDS:
+        raise DraftError("kind", "kind must be news, safety, correction or retraction")
+    expires = params.get("expires")
+    if expires is not None and (
+        isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 2**31
+    ):
+        raise DraftError("expires", "expires is a number of seconds")
+    safety, point = None, None
+    if kind is Kind.SAFETY:
+        given = params.get("safety") or {}
+        if not isinstance(given, dict):
+            raise DraftError("safety", "safety is an object")
+        point = _point_from_params(given.get("point"))
+        values = {k: given[k] for k in SAFETY_TEXT_FIELDS if given.get(k) is not None}
+        if any(not isinstance(v, str) for v in values.values()):
+            raise DraftError("safety", "safety fields are text")
+        safety = SafetyInfo(**values)
+    ref = params.get("ref") if kind in (Kind.CORRECTION, Kind.RETRACTION) else None
+    if ref is not None and not isinstance(ref, str):
+        raise DraftError("ref", "ref is a bulletin id in hex")
+    lang = params.get("lang")
+    return Draft(
+        kind,
+        str(params.get("text", "")),
+        lang if isinstance(lang, str) and lang else None,
+        None if expires is None else int(expires),
+        parse_ref(ref),
+        safety,
+        point,
+    )
+
+
+def _point_from_params(point: object) -> Point | None:
+    if point is None:
+        return None
+    if not isinstance(point, list) or len(point) != 3:
+        raise DraftError("point", "point is [latitude, longitude, radius in metres]")
+    try:
+        parsed = Point(float(point[0]), float(point[1]), int(point[2]))
+        if not all(abs(v) < 1e9 for v in (parsed.latitude, parsed.longitude)):
+            raise ValueError(parsed)
+    except (TypeError, ValueError, OverflowError):
+        raise DraftError("point", "point values must be numbers") from None
+    return parsed

@@ -237,7 +237,7 @@ class Daemon:
                 self.api.publish("delivery", notice.delivery.as_dict(notice.id))
         self._rejudge_soon()
 
-    def _apply_changes(self, changed: tuple[tuple[bytes, Verdict], ...], now: float) -> None:
+    def verdicts_changed(self, changed: tuple[tuple[bytes, Verdict], ...]) -> None:
         """Verdicts changed by an operator action (trust add/remove, import): carry them out."""
         assert self.core is not None
         self._emit(self.core.changed(changed, *self._now()))

@@ -269,7 +269,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         name = str(params.get("name") or shared.name or shared.fingerprint)
         assert daemon.ingest is not None
         changed = daemon.ingest.add_root(shared.public_key, name, time.time())
-        daemon._apply_changes(changed, time.time())
+        daemon.verdicts_changed(changed)
         return {"name": name, "key_id": key_id(shared.public_key).hex(),
                 "fingerprint": shared.fingerprint, "changed": len(changed)}  # fmt: skip
 
@@ -318,7 +318,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
             raise ApiFailure("bad-params", "key_id must be 16 hex digits")
         assert daemon.ingest is not None
         changed = daemon.ingest.remove_root(bytes.fromhex(text), time.time())
-        daemon._apply_changes(changed, time.time())
+        daemon.verdicts_changed(changed)
         return {"changed": len(changed)}
 
     return {
@@ -398,62 +398,13 @@ def _identity(daemon: Daemon, name: Any) -> Any:
 
 def _sign(params: dict[str, Any], identity: Any) -> bytes:
     """Build and sign a bulletin from API params (relay.compose: the same rules as the CLI)."""
-    from relay.compose import DraftError, build
+    from relay.compose import DraftError, build, draft_from_params
     from relay.wire.errors import WireError
 
     try:
-        content = build(_draft(params), identity.key_id, int(time.time()))
+        content = build(draft_from_params(params), identity.key_id, int(time.time()))
         return wire.sign(content, identity).raw
     except DraftError as exc:
         raise ApiFailure("bad-params", f"{exc.field}: {exc.message}") from None
     except (ValueError, WireError) as exc:
         raise ApiFailure("bad-params", f"cannot make this bulletin: {exc}") from None
-
-
-def _draft(params: dict[str, Any]) -> Any:
-    """The API's parameters as a relay.compose.Draft (the API's own vocabulary, typed)."""
-    from relay.compose import Draft, DraftError, Point, SafetyDraft, parse_ref
-    from relay.wire.fields import Kind
-
-    names = {"news": Kind.NEWS, "safety": Kind.SAFETY, "correction": Kind.CORRECTION,
-             "retraction": Kind.RETRACTION}  # fmt: skip
-    kind = names.get(str(params.get("kind", "news")))
-    if kind is None:
-        raise DraftError("kind", "kind must be news, safety, correction or retraction")
-    expires = params.get("expires")
-    if expires is not None and (
-        isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 2**31
-    ):
-        raise DraftError("expires", "expires is a number of seconds")
-    safety = None
-    if kind is Kind.SAFETY:
-        given = params.get("safety") or {}
-        if not isinstance(given, dict):
-            raise DraftError("safety", "safety is an object")
-        point = given.get("point")
-        if point is not None:
-            if not isinstance(point, list) or len(point) != 3:
-                raise DraftError("point", "point is [latitude, longitude, radius in metres]")
-            try:
-                point = Point(float(point[0]), float(point[1]), int(point[2]))
-                if not all(abs(v) < 1e9 for v in (point.latitude, point.longitude)):
-                    raise ValueError(point)
-            except (TypeError, ValueError, OverflowError):
-                raise DraftError("point", "point values must be numbers") from None
-        text_fields = ("event", "category", "severity", "urgency", "certainty", "area", "geohash")
-        values = {k: given[k] for k in text_fields if given.get(k) is not None}
-        if any(not isinstance(v, str) for v in values.values()):
-            raise DraftError("safety", "safety fields are text")
-        safety = SafetyDraft(**values, point=point)
-    ref = params.get("ref") if kind in (Kind.CORRECTION, Kind.RETRACTION) else None
-    if ref is not None and not isinstance(ref, str):
-        raise DraftError("ref", "ref is a bulletin id in hex")
-    lang = params.get("lang")
-    return Draft(
-        kind,
-        str(params.get("text", "")),
-        lang if isinstance(lang, str) and lang else None,
-        None if expires is None else int(expires),
-        parse_ref(ref),
-        safety,
-    )

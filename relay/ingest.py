@@ -155,14 +155,14 @@ class Ingest:
         if self.store.seen(envelope.id):
             return IngestResult(Outcome.DUPLICATE, "already held", envelope)
         textless = envelope.textless()  # key lookup and verdict never read the text
-        held = self.store.get(envelope.id)  # only a pending copy can be held unseen
         signature_ok = self._signature_ok(textless)
-        if signature_ok is None and held is not None:
-            return self._candidate(envelope, held)
         verdict = evaluate(self.state, textless, signature_ok, now)
-        if verdict.status is Status.INVALID:
+        if verdict.status is Status.INVALID:  # a forgery costs no look into the store
             self.rejected["bad-signature"] += 1
             return IngestResult(Outcome.REJECTED, verdict.reason, envelope, verdict)
+        held = self.store.get(envelope.id)  # only a pending copy can be held unseen
+        if signature_ok is None and held is not None:
+            return self._candidate(envelope, held)
         try:
             bulletin = wire.open_text(envelope)
         except WireError as exc:
@@ -322,7 +322,8 @@ class Ingest:
         if public_key is None:
             return None
         body = row.raw[:-SIG]
-        for signature in [row.raw[-SIG:], *self._holding.candidates(row.id)]:
+        candidates = self._holding.candidates(row.id)
+        for signature in [row.raw[-SIG:], *candidates]:
             copy = wire.parse(body + signature).textless()
             if wire.verify(copy, public_key):
                 if signature != row.raw[-SIG:]:
@@ -330,7 +331,7 @@ class Ingest:
                 self._holding.drop_candidates(row.id)
                 self.store.mark_seen(row.id, now)
                 return True
-        self.rejected["bad-signature"] += 1 + len(self._holding.candidates(row.id))
+        self.rejected["bad-signature"] += 1 + len(candidates)
         self.store.delete(row.id)
         return False
 

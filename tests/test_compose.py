@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay.compose import Draft, DraftError, Point, SafetyDraft, build, parse_ref
+from relay.compose import Draft, DraftError, Point, build, parse_ref
 from relay.wire import bulletin as wire
-from relay.wire.fields import Kind
+from relay.wire.fields import Kind, SafetyInfo
 from tests.conftest import make_identity
 from tests.helpers import T0
 
@@ -14,8 +14,8 @@ AUTHOR = make_identity("editor")
 
 
 def test_safety_alert_gets_a_day_and_its_point_in_wire_units() -> None:
-    draft = Draft(Kind.SAFETY, " Пожар на рынке ", safety=SafetyDraft(
-        severity="severe", event="fire", point=Point(43.238, 76.945, 500)))  # fmt: skip
+    draft = Draft(Kind.SAFETY, " Пожар на рынке ", safety=SafetyInfo(
+        severity="severe", event="fire"), point=Point(43.238, 76.945, 500))  # fmt: skip
     content = build(draft, AUTHOR.key_id, T0)
     assert content.text == "Пожар на рынке" and content.lifetime == 24 * 3600
     assert content.safety is not None and content.safety.point == (4323800, 7694500, 500)
@@ -29,10 +29,10 @@ def test_safety_alert_gets_a_day_and_its_point_in_wire_units() -> None:
         (Draft(Kind.CORRECTION, "fixed"), "ref"),
         (Draft(Kind.NEWS, "x", ref=bytes(8)), "ref"),
         (Draft(Kind.NEWS, "x", lifetime=0), "expires"),
-        (Draft(Kind.NEWS, "x", safety=SafetyDraft()), "safety"),
+        (Draft(Kind.NEWS, "x", safety=SafetyInfo()), "safety"),
         (Draft(Kind.CERTIFICATE, "x"), "kind"),
-        (Draft(Kind.SAFETY, "x", safety=SafetyDraft(point=Point(91.0, 0.0, 1))), "point"),
-        (Draft(Kind.SAFETY, "x", safety=SafetyDraft(point=Point(0.0, 180.0, 1))), "point"),
+        (Draft(Kind.SAFETY, "x", point=Point(91.0, 0.0, 1)), "point"),
+        (Draft(Kind.SAFETY, "x", point=Point(0.0, 180.0, 1)), "point"),
     ],
 )
 def test_drafts_that_cannot_be_bulletins_name_their_field(draft: Draft, field: str) -> None:

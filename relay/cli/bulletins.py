@@ -9,7 +9,7 @@ from typing import Any
 
 from relay import vocabulary
 from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
-from relay.compose import Draft, DraftError, Point, SafetyDraft, build, parse_ref
+from relay.compose import Draft, DraftError, Point, build, parse_ref
 from relay.crypto.keys import Identity, fingerprint
 from relay.errors import UserError
 from relay.inert import inert_block, inert_line, quoted
@@ -27,6 +27,7 @@ from relay.wire.fields import (
     URGENCIES,
     Content,
     Kind,
+    SafetyInfo,
 )
 from relay.wire.fragments import split
 
@@ -96,20 +97,20 @@ FLAGS = {"text": "--text", "ref": "--ref", "point": "--point", "expires": "--exp
 def draft_from_args(args: argparse.Namespace) -> Draft:
     """The draft the compose arguments describe (relay.compose builds and checks it)."""
     kind = Kind[args.kind.upper()]
-    safety = None
+    safety = point = None
     if kind is Kind.SAFETY:
-        safety = SafetyDraft(
+        safety = SafetyInfo(
             event=args.event,
             category=args.category,
             severity=args.severity,
             urgency=args.urgency,
             certainty=args.certainty,
             area=args.area,
-            point=parse_point(args.point) if args.point else None,
             geohash=args.geohash,
         )
+        point = parse_point(args.point) if args.point else None
     lifetime = parse_duration(args.expires) if args.expires else None
-    return Draft(kind, args.text, args.lang, lifetime, parse_ref(args.ref), safety)
+    return Draft(kind, args.text, args.lang, lifetime, parse_ref(args.ref), safety, point)
 
 
 def build_content(args: argparse.Namespace, author: bytes, created: int) -> Content:
