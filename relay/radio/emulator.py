@@ -117,9 +117,20 @@ class EmulatedRadio:
             self.medium.detach(self)
 
     def add_session(self, session: ClientSession) -> None:
-        """A client connected (called by transports)."""
+        """A client connected (called by transports).
+
+        The firmware serves one TCP client at a time: a new connection force-closes the previous
+        one (``APIServerPort::runOnce`` in src/mesh/api/ServerAPI.cpp, "Force close previous TCP
+        connection"). Serial clients are not affected.
+        """
         with self._lock:
+            displaced = [s for s in self._sessions if session.is_network and s.is_network]
+            for old in displaced:
+                self._sessions.remove(old)
             self._sessions.append(session)
+        for old in displaced:
+            log.info("force close previous TCP connection %s", old.name)
+            old.close()
 
     def remove_session(self, session: ClientSession) -> None:
         """A client disconnected (called by transports)."""

@@ -32,10 +32,21 @@ RECENT_IDS = 20
 class ClientSession:
     """The radio side of one serial or TCP client connection."""
 
-    def __init__(self, radio: EmulatedRadio, write: Callable[[bytes], None], name: str) -> None:
+    def __init__(
+        self,
+        radio: EmulatedRadio,
+        write: Callable[[bytes], None],
+        name: str,
+        *,
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        """``name`` starting with ``tcp:`` marks a network client (one at a time, see
+        :meth:`EmulatedRadio.add_session`); ``close`` drops the transport's connection."""
         self.radio = radio
         self.name = name
         self._write = write
+        self._close = close
+        self.closed = False  # displaced or closed: no input is read and nothing is sent
         self._parser = FrameParser()
         self._lock = threading.Lock()  # serialises writes and state changes
         self.connected = False  # handshake done; packets flow
@@ -45,8 +56,29 @@ class ClientSession:
         self.frames_out = 0
 
     # Input from the client.
+    @property
+    def is_network(self) -> bool:
+        """A TCP (Wi-Fi/Ethernet API) client rather than a serial one."""
+        return self.name.startswith("tcp:")
+
+    def close(self) -> None:
+        """Drop this client, as ``ServerAPI::close`` does (``client.stop()``): idempotent."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self.connected = False
+            self._pending.clear()
+        if self._close is not None:
+            try:
+                self._close()
+            except OSError as exc:
+                log.debug("%s: close failed: %s", self.name, exc)
+
     def feed(self, data: bytes) -> None:
         """Bytes read from the client; malformed input is logged and ignored, never raised."""
+        if self.closed:
+            return
         for frame in self._parser.feed(data):
             self.frames_in += 1
             to_radio = mesh_pb2.ToRadio()
@@ -82,6 +114,8 @@ class ClientSession:
 
     # Output to the client.
     def _send_now(self, from_radio: Any) -> None:
+        if self.closed:
+            return
         data = encode_frame(from_radio.SerializeToString())
         self.frames_out += 1
         try:
