@@ -3,7 +3,11 @@
 Pure functions and tables shared by the simulator, the scheduler's airtime budget and the
 `jarshy size` command. Figures follow the firmware's preset table (RadioInterface.cpp) and the
 Semtech SX126x time-on-air formula (16-symbol preamble, explicit header, CRC on, low-data-rate
-optimisation when a symbol lasts 16 ms or more). The coding-rate term is ``4 + cr`` with ``cr`` in
+optimisation when a symbol lasts 16 ms or more). Packet sizes count what the firmware really sends:
+the 16-byte header, the encoded ``Data`` with its bitfield and, from firmware 2.8, the 66-byte
+XEdDSA signature field on every broadcast it originates that still fits a frame
+(``perhapsEncode``/``signedDataFits`` in src/mesh/Router.cpp, ``XEDDSA_SIGNATURE_FIELD_BYTES`` in
+src/mesh/CryptoEngine.h). The coding-rate term is ``4 + cr`` with ``cr`` in
 1..4 (4/5..4/8); Meshtasticator multiplies by ``cr + 4`` with ``cr`` already 5..8 and overestimates.
 """
 
@@ -23,6 +27,15 @@ MAX_FRAME_BYTES = 255
 
 MAX_APP_PAYLOAD = 231
 """Application payload bytes the firmware accepts for a broadcast on a private port."""
+
+SIGNATURE_FIELD_BYTES = 66
+"""What firmware 2.8's XEdDSA signature adds to a signed ``Data``: tag, length, 64 bytes."""
+
+SIGNING_FIRMWARE = (2, 8)
+"""The first firmware release that signs the broadcasts it originates."""
+
+DEFAULT_FIRMWARE = "2.8.0"
+"""Firmware assumed when none is given: the newest, whose packets are the longest on air."""
 
 NOISE_FIGURE_DB = 6.0
 """Receiver noise figure assumed for the sensitivity and SNR figures (SX126x class)."""
@@ -149,21 +162,80 @@ def data_encoding_bytes(app_payload_bytes: int, portnum: int = 256) -> int:
     )
 
 
-def frame_bytes(app_payload_bytes: int, portnum: int = 256) -> int:
-    """Bytes on air for one Meshtastic packet: 16-byte header + encoded Data (AES-CTR adds none)."""
-    return MESHTASTIC_HEADER_BYTES + data_encoding_bytes(app_payload_bytes, portnum)
+def firmware_tuple(version: str | None) -> tuple[int, int, int]:
+    """``"2.7.18.abc"`` -> ``(2, 7, 18)``; None or garbage means :data:`DEFAULT_FIRMWARE`."""
+    text = version or DEFAULT_FIRMWARE
+    parts: list[int] = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        if not digits or digits != piece:
+            break
+        parts.append(int(digits))
+    if len(parts) < 2:
+        return firmware_tuple(DEFAULT_FIRMWARE)
+    return (parts[0], parts[1], parts[2] if len(parts) > 2 else 0)
+
+
+def signs_broadcasts(firmware: str | None) -> bool:
+    """True when this firmware signs the broadcasts it originates (2.8 and later)."""
+    return firmware_tuple(firmware)[:2] >= SIGNING_FIRMWARE
+
+
+def signature_fits(data_bytes: int) -> bool:
+    """``signedDataFits``: would ``Data`` of ``data_bytes`` still fit a frame once signed?"""
+    return data_bytes + SIGNATURE_FIELD_BYTES + MESHTASTIC_HEADER_BYTES <= MAX_FRAME_BYTES
+
+
+def frame_bytes_for_data(
+    data_bytes: int, *, broadcast: bool = True, firmware: str | None = DEFAULT_FIRMWARE
+) -> int:
+    """Bytes on air for a packet whose encoded ``Data`` (bitfield included) is ``data_bytes``.
+
+    Firmware 2.8 signs a broadcast it originates when the signed ``Data`` still fits; a relay
+    forwards the frame byte for byte, so a relayed copy is as long as the original.
+    """
+    signed = broadcast and signs_broadcasts(firmware) and signature_fits(data_bytes)
+    return MESHTASTIC_HEADER_BYTES + data_bytes + (SIGNATURE_FIELD_BYTES if signed else 0)
+
+
+def frame_bytes(
+    app_payload_bytes: int,
+    portnum: int = 256,
+    *,
+    broadcast: bool = True,
+    firmware: str | None = DEFAULT_FIRMWARE,
+) -> int:
+    """Bytes on air for one Meshtastic packet: header + encoded Data (+ 2.8's signature).
+
+    AES-CTR adds no bytes. A 7-byte beacon on a private port is 96 bytes on air under 2.8 (30
+    before), a 105-byte bulletin 194 (128); from 166 payload bytes on such a port the signature
+    no longer fits and the packet goes out unsigned.
+    """
+    data = data_encoding_bytes(app_payload_bytes, portnum)
+    return frame_bytes_for_data(data, broadcast=broadcast, firmware=firmware)
 
 
 def packet_airtime(
-    app_payload_bytes: int, preset: str | Preset = DEFAULT_PRESET, portnum: int = 256
+    app_payload_bytes: int,
+    preset: str | Preset = DEFAULT_PRESET,
+    portnum: int = 256,
+    *,
+    broadcast: bool = True,
+    firmware: str | None = DEFAULT_FIRMWARE,
 ) -> float:
-    """Seconds on air for one Meshtastic broadcast carrying ``app_payload_bytes`` of payload."""
-    size = frame_bytes(app_payload_bytes, portnum)
-    if size > MAX_FRAME_BYTES:
+    """Seconds on air for one Meshtastic packet carrying ``app_payload_bytes`` of payload.
+
+    By default a broadcast from firmware 2.8 (signed when it fits): pass ``firmware="2.7.26"``
+    for the older, shorter packets.
+    """
+    if frame_bytes_for_data(data_encoding_bytes(app_payload_bytes, portnum), firmware="2.7") > (
+        MAX_FRAME_BYTES
+    ):
         raise ValueError(
             f"{app_payload_bytes} payload bytes exceed one Meshtastic frame "
             f"(at most {MAX_APP_PAYLOAD} on port {portnum})"
         )
+    size = frame_bytes(app_payload_bytes, portnum, broadcast=broadcast, firmware=firmware)
     return time_on_air(size, preset)
 
 
@@ -192,9 +264,30 @@ class Region:
 REGIONS: dict[str, Region] = {
     r.name: r
     for r in (
+        # The firmware's region table (RDEF in src/mesh/RadioInterface.cpp, 2.8): band, power
+        # cap and hourly duty cycle; 100 % there means no limit here.
         Region("US", 902.0, 928.0, 30.0, 1.0),
         Region("EU_433", 433.0, 434.0, 10.0, 0.10),
         Region("EU_868", 869.4, 869.65, 27.0, 0.10, "10 % hourly duty cycle (DUTY_CYCLE_LIMIT)"),
+        Region("EU_866", 865.6, 867.6, 27.0, 0.025, "LITE presets only (2.8)"),
+        Region("EU_N_868", 869.4, 869.65, 27.0, 0.10, "NARROW presets only (2.8)"),
+        Region("CN", 470.0, 510.0, 19.0, 1.0),
+        Region("JP", 920.5, 923.5, 13.0, 1.0),
+        Region("ANZ", 915.0, 928.0, 30.0, 1.0),
+        Region("ANZ_433", 433.05, 434.79, 14.0, 1.0),
+        Region("RU", 868.7, 869.2, 20.0, 1.0),
+        Region("KR", 920.0, 923.0, 23.0, 1.0),
+        Region("TW", 920.0, 925.0, 27.0, 1.0),
+        Region("IN", 865.0, 867.0, 30.0, 1.0),
+        Region("NZ_865", 864.0, 868.0, 36.0, 1.0),
+        Region("TH", 920.0, 925.0, 27.0, 0.10),
+        Region("UA_433", 433.0, 434.7, 10.0, 0.10),
+        Region("MY_433", 433.0, 435.0, 20.0, 1.0),
+        Region("MY_919", 919.0, 924.0, 27.0, 1.0),
+        Region("SG_923", 917.0, 925.0, 20.0, 1.0),
+        Region("PH_433", 433.0, 434.7, 10.0, 1.0),
+        Region("PH_868", 868.0, 869.4, 14.0, 1.0),
+        Region("PH_915", 915.0, 918.0, 24.0, 1.0),
         Region("KZ_433", 433.075, 434.775, 10.0, 1.0),
         Region(
             "KZ_863",
@@ -204,9 +297,12 @@ REGIONS: dict[str, Region] = {
             1.0,
             "firmware allows 30 dBm, the regulation 25 mW EIRP (about 14 dBm)",
         ),
+        Region("NP_865", 865.0, 868.0, 30.0, 1.0),
+        Region("BR_902", 902.0, 907.5, 30.0, 1.0),
+        Region("LORA_24", 2400.0, 2483.5, 10.0, 1.0),
     )
 }
-"""Regions the project cares about; others behave like US (no duty cycle)."""
+"""The firmware's regions (ham bands left out); others behave like US (no duty cycle)."""
 
 
 def get_region(name: str | Region) -> Region:

@@ -94,6 +94,12 @@ class EmulatedRadio:
         return self.state.node_num
 
     @property
+    def firmware_version(self) -> str:
+        """The firmware version this radio reports (decides 2.8's signature on air)."""
+        version: str = self.state.metadata.firmware_version
+        return version
+
+    @property
     def modem_preset(self) -> str:
         """Name of the configured LoRa preset."""
         return self.state.enum_name("lora", "modem_preset")

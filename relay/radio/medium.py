@@ -28,10 +28,12 @@ from typing import Any, Protocol
 from relay.lora import (
     DEFAULT_PRESET,
     MAX_FRAME_BYTES,
-    MESHTASTIC_HEADER_BYTES,
     PRESETS,
+    frame_bytes_for_data,
     time_on_air,
 )
+
+BROADCAST = 0xFFFFFFFF
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,21 @@ class Medium(Protocol):
     def call_later(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
         """Run ``callback`` after ``delay`` emulated seconds; returns a cancel function."""
         ...
+
+
+def on_air_bytes(origin: AirPort, packet: Any) -> int:
+    """Frame length as the firmware sends it: header, Data with its bitfield, 2.8's signature.
+
+    The originating radio's firmware version decides whether a broadcast carries the XEdDSA
+    signature (``perhapsEncode`` in src/mesh/Router.cpp); a relay sends the original bytes, so
+    pass the origin for a relayed copy too.
+    """
+    data = type(packet.decoded)()
+    data.CopyFrom(packet.decoded)
+    data.bitfield = data.bitfield  # the firmware always encodes its bitfield
+    encoded = len(data.SerializeToString())
+    firmware = getattr(origin, "firmware_version", None)
+    return frame_bytes_for_data(encoded, broadcast=packet.to == BROADCAST, firmware=firmware)
 
 
 @dataclass
@@ -191,12 +208,12 @@ class InProcessMedium:
     # Air.
     def transmit(self, sender: AirPort, packet: Any) -> None:
         """Send ``packet`` after the sender's previous transmission; deliver at its end."""
-        encoded = len(packet.decoded.SerializeToString())
-        frame = min(MESHTASTIC_HEADER_BYTES + encoded, MAX_FRAME_BYTES)
-        airtime = time_on_air(frame, PRESETS.get(sender.modem_preset, DEFAULT_PRESET))
         frozen = type(packet)()
         frozen.CopyFrom(packet)
         with self._cond:
+            origin = self._radios.get(getattr(packet, "from"), sender)
+            frame = min(on_air_bytes(origin, packet), MAX_FRAME_BYTES)
+            airtime = time_on_air(frame, PRESETS.get(sender.modem_preset, DEFAULT_PRESET))
             now = self._now_locked()
             start = max(now, self._busy_until.get(sender.node_num, 0.0))
             end = start + airtime

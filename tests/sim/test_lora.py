@@ -41,11 +41,24 @@ def test_packet_airtime_adds_header_and_data_encoding() -> None:
     # 231 payload bytes on port 256 fill the 255-byte frame exactly.
     assert frame_bytes(MAX_APP_PAYLOAD) == 255
     assert packet_airtime(MAX_APP_PAYLOAD) == pytest.approx(2.157, rel=0.01)
-    # Small payloads: header 16 + portnum 3 + payload tag/len 2 + bitfield 2.
-    assert frame_bytes(43) == 16 + 43 + 7
-    assert packet_airtime(43) == pytest.approx(0.723, rel=0.01)
+    # Small payloads: header 16 + portnum 3 + payload tag/len 2 + bitfield 2 (firmware 2.7).
+    assert frame_bytes(43, firmware="2.7.26") == 16 + 43 + 7
+    assert packet_airtime(43, firmware="2.7.26") == pytest.approx(0.723, rel=0.01)
     with pytest.raises(ValueError):
         packet_airtime(MAX_APP_PAYLOAD + 1)
+
+
+def test_firmware_2_8_signs_broadcasts_that_still_fit() -> None:
+    # Measured on firmware 2.8.0 (issue 10): a 7-byte beacon left as 96 bytes, a 105-byte
+    # bulletin as 194; Router.cpp signs when Data + 66 + 16 <= 255 (Data <= 173 bytes).
+    assert frame_bytes(7) == 96 and frame_bytes(7, firmware="2.7.26") == 30
+    assert frame_bytes(105) == 194 and frame_bytes(105, firmware="2.7.26") == 128
+    assert frame_bytes(165) == 255  # the largest signed packet on a private port
+    assert frame_bytes(166) == 190  # too big to sign: goes out unsigned, shorter than 165
+    assert frame_bytes(231) == 255
+    assert frame_bytes(7, broadcast=False) == 30  # unicast is never signed
+    assert packet_airtime(7) > 2 * packet_airtime(7, firmware="2.7.26")
+    assert packet_airtime(105, firmware="2.8.0.abc") == pytest.approx(1.706, rel=0.01)
 
 
 def test_not_meshtasticators_overestimate() -> None:
@@ -73,6 +86,16 @@ def test_preset_names_and_regions() -> None:
     with pytest.raises(ValueError, match="unknown modem preset"):
         get_preset("VERY_FAST")
     assert REGIONS["EU_868"].duty_cycle == pytest.approx(0.10)
+    # RDEF in RadioInterface.cpp: EU_433, EU_868, EU_N_868, TH, UA_433 at 10 %, EU_866 at 2.5 %
+    limited = {n: r.duty_cycle for n, r in REGIONS.items() if r.has_duty_cycle}
+    assert limited == {
+        "EU_433": 0.1,
+        "EU_868": 0.1,
+        "EU_N_868": 0.1,
+        "TH": 0.1,
+        "UA_433": 0.1,
+        "EU_866": 0.025,
+    }
     assert not REGIONS["KZ_433"].has_duty_cycle
     assert not REGIONS["KZ_863"].has_duty_cycle
     assert REGIONS["KZ_863"].power_limit_dbm <= 14
