@@ -1,183 +1,60 @@
-"""The local API's methods (docs/api.md), implemented on a running :class:`Daemon`."""
+"""The local API's methods (docs/api.md), served from a :class:`~relay.daemon_port.DaemonPort`.
+
+The methods see the daemon only through that port (the daemon hands itself in); nothing here
+imports relay.daemon.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from relay import __version__
 from relay.api import ApiFailure, Handler
-from relay.crypto.keys import ShareError, decode_share, fingerprint, key_id
-from relay.crypto.keystore import Keystore, KeystoreError, WrongPassphrase
-from relay.lifetime import is_expired
-from relay.store import Query, StoredBulletin
+from relay.bundle import RECORD_KEY, BundleError, load_bundle
+from relay.compose import DraftError, build, draft_from_params
+from relay.crypto.keys import (
+    Identity,
+    ShareError,
+    decode_share,
+    fingerprint,
+    generate_identity,
+    key_id,
+)
+from relay.crypto.keystore import KeystoreError, WrongPassphrase
+from relay.daemon_port import DaemonPort
+from relay.daemon_views import bulletin_json
+from relay.ingest import Outcome
+from relay.lora import PRESETS, packet_airtime
+from relay.node.core import Rejected
+from relay.store import Query, Store
 from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
-from relay.wire.fields import KIND_BY_NAME, KIND_NAMES, SEVERITIES, Kind
+from relay.wire.fields import KIND_BY_NAME, KIND_NAMES, SEVERITIES
 from relay.wire.fragments import split
-
-if TYPE_CHECKING:
-    from relay.daemon import Daemon
-    from relay.node.core import Delivery
 
 MAX_LIMIT = 500
 
 
-def bulletin_json(row: StoredBulletin, delivery: Delivery | None = None) -> dict[str, Any]:
-    """A stored bulletin as the API's Bulletin object."""
-    event = area = None
-    if row.kind is Kind.SAFETY:
-        try:
-            safety = wire.decode(row.raw).content.safety
-        except WireError:
-            safety = None
-        if safety is not None:
-            event, area = safety.event, safety.area
-    return {
-        "id": row.id.hex(),
-        "kind": KIND_NAMES[row.kind],
-        "author": row.author.hex(),
-        "created": row.created,
-        "received_at": row.received_at,
-        "expires_at": row.expires_at,
-        "expired": is_expired(row.expires_at, time.time()),
-        "lang": row.lang,
-        "text": row.text,
-        "severity": row.severity,
-        "event": event,
-        "area": area,
-        "ref": row.ref.hex() if row.ref else None,
-        "status": str(row.status),
-        "reason": row.reason,
-        "signer_name": row.signer_name,
-        "claimed_name": row.claimed_name,
-        "chain": row.chain,
-        "source": row.source,
-        "hops": row.hops,
-        "snr": row.snr,
-        "delivery": None if delivery is None else delivery.state,
-        "held_by": None if delivery is None else len(delivery.held_by),
-    }
-
-
-def forgery_json(
-    bulletin: wire.Bulletin, reason: str, now: float, hops: int | None, snr: float | None
-) -> dict[str, Any]:
-    """A rejected bulletin as the API shows it: status ``invalid`` with the reason.  Its id is
-    the hash of all its bytes, so it can never shadow the genuine bulletin it imitates."""
-    import hashlib
-
-    c = bulletin.content
-    safety = c.safety
-    return {
-        "id": hashlib.blake2b(bulletin.raw, digest_size=8).hexdigest(),
-        "kind": KIND_NAMES[c.kind], "author": c.author.hex(), "created": c.created,
-        "received_at": now, "expires_at": None, "expired": False, "lang": c.lang,
-        "text": c.text, "severity": safety.severity if safety else None,
-        "event": safety.event if safety else None, "area": safety.area if safety else None,
-        "ref": c.ref.hex() if c.ref else None, "status": "invalid", "reason": reason,
-        "signer_name": None, "claimed_name": None, "chain": None, "source": "radio",
-        "hops": hops, "snr": snr, "delivery": None, "held_by": None,
-    }  # fmt: skip
-
-
-def status(daemon: Daemon) -> dict[str, Any]:
-    info = daemon.link.info if daemon.link is not None else None
-    now = time.time()
-    counts: Counter[str] = Counter()
-    if daemon.store is not None:
-        for state in Status:
-            counts[str(state)] = daemon.store.count(Query(statuses=(state,)))
-    queue = daemon.queue
-    names = {100: "revocation", 90: "safety extreme", 80: "safety severe", 70: "safety moderate",
-             60: "safety minor", 50: "safety", 40: "correction", 30: "keys", 20: "news", 0: "sync",
-             -1: "beacon"}  # fmt: skip
-    return {
-        "simulated": daemon.simulate,
-        "link": daemon.link_status(),
-        "radio": None
-        if info is None
-        else {
-            "model": info.hw_model,
-            "firmware": info.firmware_version,
-            "region": info.region,
-            "preset": info.modem_preset,
-            "role": info.role,
-            "node_num": info.node_num,
-            "name": info.long_name,
-        },
-        "nodes": []
-        if info is None
-        else [
-            {
-                "num": n.num,
-                "name": n.long_name,
-                "snr": n.snr,
-                "hops": n.hops,
-                "last_heard": n.last_heard,
-            }
-            for n in info.nodes
-        ],
-        "channel_utilization": None if info is None else info.channel_utilization,
-        "air_util_tx": None if info is None else info.air_util_tx,
-        "airtime": {
-            "budget_s": round(queue.duty_cycle * 3600, 1),
-            "used_s": round(queue.used_airtime(daemon.transmitter.clock()), 2),
-            "window_s": 3600,
-            "busy": queue.busy(daemon.transmitter.clock()),
-        },
-        "queue": {
-            "depth": len(queue),
-            "by_priority": {names.get(p, str(p)): n for p, n in queue.depth_by_priority().items()},
-            "dropped": dict(queue.dropped),
-        },
-        "counts": dict(counts),
-        "untrusted": _untrusted(daemon),
-        "uptime_s": round(now - daemon.started_at),
-    }
-
-
-def _untrusted(daemon: Daemon) -> dict[str, Any]:
-    """What strangers cost this node: held untrusted bulletins against their quota (relay.holding),
-    refusals and evictions, key material over budget, and whether re-judging is still running."""
-    ingest = daemon.ingest
-    if ingest is None or ingest.holding is None:
-        return {}
-    hold = ingest.holding
-    rows, size = hold.usage()
-    return {
-        "rows": rows,
-        "rows_limit": hold.limits.rows,
-        "bytes": size,
-        "bytes_limit": hold.limits.size,
-        "refused": hold.refused,
-        "evicted": hold.evicted,
-        "material_refused": ingest.state.refused,
-        "rejudging": ingest.backlog,
-    }
-
-
-def handlers(daemon: Daemon) -> dict[str, Handler]:
+def handlers(daemon: DaemonPort) -> dict[str, Handler]:
     """Method name -> coroutine taking params, bound to ``daemon``."""
 
-    def store() -> Any:
-        assert daemon.store is not None
+    def store() -> Store:
         return daemon.store
 
     async def hello(params: dict[str, Any]) -> Any:
-        from relay import __version__
-
         return {"api": 1, "version": __version__, "simulated": daemon.simulate}
 
     async def get_status(params: dict[str, Any]) -> Any:
-        return status(daemon)
+        return daemon.status()
 
     async def query(params: dict[str, Any]) -> Any:
         q = _query(params)
-        found = [bulletin_json(r, daemon.deliveries.get(r.id)) for r in store().query(q)]
+        wall = daemon.wall()
+        found = [bulletin_json(r, daemon.deliveries.get(r.id), wall) for r in store().query(q)]
         total = store().count(q)
         if "invalid" in (params.get("statuses") or ["invalid"]) and q.offset == 0:
             forged = [f for f in daemon.forgeries if _forgery_matches(f, q)]
@@ -192,27 +69,27 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         rows = store().get_by_prefix(prefix)
         if not rows:
             raise ApiFailure("not-found", f"no bulletin {prefix}")
-        row = rows[0]
+        row, wall = rows[0], daemon.wall()
         refers = store().get(row.ref) if row.ref else None
         if refers is not None and refers.author != row.author:
             refers = None  # only the original author may correct or retract (protocol §2)
         return {
-            "bulletin": bulletin_json(row, daemon.deliveries.get(row.id)),
+            "bulletin": bulletin_json(row, daemon.deliveries.get(row.id), wall),
             "raw": row.raw.hex(),
-            "corrections": [bulletin_json(r) for r in store().referring(row.id)],
-            "refers_to": None if refers is None else bulletin_json(refers),
+            "corrections": [bulletin_json(r, None, wall) for r in store().referring(row.id)],
+            "refers_to": None if refers is None else bulletin_json(refers, None, wall),
         }
 
     async def publish(params: dict[str, Any]) -> Any:
         identity = _identity(daemon, params.get("identity"))
-        raw = _sign(params, identity)
-        ident, packets = daemon.publish_local(raw)
+        raw = _sign(params, identity, daemon.wall())
+        try:
+            ident, packets = daemon.publish_local(raw)
+        except Rejected as exc:
+            raise ApiFailure("rejected", str(exc)) from None
         return {"id": ident.hex(), "bytes": len(raw), "packets": packets, "delivery": "queued"}
 
     async def size(params: dict[str, Any]) -> Any:
-        from relay.crypto.keys import generate_identity
-        from relay.lora import PRESETS, packet_airtime
-
         scratch = generate_identity("size")
         if not str(params.get("text", "")).strip():
             return {
@@ -222,7 +99,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
                 "airtime_ms": {},
                 "preset": daemon.radio_preset(),
             }
-        raw = _sign({**params, "ref": params.get("ref") or "00" * 8}, scratch)
+        raw = _sign({**params, "ref": params.get("ref") or "00" * 8}, scratch, daemon.wall())
         packets = split(raw)
         airtime = {
             name: round(1000 * sum(packet_airtime(len(p), name) for p in packets))
@@ -235,7 +112,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         return [
             {"name": i.name, "key_id": i.key_id.hex(), "fingerprint": i.fingerprint,
              "unlocked": i.name in daemon.unlocked}
-            for i in Keystore().list()
+            for i in daemon.keystore.list()
         ]  # fmt: skip
 
     async def unlock(params: dict[str, Any]) -> Any:
@@ -243,7 +120,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         try:
             # Argon2id (256 MiB, seconds on a Pi) in a worker: the radio and other clients go on
             passphrase = str(params.get("passphrase", ""))
-            identity = await asyncio.to_thread(Keystore().unlock, name, passphrase)
+            identity = await asyncio.to_thread(daemon.keystore.unlock, name, passphrase)
         except WrongPassphrase:
             raise ApiFailure("wrong-passphrase", f"wrong passphrase for {name!r}") from None
         except KeystoreError as exc:
@@ -267,8 +144,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         except ShareError as exc:
             raise ApiFailure("bad-params", f"not a valid share string ({exc})") from None
         name = str(params.get("name") or shared.name or shared.fingerprint)
-        assert daemon.ingest is not None
-        changed = daemon.ingest.add_root(shared.public_key, name, time.time())
+        changed = daemon.ingest.add_root(shared.public_key, name, daemon.wall())
         daemon.verdicts_changed(changed)
         return {"name": name, "key_id": key_id(shared.public_key).hex(),
                 "fingerprint": shared.fingerprint, "changed": len(changed)}  # fmt: skip
@@ -285,11 +161,6 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         """Take in a bundle file through the same pipeline as the radio.  The file is read in a
         worker thread, regular files only, under ``MAX_BUNDLE_BYTES`` (relay/bundle.py); a refused
         or damaged file stores nothing."""
-        import asyncio
-
-        from relay.bundle import RECORD_KEY, BundleError, load_bundle
-        from relay.ingest import Outcome
-
         path = params.get("path")
         if not isinstance(path, str) or not path:
             raise ApiFailure("bad-params", "path must be a file name")
@@ -297,9 +168,8 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
             records = await asyncio.to_thread(load_bundle, path)
         except BundleError as exc:
             raise ApiFailure("bad-params", str(exc)) from None
-        assert daemon.ingest is not None
         counts = Counter[str]()
-        now = time.time()
+        now = daemon.wall()
         with store().batch():
             for kind, payload in records:
                 if kind == RECORD_KEY:
@@ -316,8 +186,7 @@ def handlers(daemon: Daemon) -> dict[str, Handler]:
         text = str(params.get("key_id", ""))
         if not re.fullmatch(r"[0-9a-fA-F]{16}", text):
             raise ApiFailure("bad-params", "key_id must be 16 hex digits")
-        assert daemon.ingest is not None
-        changed = daemon.ingest.remove_root(bytes.fromhex(text), time.time())
+        changed = daemon.ingest.remove_root(bytes.fromhex(text), daemon.wall())
         daemon.verdicts_changed(changed)
         return {"changed": len(changed)}
 
@@ -383,7 +252,7 @@ def _query(params: dict[str, Any]) -> Query:
     )
 
 
-def _identity(daemon: Daemon, name: Any) -> Any:
+def _identity(daemon: DaemonPort, name: Any) -> Identity:
     if name:
         identity = daemon.unlocked.get(str(name))
         if identity is None:
@@ -396,13 +265,10 @@ def _identity(daemon: Daemon, name: Any) -> Any:
     raise ApiFailure("bad-params", "several identities unlocked: name one with 'identity'")
 
 
-def _sign(params: dict[str, Any], identity: Any) -> bytes:
+def _sign(params: dict[str, Any], identity: Identity, wall: float) -> bytes:
     """Build and sign a bulletin from API params (relay.compose: the same rules as the CLI)."""
-    from relay.compose import DraftError, build, draft_from_params
-    from relay.wire.errors import WireError
-
     try:
-        content = build(draft_from_params(params), identity.key_id, int(time.time()))
+        content = build(draft_from_params(params), identity.key_id, int(wall))
         return wire.sign(content, identity).raw
     except DraftError as exc:
         raise ApiFailure("bad-params", f"{exc.field}: {exc.message}") from None

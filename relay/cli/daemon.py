@@ -68,14 +68,20 @@ def register(sub: Any) -> None:
 
 
 def daemon_command(args: argparse.Namespace) -> int:
-    from relay.daemon import Daemon
+    from relay.daemon_open import open_daemon
     from relay.logs import configure_logging
 
     configure_logging(args.verbose)
-    socket_path = Path(args.socket) if args.socket else None
-    daemon = Daemon(radio=args.radio, socket_path=socket_path, simulate=args.simulate)
+    where = paths.Paths.from_env()
+    if args.socket:
+        where = paths.Paths(where.home, Path(args.socket))
+
+    async def run() -> int:
+        daemon = await open_daemon(where, args.radio, simulate=args.simulate)
+        return await daemon.run()
+
     try:
-        code = asyncio.run(daemon.run())
+        code = asyncio.run(run())
     except ValueError as exc:  # e.g. a malformed radio address
         raise UserError(str(exc)) from None
     # Everything is closed and flushed; the meshtastic library may still hold a thread blocked
