@@ -17,18 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from relay.node.sim_node import JarshySimNode  # noqa: E402
 from relay.sim import Simulation, build_report, load_scenario  # noqa: E402
 from relay.sim.engines import EngineContext  # noqa: E402
 from relay.sync.engine import SyncConfig  # noqa: E402
-from relay.sync.sim_adapter import JarshySimEngine  # noqa: E402
 
 PAIRS = ((3, 0), (3, 3), (7, 0), (1, 0), (0, 0))
 DEFAULT_SCENARIOS = ("city-50", "city-200", "village-chain", "mixed", "loss-20")
 
 
 def run(name: str, origin: int, relay: int) -> dict[str, float]:
-    def factory(ctx: EngineContext) -> JarshySimEngine:
-        return JarshySimEngine(ctx, SyncConfig(origin_hop_limit=origin, relay_hop_limit=relay))
+    def factory(ctx: EngineContext) -> JarshySimNode:
+        return JarshySimNode(ctx, SyncConfig(origin_hop_limit=origin, relay_hop_limit=relay))
 
     scenario = load_scenario(name)
     result = Simulation(scenario, factory).run(None)

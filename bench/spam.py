@@ -39,7 +39,7 @@ from relay.crypto.keys import Identity  # noqa: E402
 from relay.lora import packet_airtime  # noqa: E402
 from relay.sync.engine import SyncConfig, SyncEngine  # noqa: E402
 from relay.sync.events import PacketReceived, SendPacket  # noqa: E402
-from relay.sync.judge import MemoryJudge  # noqa: E402
+from relay.sync.judge import MemoryJudge, receive_judged  # noqa: E402
 from relay.trust import TrustState  # noqa: E402
 from relay.wire import bulletin as wire  # noqa: E402
 from relay.wire.fields import Content, Kind, SafetyInfo  # noqa: E402
@@ -93,7 +93,11 @@ class Run:
     """Two engines (the victim and its neighbour) and a flood that reaches the victim only."""
 
     def __init__(self, config: SyncConfig, flood: list[tuple[float, bytes]]) -> None:
-        self.engines = {VICTIM: self._engine(config, VICTIM), NEIGHBOUR: self._engine(config, 0)}
+        self.judges: dict[int, MemoryJudge] = {}
+        self.engines = {
+            VICTIM: self._engine(config, VICTIM, VICTIM),
+            NEIGHBOUR: self._engine(config, 0, NEIGHBOUR),
+        }
         self.engines[NEIGHBOUR].node = NEIGHBOUR
         known = wire.sign(
             Content(Kind.NEWS, NEWSROOM.key_id, int(T0) - 600, "earlier", "en"), NEWSROOM
@@ -111,11 +115,11 @@ class Run:
         self.flooded = 0
         self.peak_sets = 0
 
-    @staticmethod
-    def _engine(config: SyncConfig, node: int) -> SyncEngine:
+    def _engine(self, config: SyncConfig, node: int, radio: int) -> SyncEngine:
         state = TrustState()
         state.add_root(NEWSROOM.key_id, NEWSROOM.public_key, "newsroom")
-        return SyncEngine(MemoryJudge(state), config, seed=node + 1, node=node)
+        self.judges[radio] = MemoryJudge(state)
+        return SyncEngine(config, seed=node + 1, node=node)
 
     def _push(self, at: float, to: int, sender: int, payload: bytes) -> None:
         self.seq += 1
@@ -144,7 +148,7 @@ class Run:
             if not published and moment >= T0 + ALERT_AT:
                 published = True
                 neighbour = self.engines[NEIGHBOUR]
-                judged = neighbour.judge(alert, moment, None)
+                judged = self.judges[NEIGHBOUR](alert, moment, None)
                 assert judged is not None and judged.relayable
                 self.transmit(NEIGHBOUR, neighbour.publish(alert, judged, moment), moment)
                 continue
@@ -153,7 +157,7 @@ class Run:
                 event = PacketReceived(payload, sender, hops=0, snr=-12.0, hop_limit=0)
                 flooded = sender >= 0x100000
                 started = time.process_time()
-                sends = self.engines[to].receive(event, at)
+                sends = receive_judged(self.engines[to], self.judges[to], event, at)
                 if flooded:
                     self.flood_cpu += time.process_time() - started
                     self.flooded += 1

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import relay.node.sim_node  # noqa: E402,F401  (registers the "jarshy" engine: whole node cores)
 from relay.sim import (  # noqa: E402
     Publication,
     Simulation,

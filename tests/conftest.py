@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import relay.node.sim_node  # noqa: F401  (registers the simulator's "jarshy" engine)
 from relay.crypto.keys import Identity
 
 

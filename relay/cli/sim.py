@@ -12,13 +12,10 @@ from relay.errors import UserError
 
 def register(subparsers: Any) -> None:
     """Add the ``sim`` command."""
-    from importlib.util import find_spec
-
+    import relay.node.sim_node  # noqa: F401  (registers the "jarshy" engine)
     from relay.sim import ENGINES, shipped_scenarios
 
     engines = sorted(ENGINES)
-    if "jarshy" not in ENGINES and find_spec("relay.sync.sim_adapter") is not None:
-        engines.insert(0, "jarshy")
     parser = subparsers.add_parser(
         "sim",
         help="simulate a LoRa mesh scenario and report delivery, latency and airtime",
@@ -62,6 +59,7 @@ class _Progress:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``jarshy sim``."""
+    import relay.node.sim_node  # noqa: F401  (registers the "jarshy" engine)
     from relay.sim import Simulation, SimulationError, build_report, format_text, load_scenario
     from relay.sim.engines import get_engine_factory
     from relay.sim.figure import render_png

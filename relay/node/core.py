@@ -14,8 +14,9 @@ by days (GPS, a phone, no NTP) then neither stalls the node's timers nor fires t
 the engine only ever sees ``now``, and an expiry judged on the wall clock enters it as the same
 distance from ``now``. Without ``wall`` (tests, the simulator) both are ``now``.
 
-Judging is a step inside :meth:`receive` (the engine's judge is this core's own method), so a
-received bulletin goes engine -> ingest -> store -> notice without leaving the core.
+Judging is an input/output pair of the engine: ``engine.receive`` returns the bulletin it wants
+judged (a :class:`~relay.sync.types.Candidate`), the core judges it (ingest -> store -> notice) and
+answers ``engine.judged``; the engine is never re-entered and holds no callback.
 
 The store is a synchronous SQLite port (relay.store): the one piece of the node that is not pure.
 """
@@ -113,7 +114,7 @@ class NodeCore:
     ) -> None:
         self.store = store
         self.ingest = Ingest(store)
-        self.engine = SyncEngine(self._judge, config, seed=seed, node=node)
+        self.engine = SyncEngine(config, seed=seed, node=node)
         self.deliveries: dict[bytes, Delivery] = {}
         self._notices: list[Notice] = []
         self._shared_graph: object = None
@@ -150,7 +151,11 @@ class NodeCore:
         """A frame the radio heard."""
         self._clocks(now, wall)
         self._track_delivery(event)
-        sends = self.engine.receive(event, now)
+        step = self.engine.receive(event, now)
+        sends = step.sends
+        if step.candidate is not None:
+            judgement = self._judge(step.candidate.raw, now, step.candidate.event)
+            sends += self.engine.judged(step.candidate, judgement, now)
         return self._output(sends)
 
     def tick(self, now: float, wall: float | None = None) -> Output:
@@ -219,14 +224,12 @@ class NodeCore:
     def expire_untrusted(self, wall: float) -> int:
         return self.ingest.expire_untrusted(wall)
 
-    # -- the engine's judge: a step of receive -------------------------------------------------
+    # -- judging: the engine's candidate in, its verdict out -----------------------------------
 
-    def _judge(self, raw: bytes, now: float, event: PacketReceived | None) -> Judgement | None:
-        """The engine's judge: ``now`` is the engine's (monotonic) clock; ingest is on the wall."""
+    def _judge(self, raw: bytes, now: float, event: PacketReceived) -> Judgement | None:
+        """Judge a candidate: ``now`` is the engine's (monotonic) clock; ingest is on the wall."""
         now += self._wall_ahead
-        hops = event.hops if event is not None else None
-        snr = event.snr if event is not None else None
-        origin = "radio" if event is None else f"radio:!{event.sender:08x}"
+        hops, snr, origin = event.hops, event.snr, f"radio:!{event.sender:08x}"
         result = self.ingest.ingest(raw, now, "radio", hops, snr, origin=origin)
         if result.outcome is Outcome.REJECTED or result.bulletin is None:
             log.info("rejected a bulletin from the radio: %s", result.reason)

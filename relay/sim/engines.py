@@ -196,20 +196,13 @@ ENGINES: dict[str, EngineFactory] = {
 
 
 def register_engine(name: str, factory: EngineFactory) -> None:
-    """Make an engine selectable by name; the sync engine registers itself as ``"jarshy"``."""
+    """Make an engine selectable by name (``relay.node.sim_node`` registers ``"jarshy"``)."""
     ENGINES[name] = factory
 
 
 def get_engine_factory(name: str) -> EngineFactory:
-    """The factory registered under ``name``; trying ``relay.sync`` first for ``"jarshy"``."""
-    if name not in ENGINES and name == "jarshy":
-        try:  # the sync engine registers itself when its simulator adapter is imported
-            import importlib
-
-            importlib.import_module("relay.sync.sim_adapter")
-        except ModuleNotFoundError as exc:
-            if exc.name != "relay.sync.sim_adapter":
-                raise
+    """The factory registered under ``name``."""
     if name not in ENGINES:
-        raise KeyError(f"unknown engine {name!r}; known: {', '.join(sorted(ENGINES))}")
+        hint = " (import relay.node.sim_node to register it)" if name == "jarshy" else ""
+        raise KeyError(f"unknown engine {name!r}{hint}; known: {', '.join(sorted(ENGINES))}")
     return ENGINES[name]

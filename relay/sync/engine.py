@@ -36,14 +36,31 @@ from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.meter import ChannelMeter
 from relay.sync.quarantine import Quarantine, UntrustedBudget
 from relay.sync.trickle import Trickle
-from relay.sync.types import Judge, Judgement, SyncConfig, SyncStats, _Item, _Pending
+from relay.sync.types import (
+    Candidate,
+    Judge,
+    Judgement,
+    Received,
+    SyncConfig,
+    SyncStats,
+    _Item,
+    _Pending,
+)
 from relay.wire.bulletin import PACKET_MAX, SIGNATURE_LEN, VERSION, bulletin_id
 from relay.wire.errors import WireError
 from relay.wire.fields import Kind
 from relay.wire.fragments import FRAGMENT_BYTE, Fragment, Reassembler, split
 from relay.wire.fragments import parse as parse_fragment
 
-__all__ = ["Judge", "Judgement", "SyncConfig", "SyncEngine", "SyncStats"]
+__all__ = [
+    "Candidate",
+    "Judge",
+    "Judgement",
+    "Received",
+    "SyncConfig",
+    "SyncEngine",
+    "SyncStats",
+]
 
 URGENT_KINDS = frozenset((Kind.SAFETY, Kind.REVOCATION))  # what a trusted safety alert can be
 MAX_REFUSED = 4096  # ids refused after a verified judgement
@@ -56,10 +73,7 @@ REQUESTED_FOR = 120.0  # seconds an id we asked for is expected (answers, retrie
 class SyncEngine(AntiEntropy):
     """One node's sync state; implements relay.sync.events.MeshEngine."""
 
-    def __init__(
-        self, judge: Judge, config: SyncConfig | None = None, seed: int = 0, node: int = 0
-    ) -> None:
-        self.judge = judge
+    def __init__(self, config: SyncConfig | None = None, seed: int = 0, node: int = 0) -> None:
         self.node = node  # our radio's node number: requests addressed to it are ours to answer
         self.config = config or SyncConfig()
         self.rng = random.Random(seed)
@@ -85,7 +99,6 @@ class SyncEngine(AntiEntropy):
             OrderedDict()
         )
         self.next_expiry_sweep = 0.0
-        self.newly_held: list[bytes] = []  # drained by whoever watches deliveries
         self.urgent_settling: deque[float] = deque()  # when urgent items join the sync set
         self.clock = 0.0  # the latest ``now`` we were driven with
         self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
@@ -118,7 +131,6 @@ class SyncEngine(AntiEntropy):
         if now is not None and judgement.priority >= self.config.urgent_priority:
             self.urgent_settling.append(now + self.config.urgent_settle)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
-        self.newly_held.append(judgement.id)
         if self.refused.pop(judgement.id, 0) is None:
             self.refused_prefixes.discard(judgement.id[: frames.PREFIX_LEN])
         self._bound_items()
@@ -138,25 +150,63 @@ class SyncEngine(AntiEntropy):
 
     # -- MeshEngine ---------------------------------------------------------------------------
 
-    def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
+    def receive(self, event: PacketReceived, now: float) -> Received:
+        """A frame the radio heard: what to send now, and maybe a bulletin to judge.
+
+        A ``candidate`` in the result waits for the host's verdict: answer with :meth:`judged`.
+        """
         self.clock = now
         payload = event.payload
         self.meter.note(len(payload), now)
-        if not payload:
+        candidate = None
+        if payload:
+            frame = payload[0]
+            try:
+                if frame >> 4 == VERSION and (frame & 0x0F) < 7:
+                    if len(payload) > PACKET_MAX:  # protocol §5: longer ones travel as fragments
+                        raise WireError("too-large", f"bulletin frame of {len(payload)} bytes")
+                    candidate = self._on_bulletin(payload, event, now)
+                elif frame == FRAGMENT_BYTE:
+                    candidate = self._on_fragment(parse_fragment(payload), payload, event, now)
+                elif frame in frames.SYNC_FRAMES:
+                    self._on_sync(frames.parse(payload), event, now)
+            except WireError:
+                self.stats.malformed += 1
+                self._judged_from(event, None, now)  # a frame that does not parse: proven bad
+        return Received(self.tick(now), candidate)
+
+    def judged(
+        self, candidate: Candidate, judgement: Judgement | None, now: float
+    ) -> list[SendPacket]:
+        """The host's verdict on a :class:`Candidate` (None: forged or malformed)."""
+        self.clock = now
+        event = candidate.event
+        self._judged_from(event, judgement, now, candidate.whole_frame)
+        if judgement is None or not judgement.relayable:
+            if judgement is not None and judgement.verified:
+                self._refuse(judgement.id)
+            else:  # forged, malformed or unverified: says nothing about the genuine bulletin
+                self.stats.forged_copies += judgement is None
+                self.judged_copies[candidate.copy] = (judgement is None, self.trust_epoch)
+                while len(self.judged_copies) > MAX_JUDGED_COPIES:
+                    self.judged_copies.popitem(last=False)
             return self.tick(now)
-        frame = payload[0]
-        try:
-            if frame >> 4 == VERSION and (frame & 0x0F) < 7:
-                if len(payload) > PACKET_MAX:  # protocol §5: longer ones travel as fragments
-                    raise WireError("too-large", f"bulletin frame of {len(payload)} bytes")
-                self._on_bulletin(payload, event, now)
-            elif frame == FRAGMENT_BYTE:
-                self._on_fragment(parse_fragment(payload), payload, event, now)
-            elif frame in frames.SYNC_FRAMES:
-                self._on_sync(frames.parse(payload), event, now)
-        except WireError:
-            self.stats.malformed += 1
-            self._judged_from(event, None, now)  # a frame that does not parse: proven bad
+        ident = judgement.id
+        fresh = ident not in self.items
+        self.add(candidate.raw, judgement, now)
+        self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
+        self.pending.pop(("retry", ident[: frames.PREFIX_LEN]), None)
+        flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
+        urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
+        if (
+            fresh
+            and (flood_ends_here or not self.config.firmware_relays)
+            and (urgent or not self._near(event))
+            and self._author_allows(judgement, now)
+        ):
+            self.stats.relays += 1
+            delay = self._relay_delay(event) * (2.0 if self.busy(now) else 1.0)
+            self._schedule_push(ident, now, delay, self.config.relay_hop_limit)
         return self.tick(now)
 
     def tick(self, now: float) -> list[SendPacket]:
@@ -214,15 +264,15 @@ class SyncEngine(AntiEntropy):
 
     def _on_fragment(
         self, fragment: Fragment, payload: bytes, event: PacketReceived, now: float
-    ) -> None:
+    ) -> Candidate | None:
         ident = fragment.bulletin
         item = self.items.get(ident)
         if item is not None:
             if payload in item.packets():  # a real copy, not a fake with its id
                 self._overheard(ident, self._near(event))
-            return
+            return None
         if ident in self.refused:
-            return  # a verified refusal: every copy of this id is the same bulletin
+            return None  # a verified refusal: every copy of this id is the same bulletin
         source = event.sender
         head = fragment.data if fragment.index == 0 else b""
         favoured = self._favoured(source, ident, head, now)
@@ -232,27 +282,30 @@ class SyncEngine(AntiEntropy):
             and not self.reassembler.favoured(ident, fragment.count, source)
         ):
             self.stats.over_budget += 1
-            return
+            return None
         done = self.reassembler.add_fragment(fragment, now, source, favoured)
-        if done is not None:
-            self._on_bulletin(done.raw, event, now, whole_frame=done.clean)
+        if done is None:
+            return None
+        return self._on_bulletin(done.raw, event, now, whole_frame=done.clean)
 
     def _on_bulletin(
         self, raw: bytes, event: PacketReceived, now: float, whole_frame: bool = True
-    ) -> None:
-        """Judge a bulletin heard whole (``whole_frame``) or reassembled from one radio's
-        fragments (``whole_frame`` False if some fragment index came with two contents)."""
+    ) -> Candidate | None:
+        """A bulletin heard whole (``whole_frame``) or reassembled from one radio's fragments
+        (``whole_frame`` False if some fragment index came with two contents): the candidate to
+        judge, or None when what we already know decides (a held copy, a refused id, the same
+        junk again, the untrusted budget spent)."""
         if len(raw) <= SIGNATURE_LEN:
-            return
+            return None
         ident = bulletin_id(raw[:-SIGNATURE_LEN])
         item = self.items.get(ident)
         if item is not None:
             if raw == item.raw:  # a copy with a junk signature is no copy
                 self._overheard(ident, self._near(event))
-            return
+            return None
         if ident in self.refused:
             self._overheard(ident, self._near(event))
-            return
+            return None
         copy = blake2b(raw, digest_size=16).digest()
         seen = self.judged_copies.get(copy)
         if seen is not None and (seen[0] or seen[1] == self.trust_epoch):
@@ -262,34 +315,11 @@ class SyncEngine(AntiEntropy):
                     self.quarantine.forged(event.sender, now)
                 else:
                     self.quarantine.untrusted(event.sender, now)
-            return
+            return None
         if self.budget.over(now) and not self._favoured(event.sender, ident, raw, now):
             self.stats.over_budget += 1
-            return
-        judgement = self.judge(raw, now, event)
-        self._judged_from(event, judgement, now, whole_frame)
-        if judgement is None or not judgement.relayable:
-            if judgement is not None and judgement.verified:
-                self._refuse(ident)
-            else:  # forged, malformed or unverified: says nothing about the genuine bulletin
-                self.stats.forged_copies += judgement is None
-                self.judged_copies[copy] = (judgement is None, self.trust_epoch)
-                while len(self.judged_copies) > MAX_JUDGED_COPIES:
-                    self.judged_copies.popitem(last=False)
-            return
-        self.add(raw, judgement, now)
-        self.pending.pop(("request", ident[: frames.PREFIX_LEN]), None)
-        self.pending.pop(("retry", ident[: frames.PREFIX_LEN]), None)
-        flood_ends_here = event.hop_limit is None or event.hop_limit <= 0
-        urgent = judgement.priority >= self.config.urgent_priority  # more redundancy for these
-        if (
-            (flood_ends_here or not self.config.firmware_relays)
-            and (urgent or not self._near(event))
-            and self._author_allows(judgement, now)
-        ):
-            self.stats.relays += 1
-            delay = self._relay_delay(event) * (2.0 if self.busy(now) else 1.0)
-            self._schedule_push(ident, now, delay, self.config.relay_hop_limit)
+            return None
+        return Candidate(raw, event, whole_frame, copy)
 
     def _refuse(self, ident: bytes) -> None:
         self.refused[ident] = None

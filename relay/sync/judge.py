@@ -7,8 +7,8 @@ and applies the same decode -> verify -> trust rules, so simulated nodes behave 
 from __future__ import annotations
 
 from relay.lifetime import expires_at, is_expired
-from relay.sync.engine import Judgement
-from relay.sync.events import PacketReceived
+from relay.sync.engine import Judge, Judgement, SyncEngine
+from relay.sync.events import PacketReceived, SendPacket
 from relay.trust import Status, TrustState, evaluate
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
@@ -75,3 +75,14 @@ class MemoryJudge:
         return judgement_for(
             bulletin, verdict.status, expires_at(content.created, content.lifetime, now), now
         )
+
+
+def receive_judged(
+    engine: SyncEngine, judge: Judge, event: PacketReceived, now: float
+) -> list[SendPacket]:
+    """Receive a frame and answer its candidate with ``judge`` (tests and benchmarks)."""
+    step = engine.receive(event, now)
+    if step.candidate is None:
+        return step.sends
+    verdict = judge(step.candidate.raw, now, step.candidate.event)
+    return step.sends + engine.judged(step.candidate, verdict, now)

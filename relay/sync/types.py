@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from relay.sync import frames
-from relay.sync.events import PacketReceived
+from relay.sync.events import PacketReceived, SendPacket
 from relay.wire.fragments import split
 
 
@@ -28,6 +28,29 @@ class Judgement:
 
 
 Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
+"""A host-side judge (tests, benchmarks): what :func:`relay.sync.engine.receive_judged` calls."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A whole bulletin the engine heard and will not decide on alone: it asks for a verdict.
+
+    The host judges ``raw`` (decode, verify, trust, store) and answers with
+    :meth:`SyncEngine.judged`; the engine is never re-entered while it waits.
+    """
+
+    raw: bytes
+    event: PacketReceived
+    whole_frame: bool  # heard whole, or from a clean set of one radio's own fragments
+    copy: bytes  # a hash of all its bytes: forged or unverified copies are remembered by it
+
+
+@dataclass(slots=True)
+class Received:
+    """What a received frame makes the engine do: ``sends`` now, maybe a ``candidate`` to judge."""
+
+    sends: list[SendPacket]
+    candidate: Candidate | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from relay.sync.engine import SyncConfig, SyncEngine
 from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.judge import MemoryJudge
 from relay.trust import TrustState
+from tests.sync.judging import JudgingEngine
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Net:
         for node in self.edges:
             state = TrustState()
             state.add_root(self.root.key_id, self.root.public_key, "root")
-            self.engines[node] = SyncEngine(
+            self.engines[node] = JudgingEngine(
                 MemoryJudge(state), self.config, seed=self.seed * 1000 + node, node=node
             )
         self.awake = dict.fromkeys(self.edges, True)
@@ -78,7 +79,7 @@ class Net:
                 sender = self._senders.pop(seq)
                 if self.awake[node]:
                     event = PacketReceived(payload, sender, hops=0, snr=self.snr, hop_limit=0)
-                    self.transmit(node, self.engines[node].receive(event, self.now))
+                    self.transmit(node, self.engines[node].hear(event, self.now))
             else:
                 node = next_timer[1]
                 self.transmit(node, self.engines[node].tick(self.now))

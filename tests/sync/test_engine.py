@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relay.sync import frames
-from relay.sync.engine import SyncConfig, SyncEngine
+from relay.sync.engine import SyncConfig
 from relay.sync.events import PacketReceived
 from relay.sync.judge import MemoryJudge, priority_of
 from relay.trust import TrustState
@@ -15,6 +15,7 @@ from relay.wire.fields import Content, Kind
 from tests.conftest import make_identity
 from tests.helpers import T0, announcement, news, safety
 from tests.sync.harness import Net, chain, grid
+from tests.sync.judging import JudgingEngine
 
 ROOT = make_identity("newsroom")
 MALLORY = make_identity("mallory")
@@ -138,9 +139,9 @@ def test_frames_round_trip() -> None:
 @given(st.binary(max_size=240), st.sampled_from([0x19, 0x1A, 0x1B, 0x10, 0x18]))
 def test_garbage_never_raises(tail: bytes, frame: int) -> None:
     state = TrustState()
-    engine = SyncEngine(MemoryJudge(state), SyncConfig())
-    engine.receive(PacketReceived(bytes([frame]) + tail, 1), 0.0)
-    engine.receive(PacketReceived(tail, 2), 1.0)
+    engine = JudgingEngine(MemoryJudge(state), SyncConfig())
+    engine.hear(PacketReceived(bytes([frame]) + tail, 1), 0.0)
+    engine.hear(PacketReceived(tail, 2), 1.0)
 
 
 def test_urgent_alerts_spread_eagerly_even_over_strong_links() -> None:
@@ -154,17 +155,17 @@ def test_urgent_alerts_spread_eagerly_even_over_strong_links() -> None:
 def test_an_urgent_alert_restarts_trickle_when_it_settles() -> None:
     state = TrustState()
     state.add_root(ROOT.key_id, ROOT.public_key, "root")
-    engine = SyncEngine(MemoryJudge(state), SyncConfig(), node=1)
+    engine = JudgingEngine(MemoryJudge(state), SyncConfig(), node=1)
     now = float(T0)
     for step in range(40):  # quiet for 40 minutes: the timer backs off to Imax
         engine.tick(now + 60.0 * step)
     now += 2400.0
     assert engine.trickle.interval == engine.config.imax
-    engine.receive(PacketReceived(news(ROOT, created=T0 + 1).raw, 7, hops=0, snr=-12.0), now)
+    engine.hear(PacketReceived(news(ROOT, created=T0 + 1).raw, 7, hops=0, snr=-12.0), now)
     engine.tick(now + engine.config.urgent_settle + 1)
     assert engine.trickle.interval == engine.config.imax  # news does not
     alert = safety(ROOT, severity="severe", created=T0 + 2)
-    engine.receive(PacketReceived(alert.raw, 7, hops=0, snr=-12.0), now + 40)
+    engine.hear(PacketReceived(alert.raw, 7, hops=0, snr=-12.0), now + 40)
     engine.tick(now + 40 + engine.config.urgent_settle)
     assert engine.trickle.interval == engine.config.imin
 
@@ -174,23 +175,23 @@ def test_a_client_mute_radio_hands_every_flood_to_the_application() -> None:
     engine = net.engines[1]
     engine.set_radio_role("CLIENT_MUTE")  # its firmware will not relay: the flood ends here
     item = news(ROOT, created=T0)
-    sends = engine.receive(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
+    sends = engine.hear(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
     assert sends == [] and ("push", item.id) in engine.pending
     other = net.engines[0]
-    other.receive(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
+    other.hear(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
     assert ("push", item.id) not in other.pending  # a relaying radio: the firmware carries it
 
 
 def test_summaries_heard_often_do_not_starve_the_request() -> None:
     state = TrustState()
     state.add_root(ROOT.key_id, ROOT.public_key, "root")
-    engine = SyncEngine(MemoryJudge(state), SyncConfig(), node=1)
+    engine = JudgingEngine(MemoryJudge(state), SyncConfig(), node=1)
     missing = news(ROOT, created=T0)
     page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (missing.id[: frames.PREFIX_LEN],))
     sent: list[bytes] = []
     for step in range(30):  # a different neighbour's summary every 4 s, for two minutes
         event = PacketReceived(page.encode(), 100 + step, hops=0, snr=-12.0)
-        sent += [s.payload for s in engine.receive(event, T0 + 4.0 * step)]
+        sent += [s.payload for s in engine.hear(event, T0 + 4.0 * step)]
         sent += [s.payload for s in engine.tick(T0 + 4.0 * step + 2.0)]
     requests = [frames.parse(p) for p in sent if p[0] == 0x1B]
     assert requests, "the request never went out"
@@ -201,10 +202,10 @@ def test_an_unanswered_request_is_sent_again_until_the_bulletin_comes() -> None:
     state = TrustState()
     state.add_root(ROOT.key_id, ROOT.public_key, "root")
     config = SyncConfig()
-    engine = SyncEngine(MemoryJudge(state), config, node=1)
+    engine = JudgingEngine(MemoryJudge(state), config, node=1)
     missing = news(ROOT, created=T0)
     page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (missing.id[: frames.PREFIX_LEN],))
-    engine.receive(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0)
+    engine.hear(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0)
 
     def requests_until(t: float) -> int:
         sent = []
@@ -217,7 +218,7 @@ def test_an_unanswered_request_is_sent_again_until_the_bulletin_comes() -> None:
     assert requests_until(T0 + 10) == 1  # answered soon after the summary
     assert requests_until(T0 + 10 + 2 * config.retry_after + 5) == config.request_retries
     assert requests_until(T0 + 1000) == 0  # and then it waits for the next summary
-    engine.receive(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0 + 1000)
+    engine.hear(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0 + 1000)
     assert requests_until(T0 + 1010) == 1
-    engine.receive(PacketReceived(missing.raw, 7, hops=0, snr=-12.0), T0 + 1011)
+    engine.hear(PacketReceived(missing.raw, 7, hops=0, snr=-12.0), T0 + 1011)
     assert requests_until(T0 + 1100) == 0  # it came: no retry

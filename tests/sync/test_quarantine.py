@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from relay.node.sim_node import JarshySimNode
 from relay.sim import run_scenario, scenario_from_dict
-from relay.sync.engine import SyncConfig, SyncEngine
+from relay.sync.engine import SyncConfig
 from relay.sync.events import PacketReceived
 from relay.sync.judge import MemoryJudge
 from relay.sync.quarantine import PROTECTED_FOR, Quarantine
-from relay.sync.sim_adapter import JarshySimEngine
 from relay.trust import TrustState
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind
 from tests.conftest import make_identity
 from tests.helpers import T0, news, safety
+from tests.sync.judging import JudgingEngine
 
 ROOT = make_identity("newsroom")
 MALLORY = make_identity("mallory")
@@ -74,13 +75,13 @@ def test_own_radio_is_never_quarantined_and_untrusted_needs_more() -> None:
 def test_engine_asks_to_ignore_a_forging_radio_not_an_honest_one() -> None:
     state = TrustState()
     state.add_root(ROOT.key_id, ROOT.public_key, "root")
-    engine = SyncEngine(MemoryJudge(state), SyncConfig(), node=OWN)
+    engine = JudgingEngine(MemoryJudge(state), SyncConfig(), node=OWN)
     now = float(T0)
-    engine.receive(PacketReceived(news(ROOT).raw, NEWSROOM_RADIO, hops=0, snr=-10.0), now)
-    engine.receive(PacketReceived(safety(ROOT).raw, NEWSROOM_RADIO, hops=1, snr=-10.0), now)
+    engine.hear(PacketReceived(news(ROOT).raw, NEWSROOM_RADIO, hops=0, snr=-10.0), now)
+    engine.hear(PacketReceived(safety(ROOT).raw, NEWSROOM_RADIO, hops=1, snr=-10.0), now)
     for i in range(3):
-        engine.receive(PacketReceived(forged(i), SPAMMER_RADIO, hops=2, snr=-10.0), now + i)
-    engine.receive(PacketReceived(b"\x10garbage", NEWSROOM_RADIO, hops=0, snr=0.0), now + 5)
+        engine.hear(PacketReceived(forged(i), SPAMMER_RADIO, hops=2, snr=-10.0), now + i)
+    engine.hear(PacketReceived(b"\x10garbage", NEWSROOM_RADIO, hops=0, snr=0.0), now + 5)
     assert engine.drain_ignores() == [(SPAMMER_RADIO, 3600.0)]
     assert engine.drain_ignores() == []
     assert engine.stats.quarantined == 1
@@ -99,8 +100,8 @@ SPAM_TOWN = {
 
 
 def test_quarantine_stops_jarshy_radios_from_flooding_spam() -> None:
-    def without(ctx: object) -> JarshySimEngine:
-        return JarshySimEngine(ctx, SyncConfig(quarantine_forged=0))  # type: ignore[arg-type]
+    def without(ctx: object) -> JarshySimNode:
+        return JarshySimNode(ctx, SyncConfig(quarantine_forged=0))  # type: ignore[arg-type]
 
     scenario = scenario_from_dict(SPAM_TOWN, source="spam-town")
     _, braked = run_scenario(scenario, engine="jarshy")

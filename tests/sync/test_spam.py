@@ -25,6 +25,7 @@ from relay.wire.fields import Content, Kind, SafetyInfo
 from relay.wire.fragments import FRAGMENT_BYTE, split
 from tests.conftest import make_identity
 from tests.helpers import T0, news
+from tests.sync.judging import JudgingEngine
 
 ROOT = make_identity("newsroom")
 MALLORY = make_identity("mallory")
@@ -62,7 +63,7 @@ class CountingJudge:
 
 def engine(config: SyncConfig | None = None) -> tuple[SyncEngine, CountingJudge]:
     judge = CountingJudge()
-    return SyncEngine(judge, config or SyncConfig(), node=OWN), judge
+    return JudgingEngine(judge, config or SyncConfig(), node=OWN), judge
 
 
 def heard(payload: bytes, sender: int, hop_limit: int = 0) -> PacketReceived:
@@ -77,7 +78,7 @@ def junk_fragment(rng: random.Random) -> bytes:
 def test_junk_fragments_from_rotating_radios_do_not_keep_an_alert_from_reassembling() -> None:
     sync, _ = engine()
     earlier = news(ROOT, "earlier news", created=T0 - 100)
-    sync.receive(heard(earlier.raw, NEWSROOM_RADIO), float(T0))  # the newsroom's key is known
+    sync.hear(heard(earlier.raw, NEWSROOM_RADIO), float(T0))  # the newsroom's key is known
     alert = long_alert()
     packets = split(alert.raw)
     assert len(packets) >= 3
@@ -86,9 +87,9 @@ def test_junk_fragments_from_rotating_radios_do_not_keep_an_alert_from_reassembl
     for packet in packets:
         for _ in range(40):  # more junk sets than the reassembler may hold, each from a new radio
             radio += 1
-            sync.receive(heard(junk_fragment(rng), radio), now)
+            sync.hear(heard(junk_fragment(rng), radio), now)
             now += 0.01
-        sync.receive(heard(packet, 0x4242), now)
+        sync.hear(heard(packet, 0x4242), now)
     assert sync.holds(alert.id)
     assert sync.drain_ignores() == []  # nobody is blamed for fragments that never completed
     bound = sync.reassembler
@@ -101,12 +102,12 @@ def test_junk_fragments_cannot_evict_an_untrusted_radios_set_that_makes_progress
     packets = split(alert.raw)
     rng = random.Random(6)
     now = float(T0)
-    sync.receive(heard(packets[0], 0x4343), now)
-    sync.receive(heard(packets[1], 0x4343), now + 1)  # two fragments: a set in progress
+    sync.hear(heard(packets[0], 0x4343), now)
+    sync.hear(heard(packets[1], 0x4343), now + 1)  # two fragments: a set in progress
     for radio in range(200):  # then a flood of new sets, one fragment each
-        sync.receive(heard(junk_fragment(rng), 0x8000 + radio), now + 2 + radio * 0.01)
+        sync.hear(heard(junk_fragment(rng), 0x8000 + radio), now + 2 + radio * 0.01)
     for packet in packets[2:]:
-        sync.receive(heard(packet, 0x4343), now + 10)
+        sync.hear(heard(packet, 0x4343), now + 10)
     assert sync.holds(alert.id)
 
 
@@ -117,10 +118,10 @@ def test_a_fake_fragment_with_another_count_does_not_get_the_genuine_sender_quar
         alert = long_alert(seed=10 + i, created=T0 + i)
         packets = split(alert.raw)
         fake = packets[0][:9] + bytes([packets[0][9] + 1, 0]) + packets[0][11:]  # another count
-        sync.receive(heard(fake, MALLORY_RADIO), now)
+        sync.hear(heard(fake, MALLORY_RADIO), now)
         for packet in packets:
             now += 2.0
-            sync.receive(heard(packet, NEWSROOM_RADIO), now)
+            sync.hear(heard(packet, NEWSROOM_RADIO), now)
         assert sync.holds(alert.id)
     assert NEWSROOM_RADIO not in [radio for radio, _ in sync.drain_ignores()]
     assert not sync.quarantine.ignored(NEWSROOM_RADIO, now)
@@ -134,10 +135,10 @@ def test_a_fake_fragment_with_the_same_count_from_another_radio_conflicts_with_n
     for i in range(3):
         bad = bytearray(packets[i])
         bad[40] ^= 0xFF
-        sync.receive(heard(bytes(bad), MALLORY_RADIO), now + i)  # Mallory's own set never checks
+        sync.hear(heard(bytes(bad), MALLORY_RADIO), now + i)  # Mallory's own set never checks
     for packet in packets:
         now += 2.0
-        sync.receive(heard(packet, NEWSROOM_RADIO), now)
+        sync.hear(heard(packet, NEWSROOM_RADIO), now)
     assert sync.holds(alert.id)
     assert sync.drain_ignores() == []
 
@@ -151,7 +152,7 @@ def test_a_rotating_from_flood_hits_the_global_budget_and_a_trusted_alert_still_
     config = SyncConfig()
     sync, judge = engine(config)
     trusted = news(ROOT, "earlier news", created=T0 - 100)
-    sync.receive(heard(trusted.raw, NEWSROOM_RADIO), float(T0))  # the engine knows the author now
+    sync.hear(heard(trusted.raw, NEWSROOM_RADIO), float(T0))  # the engine knows the author now
     judge.calls = 0
     now = float(T0)
     flood = 1000
@@ -160,9 +161,9 @@ def test_a_rotating_from_flood_hits_the_global_budget_and_a_trusted_alert_still_
     for i in range(flood):
         now += 0.05  # 20 frames a second, each from a radio never heard before
         payload = forged_news(i) if i % 2 else news(MALLORY, f"spam {i}", created=T0 + i).raw
-        sync.receive(heard(payload, 0x10000 + i), now)
+        sync.hear(heard(payload, 0x10000 + i), now)
         if i >= 500 and i - 500 < len(alert_packets):  # mid-flood, from a radio with no history
-            sync.receive(heard(alert_packets[i - 500], 0x4444), now)
+            sync.hear(heard(alert_packets[i - 500], 0x4444), now)
     assert sync.holds(alert.id)
     assert sync.stats.over_budget > flood / 2  # most of the flood never reached the judge
     window_count = (now - T0) / config.untrusted_window + 1
@@ -173,12 +174,12 @@ def test_a_rotating_from_flood_hits_the_global_budget_and_a_trusted_alert_still_
 def test_the_newsrooms_radio_is_still_judged_while_the_budget_is_spent() -> None:
     sync, _ = engine()
     now = float(T0)
-    sync.receive(heard(news(ROOT, "first", created=T0).raw, NEWSROOM_RADIO), now)
+    sync.hear(heard(news(ROOT, "first", created=T0).raw, NEWSROOM_RADIO), now)
     for i in range(300):
-        sync.receive(heard(forged_news(i), 0x20000 + i), now + i * 0.1)
+        sync.hear(heard(forged_news(i), 0x20000 + i), now + i * 0.1)
     assert sync.stats.over_budget > 0
     later = news(ROOT, "second", created=T0 + 60)
-    sync.receive(heard(later.raw, NEWSROOM_RADIO), now + 31)
+    sync.hear(heard(later.raw, NEWSROOM_RADIO), now + 31)
     assert sync.holds(later.id)
 
 
@@ -190,9 +191,9 @@ def test_a_junk_signature_copy_first_does_not_stop_the_genuine_copy() -> None:
     sync, _ = engine()
     item = news(ROOT, "water tomorrow", created=T0)
     now = float(T0)
-    sync.receive(heard(corrupt_signature(item.raw), MALLORY_RADIO), now)
+    sync.hear(heard(corrupt_signature(item.raw), MALLORY_RADIO), now)
     assert not sync.holds(item.id)
-    sends = sync.receive(heard(item.raw, NEWSROOM_RADIO, hop_limit=0), now + 1)
+    sends = sync.hear(heard(item.raw, NEWSROOM_RADIO, hop_limit=0), now + 1)
     assert sync.holds(item.id)
     assert ("push", item.id) in sync.pending  # and relayed on: the flood ended here
     out = sends + sync.tick(now + 60)
@@ -205,11 +206,11 @@ def test_a_junk_signature_fragmented_copy_first_does_not_stop_the_genuine_copy()
     forged = split(corrupt_signature(alert.raw))
     now = float(T0)
     for packet in forged:  # the same id, complete, but its signature fails
-        sync.receive(heard(packet, MALLORY_RADIO), now)
+        sync.hear(heard(packet, MALLORY_RADIO), now)
     assert not sync.holds(alert.id)
     for packet in split(alert.raw):
         now += 2.0
-        sync.receive(heard(packet, NEWSROOM_RADIO), now)
+        sync.hear(heard(packet, NEWSROOM_RADIO), now)
     assert sync.holds(alert.id) and ("push", alert.id) in sync.pending
 
 
@@ -217,9 +218,9 @@ def test_a_forged_copy_seen_first_is_still_requested_in_anti_entropy() -> None:
     sync, _ = engine()
     item = news(ROOT, "the genuine one", created=T0)
     now = float(T0)
-    sync.receive(heard(corrupt_signature(item.raw), MALLORY_RADIO), now)
+    sync.hear(heard(corrupt_signature(item.raw), MALLORY_RADIO), now)
     page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (item.id[: frames.PREFIX_LEN],))
-    sent = [s.payload for s in sync.receive(heard(page.encode(), NEWSROOM_RADIO), now + 5)]
+    sent = [s.payload for s in sync.hear(heard(page.encode(), NEWSROOM_RADIO), now + 5)]
     sent += [s.payload for s in sync.tick(now + 15)]
     requests = [frames.parse(p) for p in sent if p[0] == frames.REQUEST]
     assert any(
@@ -234,10 +235,10 @@ def test_an_unknown_key_copy_does_not_make_the_id_refused() -> None:
     reporter = make_identity("reporter")
     item = news(reporter, "from a reporter", created=T0)
     now = float(T0)
-    sync.receive(heard(item.raw, MALLORY_RADIO), now)
+    sync.hear(heard(item.raw, MALLORY_RADIO), now)
     assert not sync.holds(item.id) and item.id not in sync.refused
     page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (item.id[: frames.PREFIX_LEN],))
-    sent = [s.payload for s in sync.receive(heard(page.encode(), NEWSROOM_RADIO), now + 5)]
+    sent = [s.payload for s in sync.hear(heard(page.encode(), NEWSROOM_RADIO), now + 5)]
     sent += [s.payload for s in sync.tick(now + 15)]
     assert any(p[0] == frames.REQUEST for p in sent)  # still wanted
     certificate = wire.sign(
@@ -252,8 +253,8 @@ def test_an_unknown_key_copy_does_not_make_the_id_refused() -> None:
         ),
         ROOT,
     )
-    sync.receive(heard(certificate.raw, NEWSROOM_RADIO), now + 20)
-    sync.receive(heard(item.raw, NEWSROOM_RADIO), now + 30)
+    sync.hear(heard(certificate.raw, NEWSROOM_RADIO), now + 20)
+    sync.hear(heard(item.raw, NEWSROOM_RADIO), now + 30)
     assert sync.holds(item.id), judge.calls
 
 
@@ -261,9 +262,9 @@ def test_a_verified_refusal_is_remembered_by_id() -> None:
     sync, judge = engine()
     old = news(ROOT, "expired", created=T0, lifetime=60)
     now = float(T0 + 8 * 86400)  # past the clock-skew allowance: expired on arrival
-    sync.receive(heard(old.raw, NEWSROOM_RADIO), now)
+    sync.hear(heard(old.raw, NEWSROOM_RADIO), now)
     calls = judge.calls
-    sync.receive(heard(old.raw, 0x777), now + 1)
+    sync.hear(heard(old.raw, 0x777), now + 1)
     assert old.id in sync.refused and judge.calls == calls  # not judged twice
 
 
@@ -276,7 +277,7 @@ def test_fragmented_forgeries_from_one_radio_still_trip_its_brake() -> None:
         forged = corrupt_signature(long_alert(seed=20 + i, created=T0 + i).raw)
         for packet in split(forged):
             now += 1.0
-            sync.receive(heard(packet, MALLORY_RADIO), now)
+            sync.hear(heard(packet, MALLORY_RADIO), now)
     assert sync.drain_ignores() == [(MALLORY_RADIO, SyncConfig().quarantine_for)]
 
 
@@ -287,11 +288,11 @@ def test_a_fake_fragment_from_anyone_does_not_cancel_our_relay() -> None:
     now = float(T0)
     for packet in split(alert.raw):
         now += 2.0
-        sync.receive(heard(packet, NEWSROOM_RADIO), now)
+        sync.hear(heard(packet, NEWSROOM_RADIO), now)
     assert ("push", alert.id) in sync.pending
     fake = split(alert.raw)[0][:11] + bytes(100)
     for radio in range(5):
-        sync.receive(heard(fake, 0x9000 + radio), now + 0.1)
+        sync.hear(heard(fake, 0x9000 + radio), now + 0.1)
     assert ("push", alert.id) in sync.pending
 
 
@@ -302,15 +303,15 @@ def test_an_alert_by_a_key_the_node_trusts_passes_the_budget_from_a_radio_never_
     sync, _ = engine()
     now = float(T0)
     for i in range(300):
-        sync.receive(heard(forged_news(i), 0x30000 + i), now + i * 0.1)
+        sync.hear(heard(forged_news(i), 0x30000 + i), now + i * 0.1)
     alert = long_alert(seed=7, created=T0 + 30)
     packets = split(alert.raw)
     for packet in packets:
-        sync.receive(heard(packet, 0x4545), now + 30)
+        sync.hear(heard(packet, 0x4545), now + 30)
     assert not sync.holds(alert.id)  # without the host's word: dropped over the budget
     sync.alert_authors = frozenset({ROOT.key_id})
     for i, packet in enumerate(packets):
-        sync.receive(heard(packet, 0x4546), now + 31 + i * 0.01)
+        sync.hear(heard(packet, 0x4546), now + 31 + i * 0.01)
     assert sync.holds(alert.id)
 
 
@@ -321,6 +322,6 @@ def test_a_whole_bulletin_over_one_packet_is_malformed() -> None:
     raw = long_alert(seed=8).raw
     assert len(raw) > wire.PACKET_MAX
     judge.calls = 0
-    sync.receive(heard(raw, MALLORY_RADIO), float(T0))
+    sync.hear(heard(raw, MALLORY_RADIO), float(T0))
     assert judge.calls == 0 and not sync.holds(wire.decode(raw).id)
     assert sync.stats.malformed == 1

@@ -1,10 +1,15 @@
-"""The sync engine as a simulator engine (``jarshy sim --engine jarshy``).
+"""A whole Jarshy node core as a simulator engine (``jarshy sim --engine jarshy``).
 
-Every simulated Jarshy node runs the very same :class:`SyncEngine` the daemon runs, judging
-bulletins with the same decode -> verify -> trust rules (in memory).  All nodes trust one
-simulated newsroom root; publishers sign real bulletins of the requested size with it.  A node
-named ``spam*`` (or with option ``spammer: true``) publishes bulletins signed by an untrusted key
+Every simulated Jarshy node runs the very :class:`~relay.node.core.NodeCore` the daemon runs —
+ingest, trust, holding quotas, the sync engine, the spam brake — over its own in-memory SQLite
+store, so what the simulator measures is what a daemon does.  All nodes trust one simulated
+newsroom root; publishers sign real bulletins of the requested size with it.  A node named
+``spam*`` (or with option ``spammer: true``) publishes bulletins signed by an untrusted key
 instead, and every third one forged in the newsroom's name.
+
+The simulator's registry learns the name ``"jarshy"`` when this module is imported (the
+simulator sits below the node layer and does not import it): entry points that run scenarios
+import it first.
 """
 
 from __future__ import annotations
@@ -14,15 +19,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from relay.crypto.keys import Identity
+from relay.node.core import BulletinHeld, NodeCore, Output, VerdictChanged
 from relay.sim.engines import EngineContext, register_engine
-from relay.sync.engine import SyncConfig, SyncEngine
+from relay.store import Store
+from relay.sync.engine import SyncConfig
 from relay.sync.events import PacketReceived, SendPacket
-from relay.sync.judge import MemoryJudge
-from relay.trust import TrustState
 from relay.wire import bulletin as wire
 from relay.wire.bulletin import SIGNATURE_LEN, bulletin_id
 from relay.wire.fields import Content, Kind, SafetyInfo
-from relay.wire.fragments import carried_id
+from relay.wire.fragments import carried_id, split
 
 EPOCH = 1_767_225_600  # simulated time 0 = 2026-01-01T00:00:00Z
 NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-sim:newsroom").digest())
@@ -31,31 +36,45 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "
 ALERT = SafetyInfo("flood", "met", "extreme", "immediate", "observed", "simulated district")
 
 
-class JarshySimEngine:
-    """SyncEngine + Publisher + DeliveryProbe + ItemTagger for the simulator."""
+class JarshySimNode:
+    """NodeCore + Publisher + DeliveryProbe + ItemTagger + IgnoreRequester for the simulator."""
 
     def __init__(self, ctx: EngineContext, config: SyncConfig | None = None) -> None:
-        state = TrustState()
-        state.add_root(NEWSROOM.key_id, NEWSROOM.public_key, NEWSROOM.name)
-        self.judge = MemoryJudge(state)
-        self.sync = SyncEngine(
-            self.judge, config or SyncConfig(), seed=ctx.rng.randrange(2**32), node=ctx.num
+        self.store = Store(":memory:")
+        self.core = NodeCore(
+            self.store, config or SyncConfig(), seed=ctx.rng.randrange(2**32), node=ctx.num
         )
-        self.sync.set_radio_role(ctx.role)
+        self.core.ingest.add_root(NEWSROOM.public_key, NEWSROOM.name, EPOCH)
+        self.core.link_up(ctx.num, ctx.role)
+        self.sync = self.core.engine
         self.rng = ctx.rng
         self.name = ctx.name
         self.spammer = bool(ctx.options.get("spammer")) or ctx.name.startswith("spam")
         self.published = 0
+        self._delivered: list[bytes] = []
+        self._counted: set[bytes] = set()
+        self._ignores: list[tuple[int, float]] = []
+
+    def _carry_out(self, output: Output) -> list[SendPacket]:
+        """Keep what the simulator asks for later (held ids, ignores); return the sends."""
+        self._ignores.extend(output.ignores)
+        for notice in output.notices:
+            if isinstance(notice, BulletinHeld | VerdictChanged):
+                ident = notice.id
+                if ident not in self._counted and self.sync.holds(ident):
+                    self._counted.add(ident)
+                    self._delivered.append(ident)
+        return output.sends
 
     # MeshEngine
     def receive(self, event: PacketReceived, now: float) -> list[SendPacket]:
-        return self.sync.receive(event, EPOCH + now)
+        return self._carry_out(self.core.receive(event, EPOCH + now))
 
     def tick(self, now: float) -> list[SendPacket]:
-        return self.sync.tick(EPOCH + now)
+        return self._carry_out(self.core.tick(EPOCH + now))
 
     def next_deadline(self) -> float | None:
-        deadline = self.sync.next_deadline()
+        deadline = self.core.next_deadline()
         return None if deadline is None else max(0.0, deadline - EPOCH)
 
     # Publisher
@@ -69,10 +88,9 @@ class JarshySimEngine:
         ident = bulletin_id(raw[:-SIGNATURE_LEN])
         limit = self.sync.config.origin_hop_limit if hop_limit is None else hop_limit
         if self.spammer:
-            return ident, [SendPacket(p, limit) for p in wire_split(raw)]
-        judgement = self.judge(raw, EPOCH + now, None)
-        assert judgement is not None and judgement.relayable
-        sends = self.sync.publish(raw, judgement, EPOCH + now)
+            return ident, [SendPacket(p, limit) for p in split(raw)]
+        ident, output = self.core.publish(raw, EPOCH + now)
+        sends = self._carry_out(output)
         return ident, [SendPacket(s.payload, limit, s.priority) for s in sends]
 
     def _bulletin(self, author: Identity, size: int, created: int, safety: bool = False) -> bytes:
@@ -96,26 +114,21 @@ class JarshySimEngine:
 
     # IgnoreRequester
     def ignore_requests(self) -> Iterable[tuple[int, float]]:
-        return self.sync.drain_ignores()
+        out, self._ignores = self._ignores, []
+        return out
 
     # DeliveryProbe
     def delivered_items(self) -> Iterable[bytes]:
-        new, self.sync.newly_held = self.sync.newly_held, []
-        return new
+        out, self._delivered = self._delivered, []
+        return out
 
     # ItemTagger
     def item_of(self, payload: bytes) -> bytes | None:
         return carried_id(payload)
 
 
-def wire_split(raw: bytes) -> list[bytes]:
-    from relay.wire.fragments import split
-
-    return split(raw)
-
-
-def _factory(ctx: EngineContext) -> JarshySimEngine:
-    return JarshySimEngine(ctx)
+def _factory(ctx: EngineContext) -> JarshySimNode:
+    return JarshySimNode(ctx)
 
 
 register_engine("jarshy", _factory)
