@@ -23,12 +23,21 @@ from enum import StrEnum
 
 from relay.lifetime import FUTURE_TOLERANCE
 from relay.trust_graph import MAX_CHAIN, TrustGraph, compute
+from relay.trust_material import CLOCK_GRACE, Certificate, Revocation
 from relay.wire.bulletin import Bulletin
 from relay.wire.fields import KIND_NAMES, Kind
 
-__all__ = ["CLOCK_GRACE", "MAX_CHAIN", "Status", "TrustState", "Verdict", "evaluate"]
+__all__ = [
+    "CLOCK_GRACE",
+    "MAX_CHAIN",
+    "Certificate",
+    "Revocation",
+    "Status",
+    "TrustState",
+    "Verdict",
+    "evaluate",
+]
 
-CLOCK_GRACE = 24 * 3600  # seconds a certificate stays usable past its end, for wrong clocks
 MAX_MATERIAL = 50_000  # key bulletins from keys outside the trust graph held in memory at most
 MAX_EXPLAINED = 16  # certificates per subject kept to explain an untrusted verdict
 
@@ -59,36 +68,6 @@ class Verdict:
     name: str | None = None  # trusted display name, from the chain
     claimed_name: str | None = None  # self-announced, unverified
     evidence: tuple[bytes, ...] = ()  # ids of the certificates / revocation behind the verdict
-
-
-@dataclass(frozen=True, slots=True)
-class Certificate:
-    id: bytes
-    issuer: bytes
-    subject: bytes  # key id of the subject
-    subject_key: bytes
-    name: str
-    kinds: int
-    created: int
-    lifetime: int
-
-    def valid_until(self) -> float:
-        return float(self.created + self.lifetime + CLOCK_GRACE)
-
-    def current(self, now: float) -> bool:
-        """Usable at ``now``: not expired, and not dated beyond the clock tolerance ahead."""
-        return self.created - FUTURE_TOLERANCE <= now <= self.valid_until()
-
-    def expired(self, now: float) -> bool:
-        return now > self.valid_until()
-
-
-@dataclass(frozen=True, slots=True)
-class Revocation:
-    id: bytes
-    issuer: bytes
-    revoked: bytes
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

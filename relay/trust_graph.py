@@ -21,12 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from relay.trust_material import Certificate, Revocation, TrustMaterial
 from relay.wire.fields import Kind
-
-if TYPE_CHECKING:
-    from relay.trust import Certificate, Revocation, TrustState
 
 MAX_CHAIN = 3  # certificates between a root and an author
 MAX_ISSUED_PER_ISSUER = 1024  # certificates of one trusted issuer the search follows
@@ -84,7 +81,7 @@ def _grant_id(grant: Grant) -> bytes:
     return b"root" if grant.cert is None else grant.cert.id
 
 
-def compute(state: TrustState, now: float) -> TrustGraph:
+def compute(state: TrustMaterial, now: float) -> TrustGraph:
     """The trust graph of ``state`` at ``now`` (see module docstring)."""
     graph = TrustGraph(version=state.version, computed_at=now)
     revoked: dict[bytes, Revocation] = {}
@@ -105,7 +102,7 @@ def compute(state: TrustState, now: float) -> TrustGraph:
 
 
 def _grants(
-    state: TrustState, now: float, excluded: set[bytes]
+    state: TrustMaterial, now: float, excluded: set[bytes]
 ) -> tuple[dict[bytes, dict[int, Grant]], float]:
     """Breadth-first from the roots; the shortest grant per (key, kind bit)."""
     grants: dict[bytes, dict[int, Grant]] = {}
@@ -138,7 +135,7 @@ def _grants(
     return grants, valid_until
 
 
-def _issued(state: TrustState, issuer: bytes) -> Iterable[Certificate]:
+def _issued(state: TrustMaterial, issuer: bytes) -> Iterable[Certificate]:
     by_subject = state.issued.get(issuer)
     if not by_subject:
         return ()
@@ -151,7 +148,7 @@ def _issued(state: TrustState, issuer: bytes) -> Iterable[Certificate]:
 
 
 def _issuer_revocations(
-    state: TrustState,
+    state: TrustMaterial,
     now: float,
     grants: dict[bytes, dict[int, Grant]],
     revoked: dict[bytes, Revocation],
@@ -180,7 +177,7 @@ def _issuer_revocations(
     return best
 
 
-def _holds_certificate(state: TrustState, issuer: bytes, target: bytes, now: float) -> bool:
+def _holds_certificate(state: TrustMaterial, issuer: bytes, target: bytes, now: float) -> bool:
     certs = state.issued.get(issuer, {}).get(target, [])
     key = state.keys.get(target)
     return any(c.current(now) and c.subject_key == key for c in certs)

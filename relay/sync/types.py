@@ -28,7 +28,7 @@ class Judgement:
 
 
 Judge = Callable[[bytes, float, PacketReceived | None], Judgement | None]
-"""A host-side judge (tests, benchmarks): what :func:`relay.sync.engine.receive_judged` calls."""
+"""A host-side judge (tests, benchmarks): what :func:`relay.sync.judge.receive_judged` calls."""
 
 
 @dataclass(frozen=True, slots=True)
