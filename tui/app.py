@@ -25,6 +25,7 @@ from textual.theme import Theme
 from textual.widgets import Footer, Input, Static
 
 from relay.api_client import ApiClient, ApiError, NoDaemon
+from tui import screens
 from tui.feed import FeedList
 from tui.i18n import LANGUAGE_NAMES, LANGUAGES, default_language, t
 from tui.messages import (
@@ -264,9 +265,7 @@ class JarshyApp(App[None]):
 
     @on(FeedList.Open)
     def open_bulletin(self, message: FeedList.Open) -> None:
-        from tui.screens import BulletinScreen
-
-        self.push_screen(BulletinScreen(message.bulletin_id))
+        self.push_screen(screens.BulletinScreen(message.bulletin_id))
 
     def action_search(self) -> None:
         self.action_feed()
@@ -338,23 +337,21 @@ class JarshyApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def _open(self, name: str) -> None:
-        from tui import screens
-
+    def _open(self, screen: Screen[Any]) -> None:
         self.action_feed()
-        self.push_screen(getattr(screens, name)())
+        self.push_screen(screen)
 
     def action_compose(self) -> None:
-        self._open("ComposeScreen")
+        self._open(screens.ComposeScreen())
 
     def action_keys(self) -> None:
-        self._open("KeysScreen")
+        self._open(screens.KeysScreen())
 
     def action_mesh(self) -> None:
-        self._open("MeshScreen")
+        self._open(screens.MeshScreen())
 
     def action_help(self) -> None:
-        self._open("HelpScreen")
+        self._open(screens.HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every Jarshy action by name in the command palette (ctrl+p), in the UI language."""

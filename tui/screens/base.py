@@ -7,7 +7,8 @@ asks the API in a worker; the app calls its hooks (``feed_changed``, ``status_ch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,9 +18,22 @@ from textual.widgets import Footer, Static
 from relay.api_client import ApiError, NoDaemon
 from tui.i18n import t
 from tui.messages import relabel_bindings
+from tui.state import FeedModel
 
-if TYPE_CHECKING:
-    from tui.app import JarshyApp
+
+class AppHooks(Protocol):
+    """What a screen asks of the app (tui.app.JarshyApp), so screens need not import it."""
+
+    lang: str
+    model: FeedModel
+    status_data: dict[str, Any] | None
+    clock: Callable[[], float]
+
+    async def call(self, method: str, **params: Any) -> Any: ...
+
+    def show_banner(self, screen: Screen[Any]) -> None: ...
+
+    def refresh_status(self) -> None: ...
 
 
 class BaseScreen(Screen[None]):
@@ -29,8 +43,8 @@ class BaseScreen(Screen[None]):
     HEADING = ""
 
     @property
-    def jarshy(self) -> JarshyApp:
-        return cast("JarshyApp", self.app)
+    def jarshy(self) -> AppHooks:
+        return cast(AppHooks, self.app)
 
     @property
     def lang(self) -> str:
