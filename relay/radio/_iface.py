@@ -4,21 +4,34 @@ The library publishes neither handshakes, queue statuses nor the difference betw
 a lost port, and it leaks a heartbeat timer on every reboot. Thin subclasses add those hooks; each
 hook only hands a value to ``notify`` (which RadioLink routes to its event loop with
 ``call_soon_threadsafe``) or repairs library state on the library's own reader thread.
+
+They also change three library behaviours: a TCP connection the radio closes is not silently
+reopened (the firmware closes it for another client; RadioLink decides when to come back), a
+connection attempt and the handshake are bounded, and closing never writes to a closed socket
+(the library sent its first heartbeat after ``close`` had begun: a ``BrokenPipeError`` traceback
+on every quick CLI command). ``open_interface`` / ``close_interface`` give CLI commands the same.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from meshtastic.serial_interface import SerialInterface
 from meshtastic.tcp_interface import TCPInterface
 
+from relay.radio.linktypes import RadioAddress, parse_address
+
 log = logging.getLogger(__name__)
 
 Notify = Callable[[Any, str, Any], None]  # (interface, event, value)
+CONNECT_TIMEOUT = 10.0  # seconds for a TCP connection attempt (the OS default is minutes)
+READY_WAIT = 2.0  # seconds close() waits for the library to finish its own handshake steps
 
 
 class _Hooks:
@@ -26,11 +39,53 @@ class _Hooks:
 
     _jarshy_notify: Notify | None = None
     _jarshy_snapshot: dict[str, Any] | None = None
+    _jarshy_handshake_timeout: float = 30.0
+    _jarshy_gone: str | None = None  # why the port went away, when the hooks know
+    _jarshy_last_packet: float = 0.0  # monotonic time of the last packet from the radio
+    _wantExit: bool
+    isConnected: threading.Event
+
+    def _jarshy_init(self, notify: Notify | None, handshake_timeout: float) -> None:
+        self._jarshy_notify = notify
+        self._jarshy_handshake_timeout = handshake_timeout
+        self._jarshy_ready = threading.Event()  # the library finished _connected()
 
     def _emit(self, event: str, value: Any = None) -> None:
         notify = self._jarshy_notify
         if notify is not None:
             notify(self, event, value)
+
+    def _waitConnected(self, timeout: float = 30.0) -> None:
+        super()._waitConnected(self._jarshy_handshake_timeout)  # type: ignore[misc]
+
+    def _connected(self) -> None:
+        try:
+            super()._connected()  # type: ignore[misc]
+        finally:
+            self._jarshy_ready.set()
+
+    def _handlePacketFromRadio(self, *args: Any, **kwargs: Any) -> Any:
+        self._jarshy_last_packet = time.monotonic()  # proof of a live, configured session
+        return super()._handlePacketFromRadio(*args, **kwargs)  # type: ignore[misc]
+
+    def sendHeartbeat(self) -> None:
+        if self._wantExit:
+            return  # closing: the port may already be shut
+        try:
+            super().sendHeartbeat()  # type: ignore[misc]
+        except OSError as exc:
+            if not self._wantExit:
+                raise
+            log.debug("heartbeat while closing: %s", exc)
+
+    def close(self) -> None:
+        # The library sets isConnected before it sends its first heartbeat: a caller that closes
+        # at once (a quick CLI command) raced that write. Let the reader finish it first.
+        if self.isConnected.is_set() and threading.current_thread() is not getattr(
+            self, "_rxThread", None
+        ):
+            self._jarshy_ready.wait(READY_WAIT)
+        super().close()  # type: ignore[misc]
 
     def _startConfig(self) -> None:
         self._emit("handshake")
@@ -64,23 +119,100 @@ class _Hooks:
         # Only the reader thread's exit calls the subclass version: the port is really gone.
         # (A reboot calls MeshInterface._disconnected directly and keeps the port.)
         super()._disconnected()  # type: ignore[misc]
-        self._emit("lost")
+        self._emit("lost", self._jarshy_gone or "lost")
 
 
 class HookedSerial(_Hooks, SerialInterface):  # type: ignore[misc]
     """SerialInterface that reports handshakes, queue status and port loss."""
 
-    def __init__(self, notify: Notify, dev_path: str, timeout: int) -> None:
-        self._jarshy_notify = notify
+    def __init__(self, notify: Notify | None, dev_path: str, timeout: int) -> None:
+        self._jarshy_init(notify, timeout)
         super().__init__(devPath=dev_path, timeout=timeout)
 
 
 class HookedTCP(_Hooks, TCPInterface):  # type: ignore[misc]
-    """TCPInterface that reports handshakes (also its silent reconnects) and port loss."""
+    """TCPInterface that reports handshakes and port loss, and never reconnects on its own."""
 
-    def __init__(self, notify: Notify, host: str, port: int, timeout: int) -> None:
-        self._jarshy_notify = notify
+    socket: socket.socket | None
+
+    def __init__(self, notify: Notify | None, host: str, port: int, timeout: int) -> None:
+        self._jarshy_init(notify, timeout)
         super().__init__(host, portNumber=port, timeout=timeout)
+
+    def myConnect(self) -> None:
+        sock = socket.create_connection((self.hostname, self.portNumber), CONNECT_TIMEOUT)
+        sock.settimeout(None)  # the reader thread blocks in recv
+        self.socket = sock
+
+    def _reconnect(self) -> None:
+        # The library calls this when the radio closed the connection (recv returned nothing)
+        # or a write failed, and would reconnect silently a second later, in a fight with the
+        # client that took our place. End the reader instead: the "lost" hook tells RadioLink.
+        if self._wantExit:
+            return
+        self._jarshy_gone = "closed by the radio"
+        self._wantExit = True
+        sock = self.socket
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv
+
+    def _writeBytes(self, b: bytes) -> None:
+        sock = self.socket
+        if sock is None or self._wantExit:
+            return  # closing or gone: nothing may be written any more
+        try:
+            sock.sendall(b)
+        except OSError as exc:
+            if self._wantExit:
+                return
+            self._jarshy_gone = f"write failed: {exc}"
+            self._reconnect()
+            raise
+
+
+def open_interface(address: str | RadioAddress, timeout: int = 30) -> Any:
+    """A connected meshtastic interface for a one-shot command (``jarshy radio info``).
+
+    Blocking. Raises ValueError for a bad address, OSError or the library's errors when the radio
+    does not answer. Close it with :func:`close_interface`: no traceback, whatever state it is in.
+    """
+    parsed = parse_address(address) if isinstance(address, str) else address
+    if parsed.kind == "tcp":
+        assert parsed.host is not None
+        return HookedTCP(None, parsed.host, parsed.port, timeout)
+    path = parsed.path
+    if path is None:
+        from meshtastic.util import findPorts
+
+        ports = findPorts(True)
+        if len(ports) != 1:
+            found = ", ".join(ports) if ports else "none"
+            raise OSError(f"serial:auto needs exactly one Meshtastic serial port (found: {found})")
+        path = str(ports[0])
+    return HookedSerial(None, path, timeout)
+
+
+def close_interface(iface: Any) -> None:
+    """Close an interface whatever state its port is in (blocking; never raises)."""
+    iface._jarshy_notify = None
+    iface._wantExit = True  # no heartbeat, no reconnect from here on
+    # close() sends a disconnect through the library's queue loop, which sleeps until the radio
+    # reports room for the packets still queued: forget them, we are leaving anyway.
+    with contextlib.suppress(Exception):
+        iface.queue.clear()
+        iface.queueStatus = None
+    try:
+        iface.close()
+    except Exception as exc:  # writing the disconnect to a dead port fails; clean up by hand
+        log.debug("close after failure: %s", exc)
+        stream = getattr(iface, "stream", None)
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()
+    timer = getattr(iface, "heartbeatTimer", None)
+    if timer is not None:
+        timer.cancel()
 
 
 def snapshot_interface(iface: Any) -> dict[str, Any]:
@@ -121,4 +253,11 @@ def snapshot_interface(iface: Any) -> dict[str, Any]:
                 }
             )
     out["nodes"] = nodes
+    channels = []
+    with contextlib.suppress(Exception):
+        for ch in list(iface.localNode.channels or []):
+            role = ch.DESCRIPTOR.fields_by_name["role"].enum_type.values_by_number[ch.role].name
+            if role != "DISABLED":
+                channels.append((int(ch.index), role, str(ch.settings.name)))
+    out["channels"] = channels
     return out

@@ -1,8 +1,10 @@
 """RadioLink: the one place where meshtastic's threads meet asyncio.
 
 Shaped after aiomqtt: ``async with RadioLink(address) as link`` connects, ``await link.send(...)``
-broadcasts, received packets on our port arrive through ``on_packet`` as
-:class:`relay.sync.events.PacketReceived`, and ``on_state`` reports :class:`LinkState` changes.
+broadcasts a Jarshy frame on Jarshy's port and channel, received Jarshy frames arrive through
+``on_packet`` as :class:`relay.sync.events.PacketReceived`, ``on_state`` reports
+:class:`LinkState` changes and ``on_acked`` what the radio later said about a ``want_ack``
+broadcast (:class:`PacketAcked`: a neighbour was heard relaying it, or not).
 
 Rules that keep the threads apart:
 - the library's blocking calls (constructor, sendData, close) run in the link's own executor;
@@ -12,8 +14,11 @@ Rules that keep the threads apart:
   keeps weak references and silently drops lambdas).
 
 Failures handled: serial unplug (the library never reconnects: the link rebuilds the interface
-with exponential back-off), TCP's silent reconnects (seen as a new handshake), radio reboots (the
-library's leaked heartbeat timer is stopped), failing I/O during send, and clean close.
+with a back-off capped at a few seconds), a TCP connection the radio closes (the firmware serves
+one TCP client: the link says it was displaced and waits longer before taking the radio back),
+a radio that goes silent (half-open TCP, a reboot that never re-handshakes: a watchdog probes it
+and rebuilds the link), radio reboots (the library's leaked heartbeat timer is stopped), failing
+I/O during send, and clean close.
 """
 
 from __future__ import annotations
@@ -27,68 +32,94 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from meshtastic.protobuf import portnums_pb2
 from pubsub import pub
 
-from relay.radio._iface import HookedSerial, HookedTCP
+from relay.radio._iface import HookedSerial, HookedTCP, close_interface
+from relay.radio.framing import JARSHY_PORT
+from relay.radio.link_receive import LinkReceiving, OnAcked, OnPacket
 from relay.radio.link_send import LinkSending, Outcome
 from relay.radio.linktypes import (
+    JARSHY_CHANNEL,
     PRIVATE_PORTS,
     LinkDown,
+    LinkHealth,
     LinkState,
     NodeHeard,
     RadioAddress,
-    RadioInfo,
     parse_address,
 )
-from relay.sync.events import PacketReceived
 
 log = logging.getLogger(__name__)
 
-OnPacket = Callable[[PacketReceived], None]
 OnState = Callable[[LinkState], None]
+CLOSED_BY_RADIO = "closed by the radio"
+STABLE_AFTER = 60.0  # seconds up after which a displacement no longer counts as the same fight
 
 
-class RadioLink(LinkSending):
+class RadioLink(LinkReceiving, LinkSending):
     """An asyncio connection to one Meshtastic radio (serial or TCP)."""
 
     def __init__(
         self,
         address: str,
         *,
-        port_num: int = 256,
+        port_num: int = JARSHY_PORT,
+        channel_name: str = JARSHY_CHANNEL,
         on_packet: OnPacket | None = None,
         on_state: OnState | None = None,
+        on_acked: OnAcked | None = None,
         require_up: bool = True,
         handshake_timeout: int = 30,
         confirm_timeout: float = 2.0,
         backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_max: float = 5.0,
+        displaced_backoff: float = 5.0,
+        displaced_max: float = 300.0,
+        watchdog_interval: float = 15.0,
+        silence_limit: float = 60.0,
+        ack_relayed: bool = True,
     ) -> None:
         self.address: RadioAddress = parse_address(address)
         if port_num not in PRIVATE_PORTS:
             raise ValueError(f"port_num must be a private port 256..511, not {port_num}")
         self.port_num = port_num
+        self.channel_name = channel_name
         self.on_packet = on_packet
         self.on_state = on_state
+        self.on_acked = on_acked
         self.require_up = require_up
         self.handshake_timeout = handshake_timeout
         self.confirm_timeout = confirm_timeout
         self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
+        self.backoff_max = backoff_max  # a radio that returns is used within this many seconds
+        self.displaced_backoff = displaced_backoff
+        self.displaced_max = displaced_max
+        self.watchdog_interval = watchdog_interval  # probe a radio silent this long
+        self.silence_limit = silence_limit  # rebuild the link after this long without a packet
+        self.ack_relayed = ack_relayed  # want_ack on broadcasts the firmware floods (hop >= 1)
         self.state = LinkState.DOWN
         self.last_error: BaseException | None = None
         self.connects = 0  # successful interface constructions (1 + reconnects)
+        self.channel_index = 0
+        self.stats: dict[str, int] = {"displaced": 0, "silent": 0, "not_jarshy": 0}
+        self.stats["other_channel"] = 0
         self._iface: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
+        self._lost_reason: str | None = None
+        self._retry_now = asyncio.Event()
         self._closing = False
+        self._state_since: float | None = None
+        self._reason: str | None = None
+        self._retry_at: float | None = None
         self._state_waiters: list[tuple[LinkState, asyncio.Future[None]]] = []
         self._send_lock = asyncio.Lock()
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
         self._waiting: dict[int, asyncio.Future[Outcome]] = {}
+        self._acks: OrderedDict[int, bytes] = OrderedDict()  # want_ack packet id -> frame
+        self._early_acks: OrderedDict[int, tuple[bool, str | None]] = OrderedDict()
         self._queue: tuple[int, int] | None = None  # (free, maxlen) from the last queue status
         self._last_probe = 0.0
         self._queue_room = asyncio.Event()
@@ -129,47 +160,114 @@ class RadioLink(LinkSending):
                 await self._supervisor
         iface, self._iface = self._iface, None
         if iface is not None:
-            await self._run(_dispose, iface)
+            await self._dispose(iface)
         for fut in self._waiting.values():
             if not fut.done():
                 fut.cancel()
-        self._set_state(LinkState.DOWN)
+        self._set_state(LinkState.DOWN, "closed")
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def reconnect_now(self) -> None:
+        """Cut a back-off short (an operator knows the radio is back, or free again)."""
+        self._retry_now.set()
 
     async def _run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         assert self._loop is not None
         return await self._loop.run_in_executor(self._executor, lambda: func(*args, **kwargs))
 
+    async def _dispose(self, iface: Any) -> None:
+        with contextlib.suppress(Exception):  # a stuck close must not stop reconnecting
+            await asyncio.wait_for(self._run(close_interface, iface), 10.0)
+
+    async def _wait_retry(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if :meth:`reconnect_now` is called."""
+        self._retry_at = time.monotonic() + delay
+        self._retry_now.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._retry_now.wait()
+        self._retry_at = None
+
     async def _supervise(self, first: asyncio.Future[BaseException | None]) -> None:
         delay = self.backoff_initial
+        displaced_wait = self.displaced_backoff
+        down_since: float | None = None
         while not self._closing:
-            self._set_state(LinkState.CONNECTING)
+            self._set_state(LinkState.CONNECTING, self._reason)
             try:
                 iface = await self._run(self._open)
             except Exception as exc:  # port missing, refused, handshake timeout, ...
                 self.last_error = exc
-                log.info("radio %s: connect failed: %s", self.address, exc)
-                self._set_state(LinkState.DOWN)
+                log.info("radio %s: connect failed: %s (next try in %.1f s)", self.address, exc,
+                         delay)  # fmt: skip
+                self._set_state(LinkState.DOWN, f"connect failed: {_inert(exc)}")
+                down_since = down_since or time.monotonic()
                 if not first.done():
                     first.set_result(exc)
                     if self.require_up:
                         return
-                await asyncio.sleep(delay)
+                await self._wait_retry(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
             delay = self.backoff_initial
             self.connects += 1
             self._lost.clear()
+            self._lost_reason = None
             self._iface = iface
             self._absorb_snapshot(iface._jarshy_snapshot or {})
+            up_at = time.monotonic()
+            if down_since is not None:
+                log.warning("radio %s: link is back after %.1f s (%s)", self.address,
+                            up_at - down_since, self._reason or "down")  # fmt: skip
             self._set_state(LinkState.UP)
             if not first.done():
                 first.set_result(None)
-            await self._lost.wait()
+            reason = await self._watch(iface)
             self._iface = None
-            self._set_state(LinkState.DOWN)
-            await self._run(_dispose, iface)
+            down_since = time.monotonic()
+            await self._dispose(iface)
+            if self._closing:
+                return
+            if reason == CLOSED_BY_RADIO and self.address.kind == "tcp":
+                if down_since - up_at > STABLE_AFTER:
+                    displaced_wait = self.displaced_backoff
+                self.stats["displaced"] += 1
+                log.warning(
+                    "radio %s: the radio closed our connection: another client (a phone app, "
+                    "the meshtastic CLI) took its one TCP connection. Retrying in %.0f s; run "
+                    "the daemon on USB serial to avoid this", self.address, displaced_wait
+                )  # fmt: skip
+                self._set_state(LinkState.DISPLACED, "displaced by another TCP client")
+                await self._wait_retry(displaced_wait)
+                displaced_wait = min(displaced_wait * 2, self.displaced_max)
+            else:
+                log.warning("radio %s: link lost (%s); reconnecting", self.address, reason)
+                self._set_state(LinkState.DOWN, reason)
+
+    async def _watch(self, iface: Any) -> str:
+        """Wait until the interface is lost or silent past the bound; return why."""
+        interval = max(0.05, min(self.watchdog_interval, self.silence_limit / 2))
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._lost.wait()
+            if self._lost.is_set():
+                return self._lost_reason or "lost"
+            now = time.monotonic()
+            since = self._state_since or now
+            if self.state is LinkState.CONNECTING and now - since > self.handshake_timeout:
+                log.warning("radio %s: handshake not completed in %d s: rebuilding the link",
+                            self.address, self.handshake_timeout)  # fmt: skip
+                return "handshake timed out"
+            silent = now - max(iface._jarshy_last_packet, since)
+            if silent >= self.silence_limit:
+                self.stats["silent"] += 1
+                log.warning("radio %s: silent for %.0f s (probes unanswered): rebuilding the "
+                            "link", self.address, silent)  # fmt: skip
+                return "silent"
+            if silent >= self.watchdog_interval:
+                await self._probe_alive(iface)
 
     def _open(self) -> Any:
         """Build a connected interface (executor thread)."""
@@ -192,10 +290,12 @@ class RadioLink(LinkSending):
         return HookedSerial(self._notify, path, self.handshake_timeout)
 
     # State.
-    def _set_state(self, state: LinkState) -> None:
+    def _set_state(self, state: LinkState, reason: str | None = None) -> None:
+        self._reason = None if state is LinkState.UP else reason
         if state is self.state:
             return
         self.state = state
+        self._state_since = time.monotonic()
         for want, fut in list(self._state_waiters):
             if want is state and not fut.done():
                 fut.set_result(None)
@@ -214,6 +314,16 @@ class RadioLink(LinkSending):
         fut: asyncio.Future[None] = self._loop.create_future()
         self._state_waiters.append((state, fut))
         await asyncio.wait_for(fut, timeout)
+
+    @property
+    def health(self) -> LinkHealth:
+        """How the link fares: state, why it is not up, when it retries, and its counters."""
+        retry = None if self._retry_at is None else max(0.0, self._retry_at - time.monotonic())
+        return LinkHealth(
+            self.state, self._state_since, self._reason, retry, self.connects,
+            self.stats["displaced"], self.stats["silent"], self.stats["not_jarshy"],
+            self.stats["other_channel"],
+        )  # fmt: skip
 
     # Callbacks from library threads: hand over to the loop, nothing else.
     def _notify(self, iface: Any, event: str, value: Any) -> None:
@@ -236,9 +346,10 @@ class RadioLink(LinkSending):
         if iface is not self._iface:
             return  # an interface being built or already replaced
         if event == "lost":
+            self._lost_reason = str(value)
             self._lost.set()
-        elif event == "handshake":  # TCP silent reconnect or radio reboot
-            self._set_state(LinkState.CONNECTING)
+        elif event == "handshake":  # radio reboot
+            self._set_state(LinkState.CONNECTING, "radio rebooted")
         elif event == "config_complete":
             self._absorb_snapshot(value)
             self._set_state(LinkState.UP)
@@ -270,111 +381,8 @@ class RadioLink(LinkSending):
         while len(self._outcomes) > 64:
             self._outcomes.popitem(last=False)
 
-    def _handle_packet(self, interface: Any, packet: dict[str, Any]) -> None:
-        if interface is not self._iface or self._iface is None:
-            return
-        raw = packet.get("raw")
-        if raw is None or not raw.HasField("decoded"):
-            return
-        sender = int(packet.get("from", 0))
-        port = int(raw.decoded.portnum)
-        hops = raw.hop_start - raw.hop_limit if raw.hop_start else None
-        snr = packet.get("rxSnr")
-        rssi = packet.get("rxRssi")
-        if sender == self._info.get("node_num"):
-            if port == portnums_pb2.PortNum.TELEMETRY_APP:
-                metrics = (packet["decoded"].get("telemetry") or {}).get("deviceMetrics") or {}
-                for key, name in (
-                    ("channelUtilization", "channel_utilization"),
-                    ("airUtilTx", "air_util_tx"),
-                ):
-                    if key in metrics:
-                        self._metrics[name] = float(metrics[key])
-                self._status_changed()
-            return
-        old = self._nodes.get(sender)
-        self._nodes[sender] = NodeHeard(
-            sender, snr, hops, time.time(), old.long_name if old else None
-        )
-        self._status_changed()
-        if port != self.port_num or self.on_packet is None:
-            return
-        event = PacketReceived(
-            payload=bytes(raw.decoded.payload),
-            sender=sender,
-            hops=hops,
-            snr=float(snr) if snr is not None else None,
-            rssi=int(rssi) if rssi is not None else None,
-            hop_limit=int(raw.hop_limit) if raw.hop_start else None,
-        )
-        try:
-            self.on_packet(event)
-        except Exception:
-            log.exception("on_packet callback failed")
 
-    def _absorb_snapshot(self, snapshot: dict[str, Any]) -> None:
-        self._info = {k: v for k, v in snapshot.items() if k != "nodes"}
-        for node in snapshot.get("nodes", []):
-            num = node["num"]
-            if num not in self._nodes:
-                self._nodes[num] = NodeHeard(
-                    num,
-                    node.get("snr"),
-                    node.get("hops"),
-                    node.get("last_heard"),
-                    node.get("long_name"),
-                )
-
-    def _status_changed(self) -> None:
-        self._status_event.set()
-        self._status_event = asyncio.Event()
-
-    async def wait_info(self, predicate: Callable[[RadioInfo], bool], timeout: float) -> RadioInfo:
-        """Wait until :attr:`info` satisfies ``predicate``; TimeoutError after ``timeout`` s."""
-
-        async def watch() -> RadioInfo:
-            while True:
-                info = self.info
-                if info is not None and predicate(info):
-                    return info
-                await self._status_event.wait()
-
-        return await asyncio.wait_for(watch(), timeout)
-
-    @property
-    def info(self) -> RadioInfo | None:
-        """What the radio told us at the last handshake plus what we heard since."""
-        if "node_num" not in self._info:
-            return None
-        free, maxlen = self._queue if self._queue else (None, None)
-        fields = {k: v for k, v in self._info.items() if k in RadioInfo.__dataclass_fields__}
-        return RadioInfo(
-            **fields,
-            channel_utilization=self._metrics.get("channel_utilization"),
-            air_util_tx=self._metrics.get("air_util_tx"),
-            queue_free=free,
-            queue_max=maxlen,
-            nodes=tuple(sorted(self._nodes.values(), key=lambda n: n.num)),
-        )
-
-
-def _dispose(iface: Any) -> None:
-    """Close an interface whatever state its port is in (executor thread)."""
-    iface._jarshy_notify = None
-    iface._wantExit = True
-    # close() sends a disconnect through the library's queue loop, which sleeps until the radio
-    # reports room for the packets still queued: forget them, we are leaving anyway.
-    with contextlib.suppress(Exception):
-        iface.queue.clear()
-        iface.queueStatus = None
-    try:
-        iface.close()
-    except Exception as exc:  # writing the disconnect to a dead port fails; clean up by hand
-        log.debug("close after failure: %s", exc)
-        stream = getattr(iface, "stream", None)
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.close()
-    timer = getattr(iface, "heartbeatTimer", None)
-    if timer is not None:
-        timer.cancel()
+def _inert(exc: BaseException) -> str:
+    """An exception's text for status and logs: one line, printable, bounded."""
+    text = "".join(c if c.isprintable() else "?" for c in str(exc))
+    return text[:160]

@@ -1,4 +1,11 @@
-"""RadioLink's transmit side: broadcasts and their confirmation, queue room, admin messages.
+"""RadioLink's transmit side: broadcasts and their confirmation, queue room, admin messages,
+and the watchdog's probe.
+
+Every frame goes out as ``MAGIC + frame`` on Jarshy's port and channel index
+(:mod:`relay.radio.framing`). A broadcast the firmware floods (hop limit 1 or more) is sent with
+``want_ack`` by default: the firmware then reports hearing a neighbour relay it (its implicit ACK,
+ReliableRouter::shouldFilterReceived) or giving up after its retransmissions (MAX_RETRANSMIT,
+NextHopRouter::doRetransmissions), which the link reports as :class:`PacketAcked`.
 
 A mixin of :class:`relay.radio.link.RadioLink` (which owns the connection and the threads); every
 blocking library call goes through the link's executor via ``_run``.
@@ -15,9 +22,9 @@ from typing import Any
 
 from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2
 
+from relay.radio.framing import wrap
 from relay.radio.linktypes import (
     MAX_HOP_LIMIT,
-    MAX_PAYLOAD,
     LinkDown,
     LinkState,
     RadioAddress,
@@ -33,6 +40,8 @@ class LinkSending:
 
     address: RadioAddress
     port_num: int
+    channel_index: int
+    ack_relayed: bool
     state: LinkState
     last_error: BaseException | None
     confirm_timeout: float
@@ -53,22 +62,25 @@ class LinkSending:
     def _on_response(self, packet: Any) -> None:
         raise NotImplementedError  # RadioLink hands library callbacks to the loop
 
-    async def send(self, payload: bytes, hop_limit: int | None = None) -> SendResult:
-        """Broadcast ``payload`` on our port; report what the radio said about it.
+    def _expect_ack(self, packet_id: int, frame: bytes) -> None:
+        raise NotImplementedError  # LinkReceiving matches the radio's later report
 
-        Raises ValueError for a payload over 231 bytes or a bad hop limit, LinkDown when no radio
-        is connected. A full TX queue returns ``QUEUE_FULL`` without sending (retry later).
+    async def send(
+        self, payload: bytes, hop_limit: int | None = None, want_ack: bool | None = None
+    ) -> SendResult:
+        """Broadcast the Jarshy frame ``payload``; report what the radio said about it.
+
+        ``want_ack`` None: the link's default (``ack_relayed``: only when the firmware floods the
+        packet, hop limit not 0). Raises ValueError for an empty frame, one over 229 bytes or a
+        bad hop limit, LinkDown when no radio is connected. A full TX queue returns
+        ``QUEUE_FULL`` without sending (retry later).
         """
-        data = bytes(payload)
-        if not data:
-            raise ValueError("payload is empty")
-        if len(data) > MAX_PAYLOAD:
-            raise ValueError(
-                f"payload is {len(data)} bytes; a Meshtastic broadcast carries at most "
-                f"{MAX_PAYLOAD}"
-            )
+        frame = bytes(payload)
+        data = wrap(frame)
         if hop_limit is not None and not 0 <= hop_limit <= MAX_HOP_LIMIT:
             raise ValueError(f"hop_limit must be 0..{MAX_HOP_LIMIT}, not {hop_limit}")
+        if want_ack is None:
+            want_ack = self.ack_relayed and hop_limit != 0
         async with self._send_lock:
             iface = self._iface
             if iface is None or self.state is not LinkState.UP:
@@ -89,8 +101,9 @@ class LinkSending:
                         data,
                         destinationId="^all",
                         portNum=self.port_num,
-                        wantAck=False,
+                        wantAck=want_ack,
                         onResponse=self._on_response,
+                        channelIndex=self.channel_index,
                         hopLimit=hop_limit,
                     )
                 )
@@ -105,7 +118,10 @@ class LinkSending:
                 if iface is self._iface:
                     self._lost.set()
                 raise LinkDown(f"radio {self.address}: send failed: {exc}") from exc
-            return await self._confirm(iface, int(sent.id))
+            result = await self._confirm(iface, int(sent.id))
+            if want_ack and result.ok:
+                self._expect_ack(result.packet_id, frame)
+            return result
 
     async def _confirm(self, iface: Any, packet_id: int) -> SendResult:
         assert self._loop is not None
@@ -166,6 +182,23 @@ class LinkSending:
             await asyncio.wait_for(self._run(iface._sendToRadioImpl, to_radio), 10.0)
         except Exception as exc:
             raise LinkDown(f"radio {self.address}: admin message failed: {exc}") from exc
+
+    async def _probe_alive(self, iface: Any) -> None:
+        """The watchdog's question with an expected answer: an admin request for the radio's
+        metadata, which a configured firmware answers with a packet (AdminModule)."""
+        own = self._info.get("node_num")
+        if own is None:
+            return
+        admin = admin_pb2.AdminMessage(get_device_metadata_request=True)
+        to_radio = mesh_pb2.ToRadio()
+        packet = to_radio.packet
+        packet.to = int(own)
+        packet.decoded.portnum = portnums_pb2.PortNum.ADMIN_APP
+        packet.decoded.payload = admin.SerializeToString()
+        packet.decoded.want_response = True
+        with contextlib.suppress(Exception):  # no answer is what the watchdog looks for
+            packet.id = int(iface._generatePacketId())
+            await asyncio.wait_for(self._run(iface._sendToRadioImpl, to_radio), 5.0)
 
     async def wait_queue_free(self, timeout: float) -> None:
         """After ``QUEUE_FULL``: wait until the radio reports room, asking it twice a second.

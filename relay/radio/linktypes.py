@@ -10,10 +10,13 @@ import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
+from relay.radio.framing import FRAME_MAX
+
 DEFAULT_TCP_PORT = 4403
-MAX_PAYLOAD = 231  # firmware limit for a broadcast on a private port (library allows 233)
+MAX_PAYLOAD = FRAME_MAX  # a Jarshy frame: 231 bytes (the firmware's limit) less the 2-byte magic
 MAX_HOP_LIMIT = 7
 PRIVATE_PORTS = range(256, 512)
+JARSHY_CHANNEL = "Jarshy"  # the channel the link sends on and listens to, found by name
 
 
 class LinkState(enum.Enum):
@@ -22,6 +25,7 @@ class LinkState(enum.Enum):
     CONNECTING = "connecting"  # opening the port or waiting for the config handshake
     UP = "up"  # handshake complete; packets flow
     DOWN = "down"  # no radio; retrying with back-off unless closed
+    DISPLACED = "displaced"  # the radio dropped us for another TCP client; waiting, then retrying
 
 
 class LinkDown(ConnectionError):
@@ -142,3 +146,37 @@ class RadioInfo:
     queue_free: int | None = None
     queue_max: int | None = None
     nodes: tuple[NodeHeard, ...] = field(default_factory=tuple)
+    channel_index: int | None = None  # the channel Jarshy sends on and listens to
+    channel_name: str | None = None  # its name ("Jarshy"; else the primary's, see channel_found)
+    channel_found: bool = False  # False: no channel named "Jarshy", the primary is used
+
+
+@dataclass(frozen=True, slots=True)
+class PacketAcked:
+    """What the radio said later about a broadcast sent with ``want_ack``.
+
+    ``heard``: a neighbour's radio was heard relaying it (the firmware's implicit ACK,
+    ReliableRouter::shouldFilterReceived). Not heard: the firmware gave up after its
+    retransmissions (``MAX_RETRANSMIT``) or refused it later; ``error`` names the reason.
+    ``payload`` is the Jarshy frame as it was given to :meth:`RadioLink.send`.
+    """
+
+    packet_id: int
+    payload: bytes
+    heard: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHealth:
+    """How the link has fared, for ``jarshy status`` (monotonic seconds, counts since start)."""
+
+    state: LinkState
+    since: float | None  # when the link entered ``state``
+    reason: str | None  # why it is not up: "displaced", "silent", "lost", "connect failed: ..."
+    retry_in: float | None  # seconds until the next connection attempt, when waiting
+    connects: int  # interfaces built (1 + reconnects)
+    displaced: int  # times the radio dropped us for another TCP client
+    silent: int  # times the watchdog found the radio silent and rebuilt the link
+    not_jarshy: int  # payloads on our port without Jarshy's magic (other applications)
+    other_channel: int  # packets on our port but another channel index

@@ -17,6 +17,7 @@ import select
 import socket
 import threading
 import tty
+from functools import partial
 from pathlib import Path
 
 from relay.radio.emulator import EmulatedRadio
@@ -145,7 +146,12 @@ class PtyTransport:
 
 
 class TcpTransport:
-    """Serve one radio on a TCP port (firmware's Wi-Fi/Ethernet API); several clients allowed."""
+    """Serve one radio on a TCP port (firmware's Wi-Fi/Ethernet API).
+
+    Clients may connect at any time; the radio serves one at a time and drops the previous one
+    (see :meth:`EmulatedRadio.add_session`), which shuts its socket down as ``client.stop()``
+    does in the firmware's ServerAPI.
+    """
 
     def __init__(self, radio: EmulatedRadio, port: int = DEFAULT_TCP_PORT, host: str = "127.0.0.1"):
         self.radio = radio
@@ -153,8 +159,16 @@ class TcpTransport:
         self.port = port
         self._server: socket.socket | None = None
         self._conns: dict[socket.socket, ClientSession] = {}
+        self._frozen: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.plugged = False
+
+    def freeze(self) -> None:
+        """Test hook: the open connections go silent without closing (a half-open TCP
+        connection, a radio that hung): nothing is read from or written to them any more.
+        New connections are served normally."""
+        with self._lock:
+            self._frozen.update(self._conns)
 
     def start(self) -> TcpTransport:
         """Listen (port 0 picks a free port; read ``port`` afterwards)."""
@@ -188,10 +202,14 @@ class TcpTransport:
             def write(
                 data: bytes, conn: socket.socket = conn, lock: threading.Lock = write_lock
             ) -> None:
+                if conn in self._frozen:
+                    return
                 with lock:
                     conn.sendall(data)
 
-            session = ClientSession(self.radio, write, f"tcp:{addr[0]}:{addr[1]}")
+            session = ClientSession(
+                self.radio, write, f"tcp:{addr[0]}:{addr[1]}", close=partial(_drop, conn)
+            )
             with self._lock:
                 self._conns[conn] = session
             self.radio.add_session(session)
@@ -208,11 +226,13 @@ class TcpTransport:
                     break
                 if not data:
                     break
-                session.feed(data)
+                if conn not in self._frozen:
+                    session.feed(data)
         finally:
             self.radio.remove_session(session)
             with self._lock:
                 self._conns.pop(conn, None)
+                self._frozen.discard(conn)
             with contextlib.suppress(OSError):
                 conn.close()
 
@@ -237,3 +257,9 @@ class TcpTransport:
     def close(self) -> None:
         """Unplug for good."""
         self.unplug()
+
+
+def _drop(conn: socket.socket) -> None:
+    """Drop one client connection: the client reads end-of-stream."""
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
