@@ -32,7 +32,20 @@ def register(subparsers: Any) -> None:
         help=f"engine on Jarshy nodes (default: the scenario's; known: {', '.join(engines)})",
     )
     parser.add_argument("--duration", type=float, default=None, help="virtual seconds to run")
-    parser.add_argument("--png", type=Path, default=None, metavar="FILE", help="write a figure")
+    parser.add_argument(
+        "--png",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write a figure: map, delivery against time, airtime per node (needs matplotlib)",
+    )
+    parser.add_argument(
+        "--compare",
+        default="auto",
+        metavar="ENGINE",
+        help="engine drawn beside this one in the figure (default: flood, or jarshy when "
+        "running flood; 'none' for no second run)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
@@ -57,21 +70,35 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _compared(choice: str, engine: str) -> str | None:
+    """The engine drawn beside ``engine``: 'auto' is flooding, or Jarshy beside flooding."""
+    if choice == "none":
+        return None
+    if choice == "auto":
+        return "jarshy" if engine == "flood" else "flood"
+    return None if choice == engine else choice
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``jarshy sim``."""
     import relay.node.sim_node  # noqa: F401  (registers the "jarshy" engine)
     from relay.sim import Simulation, SimulationError, build_report, format_text, load_scenario
     from relay.sim.engines import get_engine_factory
-    from relay.sim.figure import render_png
+    from relay.sim.figure import PlotsUnavailable, plots_available, render_png
 
+    if args.png is not None and not plots_available():
+        raise UserError(str(PlotsUnavailable()), exit_code=1)
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration must be positive")
     scenario = load_scenario(args.scenario, seed=args.seed, duration=args.duration)
     engine = args.engine or scenario.engine
-    try:
-        get_engine_factory(engine)
-    except KeyError as exc:
-        raise UserError(str(exc.args[0])) from None
+    compare = _compared(args.compare, engine) if args.png is not None else None
+    for name in (engine, compare):
+        try:
+            if name is not None:
+                get_engine_factory(name)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
     show = not args.quiet and sys.stderr.isatty()
     progress = _Progress(f"{scenario.name} ({len(scenario.nodes)} nodes)") if show else None
     try:
@@ -81,10 +108,18 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(result)
     print(report.to_json() if args.json else format_text(report))
     if args.png is not None:
+        others = []
+        if compare is not None:
+            try:
+                other = Simulation(scenario, compare, seed=args.seed).run()
+            except SimulationError as exc:
+                raise UserError(f"simulation failed: {exc}", exit_code=1) from None
+            others.append((other, build_report(other)))
         try:
-            args.png.write_bytes(render_png(result, report))
+            args.png.write_bytes(render_png(result, report, others))
         except OSError as exc:
             raise UserError(f"cannot write {args.png}: {exc.strerror}", exit_code=1) from None
         if not args.json:
-            print(f"figure written to {args.png}")
+            beside = f" ({engine} beside {compare})" if compare else ""
+            print(f"figure written to {args.png}{beside}")
     return 0
