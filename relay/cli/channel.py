@@ -1,8 +1,11 @@
 """``jarshy channel new|join``: make the Jarshy channel (name + random key) and put radios on it.
 
-``new`` prints meshtastic's share URL (``https://meshtastic.org/e/#...``, accepted by the official
-apps and ``meshtastic --seturl``) and a terminal QR code. ``join`` writes the URL's channels and
-modem preset to a radio in one edit transaction; region and transmit power stay as provisioned.
+``new`` prints meshtastic's add-channel URL (``https://meshtastic.org/e/?add=true#...``, accepted
+by the official apps and ``meshtastic --ch-add-url``) and a terminal QR code: it adds Jarshy as a
+secondary channel and keeps the radio's primary, so the radio stays on the public frequency slot.
+``new --isolated`` prints a replacing URL (Jarshy primary, ``lora.channel_num`` pinned) instead.
+``join`` writes the URL's channels in one edit transaction the same way (an add URL: next to the
+primary; a replacing URL: from channel 0, with its preset and slot); region and power stay.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ def register(subparsers: Any) -> None:
     new.add_argument("--preset", default="LONG_FAST", help="modem preset in the URL (LONG_FAST)")
     new.add_argument(
         "--region",
-        help="region in the URL, with its legal tx_power (default: none; apps keep theirs)",
+        help="region in the URL, with its legal tx_power (required: the official apps and CLI "
+        "apply the URL's LoRa settings)",
+    )
+    new.add_argument(
+        "--isolated",
+        action="store_true",
+        help="a replacing URL: Jarshy primary, frequency slot pinned off the public one",
     )
     new.add_argument("--no-qr", action="store_true", help="print the URL only")
     new.add_argument("--qr", action="store_true", help=argparse.SUPPRESS)  # the default
@@ -37,7 +46,8 @@ def register(subparsers: Any) -> None:
     join = sub.add_parser(
         "join",
         help="put a radio on the channel of a share URL",
-        description="Write the URL's channels and modem preset to the radio in one transaction.",
+        description="Add the URL's channels next to the radio's primary (an add URL), or write "
+        "them from channel 0 with the URL's preset and slot (a replacing URL), in one transaction.",
     )
     join.add_argument("url", help="https://meshtastic.org/e/#...")
     join.add_argument("--radio", default=DEFAULT_RADIO, help="radio address (serial:auto)")
@@ -54,6 +64,7 @@ def channel_new(args: argparse.Namespace) -> int:
     """Print the share URL (and QR) of a new channel."""
     from relay.lora import PRESETS
     from relay.provision.channel import make_url, new_key
+    from relay.provision.frequency import isolated_slot
     from relay.provision.profiles import load_region
 
     name = args.name.strip()
@@ -62,26 +73,38 @@ def channel_new(args: argparse.Namespace) -> int:
     preset = args.preset.strip().upper()
     if preset not in PRESETS:
         raise UserError(f"unknown preset {args.preset!r}; allowed: {', '.join(PRESETS)}")
-    region, tx_power = None, 0
-    if args.region:
-        overlay = load_region(args.region)
-        region, tx_power = overlay.name, overlay.max_tx_power(0.0)
-    url = make_url(name, new_key(), preset=preset, region=region, tx_power=tx_power)
+    if not args.region:
+        raise UserError(
+            "--region is needed (e.g. --region KZ_863): the official apps and `meshtastic "
+            "--ch-add-url` apply the URL's LoRa settings, and without a region they would set it "
+            "UNSET and the radio would stop transmitting"
+        )
+    overlay = load_region(args.region)
+    pinned = isolated_slot(name, overlay.name, preset) if args.isolated else 0
+    url = make_url(
+        name, new_key(), preset=preset, region=overlay.name, tx_power=overlay.max_tx_power(0.0),
+        add=not args.isolated, channel_num=pinned,
+    )  # fmt: skip
     print(url)
     if not args.no_qr:
         import segno
 
         segno.make(url, error="l").terminal(compact=True)
         print("Anyone with this URL can read and send on the channel: share it only in person.")
+    if args.isolated:
+        print(f"Isolated: replaces the radio's channels; frequency slot {pinned} pinned.")
+    else:
+        print("Adds the channel next to the radio's primary, which keeps the public frequency.")
     return 0
 
 
 def channel_join(args: argparse.Namespace) -> int:
-    """Write the URL's channels and preset; region and power are left to `radio provision`."""
+    """Write the URL's channels (added, or replacing); region and power are left as they are."""
     from meshtastic.protobuf import channel_pb2
 
     from relay.provision.apply import barrier, open_radio
     from relay.provision.channel import key_fingerprint, parse_url
+    from relay.provision.plan import apply_values, channel_values, plan_channels, radio_channels
 
     Role = channel_pb2.Channel.Role
     share = parse_url(args.url)
@@ -89,25 +112,44 @@ def channel_join(args: argparse.Namespace) -> int:
         raise UserError("the channel URL holds more than 8 channels")
     with open_radio(args.radio) as iface:
         node = iface.localNode
+        current = radio_channels(iface)
+        wanted = list(current)
+        if share.add:
+            for settings in share.channels:
+                values = {"name": settings.name, "psk": bytes(settings.psk)}
+                for index, want in plan_channels(wanted, values, isolated=False).items():
+                    wanted[index] = apply_values(wanted[index], index, want)
+        else:
+            for index in range(len(wanted)):
+                channel = channel_pb2.Channel(index=index)
+                if index < len(share.channels):
+                    channel.role = Role.SECONDARY if index else Role.PRIMARY
+                    channel.settings.CopyFrom(share.channels[index])
+                wanted[index] = channel
         node.beginSettingsTransaction()
-        for index in range(len(node.channels)):
-            channel = channel_pb2.Channel(index=index)
-            if index < len(share.channels):
-                channel.role = Role.SECONDARY if index else Role.PRIMARY
-                channel.settings.CopyFrom(share.channels[index])
-            if channel != node.channels[index]:
+        for index, channel in enumerate(wanted):
+            if channel_values(channel) != channel_values(current[index]):
                 node.channels[index] = channel
                 node.writeChannel(index)
         lora = node.localConfig.lora
-        if share.lora.use_preset and lora.modem_preset != share.lora.modem_preset:
+        if (
+            not share.add
+            and share.lora.use_preset
+            and (
+                lora.modem_preset != share.lora.modem_preset
+                or lora.channel_num != share.lora.channel_num
+            )
+        ):
             lora.use_preset, lora.modem_preset = True, share.lora.modem_preset
+            lora.channel_num = share.lora.channel_num
             node.writeConfig("lora")
         node.commitSettingsTransaction()
         barrier(iface)
         region = lora.region
     first = share.channels[0]
     name = inert_line(first.name)
-    print(f"joined channel {name!r} ({key_fingerprint(first.psk)}) on {args.radio}")
+    how = "added next to the primary" if share.add else "as the primary"
+    print(f"joined channel {name!r} ({key_fingerprint(first.psk)}) {how} on {args.radio}")
     if region == 0:
         print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
     return 0

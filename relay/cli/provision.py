@@ -49,6 +49,16 @@ def register_radio_commands(sub: Any) -> None:
         "--antenna-gain-dbi", type=float, default=0.0,
         help="antenna gain; tx_power is lowered so power + gain stays legal (0)",
     )  # fmt: skip
+    provision.add_argument(
+        "--isolated", action="store_true",
+        help="a Jarshy-only mesh: Jarshy becomes the primary channel and lora.channel_num is "
+        "pinned off the public frequency (default: keep the public primary, Jarshy secondary)",
+    )  # fmt: skip
+    provision.add_argument(
+        "--reboot-wait", type=float, default=None, metavar="SECONDS",
+        help="how long to wait for the radio's reboot after writing before reading back "
+        "(default 15: it reboots 7 s after a commit)",
+    )  # fmt: skip
     provision.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     provision.set_defaults(handler=provision_command)
 
@@ -83,35 +93,90 @@ def info_command(args: argparse.Namespace) -> int:
 
 
 def provision_command(args: argparse.Namespace) -> int:
-    """Diff, write, read back; everything is validated before the radio is touched."""
-    from relay.provision.apply import diff, open_radio, read_settings, resolve_channel_key, write
+    """Diff, write, wait for the reboot, read back; everything is checked before writing."""
+    from relay.provision.apply import diff, open_radio, read_settings, resolve_channels, write
     from relay.provision.channel import parse_url
+    from relay.provision.firmware import region_refusal
     from relay.provision.profiles import desired_settings, load_profile, load_region
+    from relay.provision.reboot import Marker, default_reboot_wait, reconnect, wait_for_reboot
+    from relay.provision.report import firmware_of
 
     profile = load_profile(args.profile)
     region = load_region(args.region)
-    desired = desired_settings(profile, region, args.antenna_gain_dbi)
+    desired = desired_settings(profile, region, args.antenna_gain_dbi, isolated=args.isolated)
     share = parse_url(args.channel_url) if args.channel_url else None
+    wait = default_reboot_wait() if args.reboot_wait is None else max(args.reboot_wait, 0.0)
+    where = f"{profile.name} in {region.name}" + (" (isolated)" if args.isolated else "")
     with open_radio(args.radio) as iface:
-        resolve_channel_key(desired, share, iface)
+        refusal = region_refusal(region.name, firmware_of(iface))
+        if refusal is not None:
+            raise UserError(f"refusing {region.name}: {refusal} (nothing was written)")
+        resolve_channels(desired, share, iface, isolated=args.isolated)
         changes = diff(desired, read_settings(iface, desired))
         if not changes:
-            print(f"the radio already matches {profile.name} in {region.name}: nothing to change")
+            print(f"the radio already matches {where}: nothing to change")
+            _print_plan(iface)
             return 0
-        print(f"{len(changes)} setting(s) differ from {profile.name} in {region.name}:")
+        print(f"{len(changes)} setting(s) differ from {where}:")
         for change in changes:
             print(f"  {inert_line(str(change))}")
         if args.dry_run:
             print("dry run: nothing written")
             return 0
+        marker = Marker.of(iface)
         write(iface, desired, changes)
-    with open_radio(args.radio) as iface:  # read back over a fresh connection
+        print(f"written; waiting up to {wait:g} s for the radio to reboot (7 s after a commit)")
+        restarted = wait_for_reboot(iface, marker, wait)
+    with reconnect(args.radio) as iface:  # read back what the radio saved, over a new connection
         left = diff(desired, read_settings(iface, desired))
+        after = Marker.of(iface)
+        if restarted:
+            count = ""
+            if marker.reboot_count is not None and after.reboot_count is not None:
+                count = f", reboot count {marker.reboot_count} -> {after.reboot_count}"
+            print(f"the radio restarted{count}; read back over a new connection")
+        else:
+            print(
+                f"the radio did not restart within {wait:g} s: read back its running settings "
+                "(a real radio saves and reboots; if this one did not, power-cycle it and run "
+                "this again to check)"
+            )
+        if not left:
+            _print_plan(iface)
     if left:
         for change in left:
             print(f"  NOT APPLIED {inert_line(str(change))}")
         raise UserError(f"{len(left)} setting(s) did not take; see above", exit_code=1)
-    print(f"provisioned {profile.name} in {region.name}: {len(changes)} change(s), read back")
+    print(f"provisioned {where}: {len(changes)} change(s), read back")
     if region.note:
         print(f"note: {region.note}")
     return 0
+
+
+def _print_plan(iface: Any) -> None:
+    """Where the Jarshy channel and the radio's frequency ended up, with a warning if off-slot."""
+    from relay.provision.channel import key_fingerprint
+    from relay.provision.plan import jarshy_index, radio_channels
+    from relay.provision.report import JARSHY_CHANNEL, frequency_of
+
+    channels = radio_channels(iface)
+    index = jarshy_index(channels, JARSHY_CHANNEL)
+    if index is not None:
+        kind = "primary: an isolated mesh" if index == 0 else "secondary, public primary kept"
+        key = key_fingerprint(bytes(channels[index].settings.psk))
+        print(f"Jarshy channel: index {index} ({kind}), key {key}")
+    plan = frequency_of(iface)
+    if plan is None:
+        return
+    if plan.on_public_slot:
+        print(f"frequency: {plan.describe()}, the public default slot: stock radios relay Jarshy")
+    else:
+        print(
+            f"frequency: {plan.describe()}, off the public default {plan.public_mhz:.3f} MHz "
+            f"(slot {plan.public_slot}): stock radios on the default channel do not hear it"
+        )
+    if plan.slots == 1 and index == 0:
+        print(
+            "note: this region has one frequency slot, so an isolated mesh shares it with the "
+            "public mesh (stock radios hear Jarshy's packets and relay them undecrypted)"
+        )

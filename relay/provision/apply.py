@@ -14,10 +14,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshtastic.protobuf import admin_pb2, channel_pb2, portnums_pb2
+from meshtastic.protobuf import admin_pb2, portnums_pb2
 
 from relay.errors import UserError
 from relay.provision.channel import ChannelShare, key_fingerprint
+from relay.provision.plan import (
+    apply_values,
+    channel_values,
+    jarshy_key,
+    plan_channels,
+    radio_channels,
+)
 from relay.provision.profiles import Settings
 from relay.radio.linktypes import parse_address
 
@@ -38,7 +45,7 @@ class Change:
 
 
 def _show(path: str, value: Any) -> str:
-    if path == "channel.psk" and isinstance(value, bytes):
+    if path.endswith(".psk") and isinstance(value, bytes):
         return key_fingerprint(value)
     return "(unset)" if value is None else str(value)
 
@@ -55,8 +62,7 @@ def _serial_path(path: str | None) -> str:
     return str(ports[0])
 
 
-@contextlib.contextmanager
-def open_radio(address: str, timeout: int = CONNECT_TIMEOUT) -> Iterator[Any]:
+def connect(address: str, timeout: int = CONNECT_TIMEOUT) -> Any:
     """A connected meshtastic interface; the address is checked first (bad ones sys.exit)."""
     try:
         parsed = parse_address(address)
@@ -66,19 +72,30 @@ def open_radio(address: str, timeout: int = CONNECT_TIMEOUT) -> Iterator[Any]:
         if parsed.kind == "tcp":
             from meshtastic.tcp_interface import TCPInterface
 
-            iface: Any = TCPInterface(str(parsed.host), portNumber=parsed.port, timeout=timeout)
-        else:
-            from meshtastic.serial_interface import SerialInterface
+            return TCPInterface(str(parsed.host), portNumber=parsed.port, timeout=timeout)
+        from meshtastic.serial_interface import SerialInterface
 
-            iface = SerialInterface(devPath=_serial_path(parsed.path), timeout=timeout)
+        return SerialInterface(devPath=_serial_path(parsed.path), timeout=timeout)
     except UserError:
         raise
     except Exception as exc:  # OSError, serial errors, the library's handshake timeout
         raise UserError(f"cannot talk to the radio at {address}: {exc}", exit_code=1) from None
+
+
+def close(iface: Any) -> None:
+    """Close an interface; a radio that already went away is no error."""
+    with contextlib.suppress(Exception):
+        iface.close()
+
+
+@contextlib.contextmanager
+def open_radio(address: str, timeout: int = CONNECT_TIMEOUT) -> Iterator[Any]:
+    """:func:`connect`, closed on the way out."""
+    iface = connect(address, timeout)
     try:
         yield iface
     finally:
-        iface.close()
+        close(iface)
 
 
 def _enum_or_value(message: Any, key: str) -> Any:
@@ -88,28 +105,17 @@ def _enum_or_value(message: Any, key: str) -> Any:
     return known[value].name if value in known else value
 
 
-def primary_channel(iface: Any) -> Any:
-    """The radio's channel 0 as the library holds it."""
-    channels = iface.localNode.channels or []
-    return channels[0] if channels else channel_pb2.Channel()
-
-
-def _channel_value(channel: Any, key: str) -> Any:
-    if key == "position_precision":
-        return channel.settings.module_settings.position_precision
-    return getattr(channel.settings, key)
-
-
 def read_settings(iface: Any, like: Settings) -> Settings:
     """The radio's values for every key in ``like`` (as the library holds them)."""
     node = iface.localNode
-    out: Settings = {"config": {}, "module_config": {}, "channel": {}, "owner": {}}
+    out: Settings = {"config": {}, "module_config": {}, "channels": {}, "owner": {}}
     for top, source in (("config", node.localConfig), ("module_config", node.moduleConfig)):
         for section, values in like.get(top, {}).items():
             message = getattr(source, section)
             out[top][section] = {key: _enum_or_value(message, key) for key in values}
-    primary = primary_channel(iface)
-    out["channel"] = {key: _channel_value(primary, key) for key in like.get("channel", {})}
+    channels = radio_channels(iface)
+    for index, values in like.get("channels", {}).items():
+        out["channels"][index] = channel_values(channels[index], list(values))
     user = iface.getMyUser() or {}
     names = {"long_name": user.get("longName"), "short_name": user.get("shortName")}
     out["owner"] = {key: names.get(key) for key in like.get("owner", {})}
@@ -125,33 +131,26 @@ def diff(desired: Settings, current: Settings) -> list[Change]:
                 have = current.get(top, {}).get(section, {}).get(key)
                 if have != want:
                     changes.append(Change(f"{top}.{section}.{key}", have, want))
-    for top in ("channel", "owner"):
-        for key, want in desired.get(top, {}).items():
-            have = current.get(top, {}).get(key)
+    for index, values in sorted(desired.get("channels", {}).items()):
+        for key, want in values.items():
+            have = current.get("channels", {}).get(index, {}).get(key)
             if have != want:
-                changes.append(Change(f"{top}.{key}", have, want))
+                changes.append(Change(f"channel.{index}.{key}", have, want))
+    for key, want in desired.get("owner", {}).items():
+        have = current.get("owner", {}).get(key)
+        if have != want:
+            changes.append(Change(f"owner.{key}", have, want))
     return changes
 
 
-def resolve_channel_key(desired: Settings, share: ChannelShare | None, iface: Any) -> None:
-    """Take the channel from ``--channel-url``, or keep the key of a radio already on it."""
-    channel = desired["channel"]
-    if share is not None:
-        first = share.channels[0]
-        if len(first.psk) not in (16, 32):
-            raise UserError("--channel-url: its key is not 16 or 32 random bytes; make one with "
-                            "`jarshy channel new` (nothing was written)")  # fmt: skip
-        channel["name"], channel["psk"] = first.name, bytes(first.psk)
-    if "psk" in channel:
-        return
-    primary = primary_channel(iface)
-    if primary.settings.name == channel["name"] and len(primary.settings.psk) in (16, 32):
-        channel["psk"] = bytes(primary.settings.psk)
-        return
-    raise UserError(
-        f"the radio is not on channel {channel['name']!r} yet: pass --channel-url with the URL "
-        "from `jarshy channel new` (nothing was written)"
-    )
+def resolve_channels(
+    desired: Settings, share: ChannelShare | None, iface: Any, *, isolated: bool
+) -> None:
+    """Fill ``desired["channels"]`` from the plan, the radio's channels and ``--channel-url``."""
+    channels = radio_channels(iface)
+    jarshy = dict(desired["channel"])
+    jarshy["psk"] = jarshy_key(jarshy["name"], jarshy.pop("psk", None), share, channels)
+    desired["channels"] = plan_channels(channels, jarshy, isolated=isolated)
 
 
 def write(iface: Any, desired: Settings, changes: list[Change]) -> None:
@@ -172,17 +171,11 @@ def write(iface: Any, desired: Settings, changes: list[Change]) -> None:
     for top, section in order:
         if top in ("config", "module_config"):
             node.writeConfig(section)
-    if any(top == "channel" for top, _ in touched):
-        primary = primary_channel(iface)
-        primary.index = 0
-        primary.role = channel_pb2.Channel.Role.PRIMARY
-        for key, want in desired["channel"].items():
-            if key == "position_precision":
-                primary.settings.module_settings.position_precision = want
-            else:
-                setattr(primary.settings, key, want)
-        node.channels[0] = primary
-        node.writeChannel(0)
+    channels = radio_channels(iface)
+    for index, values in sorted(desired.get("channels", {}).items()):
+        if ("channel", str(index)) in touched:
+            node.channels[index] = apply_values(channels[index], index, values)
+            node.writeChannel(index)
     if any(top == "owner" for top, _ in touched):
         owner = desired["owner"]
         node.setOwner(long_name=owner.get("long_name"), short_name=owner.get("short_name"))

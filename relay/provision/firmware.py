@@ -12,7 +12,12 @@ and the emulator's admin handler (:mod:`relay.radio.admin`), so the emulator and
 - ``src/mesh/Router.cpp``: with CORE_PORTNUMS_ONLY a decoded packet on any other port is neither
   handed to the phone nor relayed.
 - ``src/modules/AdminModule.cpp``: set_* edits apply to the running config at once; inside a
-  begin/commit transaction saving (and the reboot that follows, 7 s later) waits for the commit.
+  begin/commit transaction saving waits for the commit, and ``commit_edit_settings`` calls
+  ``saveChanges`` whose ``shouldReboot`` defaults to true: ``reboot(DEFAULT_REBOOT_SECONDS)``, 7 s
+  (``src/configuration.h``). At boot the serial console sends ``FromRadio.rebooted``
+  (``src/SerialConsole.cpp``) and ``MyNodeInfo.reboot_count`` goes up.
+- ``src/mesh/RadioInterface.cpp`` ``initRegion``: a region code missing from the firmware's
+  ``regions[]`` falls through to UNSET (the radio does not transmit).
 """
 
 from __future__ import annotations
@@ -42,6 +47,43 @@ DEPRECATED_ROLES = {"ROUTER_CLIENT": "CLIENT", "REPEATER": "CLIENT"}
 
 REBOOT_AFTER_COMMIT_SECS = 7
 """A real radio reboots this long after commit_edit_settings."""
+
+
+REGION_SINCE: dict[str, str] = {
+    "ANZ_433": "2.7.0", "PH_433": "2.5.6", "PH_868": "2.5.6", "PH_915": "2.5.6",
+    "KZ_433": "2.7.1", "KZ_863": "2.7.1", "NP_865": "2.7.4", "BR_902": "2.7.4",
+}  # fmt: skip
+"""The first release whose ``regions[]`` lists the region (tags v2.3.0 to v2.7.26 searched); the
+other regions are in every release from 2.3.0 on."""
+
+KZ_863_FIXED = "2.7.18"
+"""Before this release KZ_863 was a wide-LoRa region (LongFast at 812.5 kHz instead of 250 kHz,
+RadioInterface.cpp; "KZ_863 is not wide lora", #9075): such radios cannot talk to others."""
+
+FLASHER = "https://flasher.meshtastic.org"
+
+
+def region_refusal(region: str, firmware: str | None) -> str | None:
+    """Why a radio on ``firmware`` must not be set to ``region`` (with what to do), or None."""
+    version = version_tuple(firmware or "")
+    if len(version) < 2:
+        return None  # unknown version: nothing to hold against it
+    shown = ".".join(map(str, version))
+    since = REGION_SINCE.get(region)
+    if since is not None and version < version_tuple(since):
+        return (
+            f"the radio runs firmware {shown}, which does not know region {region} (added in "
+            f"{since}): it would fall back to UNSET and stop transmitting. Update the firmware "
+            f"({FLASHER}) and run this again"
+        )
+    if region == "KZ_863" and version < version_tuple(KZ_863_FIXED):
+        return (
+            f"the radio runs firmware {shown}: before {KZ_863_FIXED} the firmware used the 2.4 GHz "
+            "bandwidths in KZ_863 (LongFast at 812.5 kHz instead of 250 kHz), so it cannot talk "
+            f"to other KZ_863 radios. Update the firmware to {KZ_863_FIXED} or later ({FLASHER}) "
+            "and run this again"
+        )
+    return None
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

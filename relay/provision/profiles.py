@@ -18,15 +18,18 @@ from meshtastic.protobuf import config_pb2, localonly_pb2
 import firmware_config
 from relay.provision import schema
 from relay.provision.firmware import REGION_POWER_LIMIT_DBM
+from relay.provision.frequency import isolated_slot
 from relay.provision.schema import ProfileError, fail
 
 ROOT = Path(firmware_config.__file__).resolve().parent
 GENERIC_REGION = "default"  # regions/default.yaml: any other region the firmware knows
 ERP_TO_EIRP_DB = 2.15
 
-Settings = dict[str, dict[str, Any]]
+Settings = dict[str, dict[Any, Any]]
 """``{"config": {section: {key: value}}, "module_config": {...}, "channel": {...},
-"owner": {...}}``; enum values by name, channel ``psk`` as bytes (absent: keep the radio's)."""
+"channels": {index: {key: value}}, "owner": {...}}``; enum values by name. ``channel`` is the
+profile's Jarshy channel (``psk`` as bytes; absent: the URL's or the radio's); ``channels`` what
+the channel plan wants at each index it touches."""
 
 
 @dataclass(frozen=True)
@@ -188,13 +191,23 @@ def load_profile(name_or_path: str) -> Profile:
     return profile
 
 
-def desired_settings(profile: Profile, region: Region, antenna_gain_dbi: float = 0.0) -> Settings:
-    """The profile with the region overlay applied; raises if the power would be illegal."""
+def desired_settings(
+    profile: Profile, region: Region, antenna_gain_dbi: float = 0.0, *, isolated: bool = False
+) -> Settings:
+    """The profile with the region overlay and the channel plan applied.
+
+    The plan's part here is ``lora.channel_num``: 0 (the primary channel's name picks the slot:
+    the public one) by default, pinned off the public slot with ``isolated``
+    (:func:`relay.provision.frequency.isolated_slot`). Raises if the power would be illegal.
+    """
     config = {section: dict(values) for section, values in profile.config.items()}
     lora = config.setdefault("lora", {})
     lora["region"] = region.name
     lora["use_preset"] = True
     lora["override_duty_cycle"] = False
+    name = profile.channel["name"]
+    lora["channel_num"] = isolated_slot(name, region.name, lora["modem_preset"]) if isolated else 0
+    lora["override_frequency"] = 0.0
     allowed = region.max_tx_power(antenna_gain_dbi)
     if allowed < 1:
         raise ProfileError(
@@ -216,5 +229,6 @@ def desired_settings(profile: Profile, region: Region, antenna_gain_dbi: float =
         "config": config,
         "module_config": {k: dict(v) for k, v in profile.module_config.items()},
         "channel": dict(profile.channel),
+        "channels": {},  # filled by relay.provision.apply.resolve_channels from the radio's
         "owner": dict(profile.owner),
     }

@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from meshtastic.protobuf import channel_pb2, config_pb2
 
 from relay.provision.channel import key_fingerprint
-from relay.provision.firmware import REGION_DUTY_CYCLE_PERCENT, version_tuple
+from relay.provision.firmware import REGION_DUTY_CYCLE_PERCENT, region_refusal
+from relay.provision.frequency import FrequencyPlan, frequency_plan
+from relay.provision.plan import jarshy_index, radio_channels
 from relay.provision.profiles import Profile, load_region
 from relay.provision.schema import ProfileError
+
+JARSHY_CHANNEL = "Jarshy"
+"""The name the daemon finds its channel by."""
 
 Lora = config_pb2.Config.LoRaConfig
 Device = config_pb2.Config.DeviceConfig
 
 
+def firmware_of(iface: Any) -> str | None:
+    """The radio's firmware version from its metadata, if it sent any."""
+    meta = getattr(iface, "metadata", None)
+    return (getattr(meta, "firmware_version", "") or None) if meta else None
+
+
+def frequency_of(iface: Any) -> FrequencyPlan | None:
+    """Where the radio transmits and where the public default is (None: region UNSET)."""
+    lora = iface.localNode.localConfig.lora
+    channels = radio_channels(iface)
+    primary = next((c for c in channels if c.role == channel_pb2.Channel.Role.PRIMARY), None)
+    if not lora.use_preset:
+        return None  # a custom modem: not a Jarshy radio's, and its slot count differs
+    try:
+        return frequency_plan(
+            _name(Lora.RegionCode, lora.region),
+            _name(Lora.ModemPreset, lora.modem_preset),
+            primary.settings.name if primary is not None else "",
+            channel_num=lora.channel_num,
+            firmware=firmware_of(iface),
+            frequency_offset=lora.frequency_offset,
+            override_frequency=lora.override_frequency,
+        )
+    except KeyError:
+        return None
+
+
 def radio_summary(iface: Any) -> dict[str, Any]:
-    """Firmware, hardware, region, preset, role, rebroadcast mode, power and channels."""
+    """Firmware, hardware, region, preset, frequency, role, rebroadcast mode, power, channels."""
     node = iface.localNode
     cfg = node.localConfig
-    meta = getattr(iface, "metadata", None)
     user = iface.getMyUser() or {}
+    plan = frequency_of(iface)
     channels = []
     for ch in node.channels or []:
         if ch.role == channel_pb2.Channel.Role.DISABLED:
@@ -38,9 +69,16 @@ def radio_summary(iface: Any) -> dict[str, Any]:
         "node": f"!{iface.myInfo.my_node_num:08x}" if iface.myInfo else None,
         "long_name": user.get("longName"),
         "hardware": user.get("hwModel"),
-        "firmware": (getattr(meta, "firmware_version", "") or None) if meta else None,
+        "firmware": firmware_of(iface),
         "region": _name(Lora.RegionCode, cfg.lora.region),
         "preset": _name(Lora.ModemPreset, cfg.lora.modem_preset),
+        "frequency": plan.describe() if plan else None,
+        "frequency_mhz": plan.mhz if plan else None,
+        "public_frequency": (
+            f"{plan.public_mhz:.3f} MHz (slot {plan.public_slot}, LongFast)" if plan else None
+        ),
+        "public_frequency_mhz": plan.public_mhz if plan else None,
+        "jarshy_channel": jarshy_index(radio_channels(iface), JARSHY_CHANNEL),
         "hop_limit": cfg.lora.hop_limit,
         "tx_power": cfg.lora.tx_power,
         "override_duty_cycle": cfg.lora.override_duty_cycle,
@@ -74,11 +112,40 @@ def warnings(summary: dict[str, Any], profile: Profile | None = None) -> list[st
     if summary["hop_limit"] == 0:
         out.append("hop_limit 0: packets from this radio are never relayed")
     out.extend(_region_warnings(summary))
-    primary = next((c for c in summary["channels"] if c["role"] == "PRIMARY"), None)
-    if primary is not None and not primary["key"].startswith("sha256:"):
+    out.extend(_channel_warnings(summary))
+    return out
+
+
+def _channel_warnings(summary: dict[str, Any]) -> list[str]:
+    out = []
+    index = summary.get("jarshy_channel")
+    if index is None:
         out.append(
-            f"the primary channel uses {primary['key']}: anyone can read it; "
-            "run `jarshy channel join URL` with your Jarshy channel"
+            f"no channel named {JARSHY_CHANNEL!r}: the daemon has no channel to use; provision "
+            "the radio (`jarshy radio provision`) or add the URL of `jarshy channel new`"
+        )
+    else:
+        jarshy = next(c for c in summary["channels"] if c["index"] == index)
+        if not jarshy["key"].startswith("sha256:"):
+            out.append(
+                f"the {JARSHY_CHANNEL} channel uses {jarshy['key']}: anyone can read it; "
+                "run `jarshy channel join URL` with your Jarshy channel"
+            )
+    mhz, public = summary.get("frequency_mhz"), summary.get("public_frequency_mhz")
+    if mhz is not None and public is not None and abs(mhz - public) >= 0.0005:
+        primary = next((c for c in summary["channels"] if c["role"] == "PRIMARY"), None)
+        why = (
+            "lora.channel_num pins it"
+            if "pinned" in str(summary["frequency"])
+            else f"the primary channel {primary['name']!r} picks it by its name's hash"
+            if primary is not None
+            else "no primary channel"
+        )
+        out.append(
+            f"frequency {summary['frequency']} is not {summary['region']}'s public default "
+            f"{summary['public_frequency']} ({why}): stock Meshtastic radios on the default "
+            "channel never hear this radio. Expected for an --isolated Jarshy mesh; otherwise "
+            "provision without --isolated (Jarshy rides a secondary channel on the public slot)"
         )
     return out
 
@@ -99,14 +166,9 @@ def _region_warnings(summary: dict[str, Any]) -> list[str]:
             f"tx_power {power} dBm is above {region_code}'s legal limit "
             f"({region.describe_limit()}: at most {legal} dBm with a 0 dBi antenna)"
         )
-    firmware = summary.get("firmware")
-    if region.min_firmware and firmware:
-        with contextlib.suppress(ValueError):
-            if version_tuple(firmware) < version_tuple(region.min_firmware):
-                out.append(
-                    f"{region_code} needs firmware {region.min_firmware} or later to "
-                    f"interoperate; this radio runs {firmware}"
-                )
+    refusal = region_refusal(region_code, summary.get("firmware"))
+    if refusal is not None:
+        out.append(f"{region_code}: {refusal}")
     if summary["override_duty_cycle"] and region_code in REGION_DUTY_CYCLE_PERCENT:
         out.append(f"override_duty_cycle is on: {region_code}'s duty cycle is the law")
     return out

@@ -38,10 +38,10 @@ REQUIRED = (
     "channel.name",
 )
 SET_BY_REGION = {"config.lora.region", "config.lora.override_duty_cycle"}
+SET_BY_PLAN = {"config.lora.channel_num", "config.lora.override_frequency"}
 RANGES: dict[str, tuple[int, int]] = {
     "config.lora.hop_limit": (1, 7),
     "config.lora.tx_power": (1, 30),
-    "config.lora.channel_num": (0, 200),
     "config.device.node_info_broadcast_secs": (MIN_NODE_INFO_BROADCAST_SECS, MAX_INTERVAL),
     "config.position.position_broadcast_secs": (3600, MAX_INTERVAL),
     "module_config.telemetry.device_update_interval": (1800, MAX_INTERVAL),
@@ -101,6 +101,9 @@ def check_sections(
                 raise fail(source, path, "unknown key", ", ".join(sorted(fields)))
             if path in SET_BY_REGION:
                 raise fail(source, path, "is set by the region overlay", "--region NAME")
+            if path in SET_BY_PLAN:
+                problem = "is set by the channel plan (the public slot, or pinned by --isolated)"
+                raise fail(source, path, problem, "--isolated, or nothing")
             out[section][key] = check_value(source, path, fields[key], value)
     return out
 

@@ -1,4 +1,5 @@
-"""`jarshy channel new|join`: share URLs in meshtastic's format, accepted by the official CLI."""
+"""`jarshy channel new|join`: share URLs in meshtastic's format, accepted by the official CLI; the
+add-channel form keeps the user's primary channel (and with it the public frequency slot)."""
 
 from __future__ import annotations
 
@@ -19,64 +20,88 @@ def new_channel(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, st
     return out.splitlines()[0], out
 
 
-def test_new_prints_a_url_with_a_random_32_byte_key_and_a_qr_code(
+def official_cli(r: Any, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "meshtastic", "--port", r.transport.path, *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_new_prints_an_add_url_with_a_random_32_byte_key_and_a_qr_code(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url, out = new_channel(capsys, "Jarshy")
-    assert url.startswith("https://meshtastic.org/e/#") and "=" not in url
+    url, out = new_channel(capsys, "Jarshy", "--region", "KZ_863")
+    assert url.startswith("https://meshtastic.org/e/?add=true#") and "=" not in url.split("#")[1]
     assert "█" in out or "▀" in out  # the terminal QR code
+    assert "keeps the public frequency" in out
     share = parse_url(url)
-    assert share.channels[0].name == "Jarshy" and len(share.channels[0].psk) == 32
+    assert share.add and share.channels[0].name == "Jarshy" and len(share.channels[0].psk) == 32
     assert share.lora.use_preset and share.lora.modem_preset == 0  # LONG_FAST
-    other, _ = new_channel(capsys, "Jarshy", "--no-qr")
+    assert share.lora.region == 24 and share.lora.tx_power == 14 and share.lora.channel_num == 0
+    other, _ = new_channel(capsys, "Jarshy", "--region", "KZ_863", "--no-qr")
     assert parse_url(other).channels[0].psk != share.channels[0].psk
 
 
-def test_new_with_a_region_carries_its_legal_power(capsys: pytest.CaptureFixture[str]) -> None:
-    url, _ = new_channel(capsys, "Jarshy", "--region", "KZ_863", "--no-qr")
-    assert parse_url(url).lora.tx_power == 14
+def test_new_isolated_prints_a_replacing_url_with_the_slot_pinned(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, out = new_channel(capsys, "Jarshy", "--region", "KZ_863", "--isolated", "--no-qr")
+    share = parse_url(url)
+    assert url.startswith("https://meshtastic.org/e/#") and not share.add
+    assert share.lora.channel_num == 7 and "frequency slot 7 pinned" in out
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["a-very-long-channel-name"], "1 to 11 bytes"),
-        (["J", "--preset", "FAST"], "unknown preset"),
+        (["a-very-long-channel-name", "--region", "US"], "1 to 11 bytes"),
+        (["J", "--preset", "FAST", "--region", "US"], "unknown preset"),
+        (["Jarshy"], "--region is needed (e.g. --region KZ_863)"),
     ],
 )
-def test_new_refuses_bad_names_and_presets(
+def test_new_refuses_bad_names_presets_and_a_missing_region(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["channel", "new", *args]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_the_official_cli_accepts_the_url(
+def test_the_official_cli_adds_the_channel_and_keeps_the_primary(
     radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     r = radio(region="KZ_863", tx_power=14)
     url, _ = new_channel(capsys, "Jarshy", "--region", "KZ_863", "--no-qr")
-    port = r.address.rsplit(":", 1)[1]
-    result = subprocess.run(
-        [sys.executable, "-m", "meshtastic", "--host", f"127.0.0.1:{port}", "--seturl", url],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    primary = r.state.channels[0]
-    assert primary.settings.name == "Jarshy" and primary.settings.psk == parse_url(url).channels[0].psk  # fmt: skip
+    official_cli(r, "--ch-add-url", url)
+    primary, added = r.state.channels[0], r.state.channels[1]
+    assert primary.settings.name == "" and primary.settings.psk == b"\x01" and primary.role == 1
+    assert added.settings.name == "Jarshy" and added.role == 2
+    assert added.settings.psk == parse_url(url).channels[0].psk
     assert r.state.enum_name("lora", "region") == "KZ_863" and r.state.config.lora.tx_power == 14
 
 
-def test_join_writes_the_channel_and_keeps_region_and_power(
+def test_the_official_cli_accepts_the_isolated_url(
     radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     r = radio(region="KZ_863", tx_power=14)
+    url, _ = new_channel(capsys, "Jarshy", "--region", "KZ_863", "--isolated", "--no-qr")
+    official_cli(r, "--seturl", url)
+    primary = r.state.channels[0]
+    assert primary.settings.name == "Jarshy" and primary.settings.psk == parse_url(url).channels[0].psk  # fmt: skip
+    assert r.state.config.lora.channel_num == 7 and r.state.config.lora.tx_power == 14
+
+
+def test_join_adds_the_channel_next_to_the_primary_and_keeps_region_and_power(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(region="KZ_863", tx_power=14, channel_name="Family", psk=bytes(16))
     key = bytes(range(32))
-    url = make_url("Jarshy", key, preset="MEDIUM_FAST")
+    url = make_url("Jarshy", key, preset="MEDIUM_FAST", region="KZ_863", tx_power=14, add=True)
     assert main(["channel", "join", url, "--radio", r.address]) == 0
     assert "joined channel 'Jarshy' (sha256:" in capsys.readouterr().out
-    assert r.state.channels[0].settings.psk == key and r.state.channels[0].role == 1
-    assert r.state.enum_name("lora", "modem_preset") == "MEDIUM_FAST"
+    assert r.state.channels[0].settings.name == "Family"  # the user's primary stays
+    assert r.state.channels[1].settings.psk == key and r.state.channels[1].role == 2
+    assert r.state.enum_name("lora", "modem_preset") == "LONG_FAST"  # an add URL keeps the modem
     assert r.state.enum_name("lora", "region") == "KZ_863" and r.state.config.lora.tx_power == 14
     assert r.admin.commits == 1
     writes = r.admin.writes
@@ -84,6 +109,19 @@ def test_join_writes_the_channel_and_keeps_region_and_power(
     assert r.admin.writes == writes  # already on it: nothing rewritten
 
 
+def test_join_with_a_replacing_url_writes_the_primary_and_the_preset(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(region="KZ_863", tx_power=14)
+    key = bytes(range(32))
+    url = make_url("Jarshy", key, preset="MEDIUM_FAST", region="KZ_863", channel_num=7)
+    assert main(["channel", "join", url, "--radio", r.address]) == 0
+    assert "as the primary" in capsys.readouterr().out
+    assert r.state.channels[0].settings.psk == key and r.state.channels[0].role == 1
+    assert r.state.enum_name("lora", "modem_preset") == "MEDIUM_FAST"
+    assert r.state.config.lora.channel_num == 7 and r.state.config.lora.tx_power == 14
+
+
 def test_join_refuses_what_is_not_a_channel_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["channel", "join", "https://example.org/#abc", "--radio", "tcp:127.0.0.1:1"]) == 2
-    assert "a channel URL looks like https://meshtastic.org/e/#" in capsys.readouterr().err
+    assert "a channel URL looks like https://meshtastic.org/e/?add=true#" in capsys.readouterr().err
