@@ -24,7 +24,7 @@ def provision(address: str, profile: str, *extra: str) -> int:
     return main(["radio", "provision", "--profile", profile, "--radio", address, *extra])
 
 
-def channel(r: Any, index: int) -> tuple[str, bytes, str]:
+def channel(r: Any, index: int) -> tuple[str, bytes, int]:
     ch = r.state.channels[index]
     return ch.settings.name, bytes(ch.settings.psk), ch.role
 
