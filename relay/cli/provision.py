@@ -76,9 +76,12 @@ def info_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**summary, "warnings": notes}, ensure_ascii=False))
         return 1 if notes else 0
+    hidden = {"channels", "frequency_mhz", "public_frequency_mhz", "jarshy_channel"}
     for key, value in summary.items():
-        if key != "channels":
+        if key not in hidden:
             print(f"{key + ':':<20}{inert_line(str(value))}")
+    jarshy = summary["jarshy_channel"]
+    print(f"{'jarshy channel:':<20}{'none' if jarshy is None else f'index {jarshy}'}")
     for ch in summary["channels"]:
         print(
             inert_line(

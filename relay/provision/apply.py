@@ -26,6 +26,7 @@ from relay.provision.plan import (
     radio_channels,
 )
 from relay.provision.profiles import Settings
+from relay.radio._iface import close_interface, open_interface
 from relay.radio.linktypes import parse_address
 
 CONNECT_TIMEOUT = 30
@@ -47,19 +48,9 @@ class Change:
 def _show(path: str, value: Any) -> str:
     if path.endswith(".psk") and isinstance(value, bytes):
         return key_fingerprint(value)
+    if value == "":
+        return "''"
     return "(unset)" if value is None else str(value)
-
-
-def _serial_path(path: str | None) -> str:
-    if path is not None:
-        return path
-    from meshtastic.util import findPorts
-
-    ports = findPorts(True)
-    if len(ports) != 1:
-        found = ", ".join(ports) if ports else "none"
-        raise UserError(f"serial:auto needs exactly one Meshtastic serial port (found: {found})")
-    return str(ports[0])
 
 
 def connect(address: str, timeout: int = CONNECT_TIMEOUT) -> Any:
@@ -69,23 +60,14 @@ def connect(address: str, timeout: int = CONNECT_TIMEOUT) -> Any:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     try:
-        if parsed.kind == "tcp":
-            from meshtastic.tcp_interface import TCPInterface
-
-            return TCPInterface(str(parsed.host), portNumber=parsed.port, timeout=timeout)
-        from meshtastic.serial_interface import SerialInterface
-
-        return SerialInterface(devPath=_serial_path(parsed.path), timeout=timeout)
-    except UserError:
-        raise
+        return open_interface(parsed, timeout)
     except Exception as exc:  # OSError, serial errors, the library's handshake timeout
         raise UserError(f"cannot talk to the radio at {address}: {exc}", exit_code=1) from None
 
 
 def close(iface: Any) -> None:
-    """Close an interface; a radio that already went away is no error."""
-    with contextlib.suppress(Exception):
-        iface.close()
+    """Close an interface; a radio that already went away is no error, and prints nothing."""
+    close_interface(iface)
 
 
 @contextlib.contextmanager

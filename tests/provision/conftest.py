@@ -86,6 +86,7 @@ def radio(tmp_path: Path) -> Iterator[Callable[..., Radio]]:
         else:
             t = TcpTransport(emulated, port=0).start()
         made.append(Radio(emulated, t))
+        made[-1].admin.on_commit = lambda: None  # no reboot unless a test asks (after_commit)
         return made[-1]
 
     yield make
