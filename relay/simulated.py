@@ -5,9 +5,12 @@ radio served over TCP on loopback and reached through the real meshtastic librar
 simulated neighbours publish demo bulletins from a newsroom (trusted in simulated mode only, since
 its key is public) and a stranger (unknown key); a fourth radio, a visitor's, sends a forgery (a
 bulletin in the newsroom's name signed by another key), so the feed shows every verdict.  After its
-third forgery the spam brake has the daemon's radio ignore the visitor's (see `jarshy status`).
-State lives in its own database so that nothing of the simulation leaks into a real node's trust
-store.
+third forgery the spam brake has the daemon's radio ignore the visitor's (see `jarshy status`),
+while another application's data on Jarshy's port (no Jarshy magic) is dropped by the link and
+never counted against its radio.  The radios carry Jarshy on a primary channel named "Jarshy"
+(the isolated channel plan); every frame goes out as the link sends it, ``MAGIC + frame`` on
+Jarshy's port (relay.radio.framing).  State lives in its own database so that nothing of the
+simulation leaks into a real node's trust store.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from meshtastic.protobuf import mesh_pb2, portnums_pb2
 from relay.crypto.keys import Identity
 from relay.demo_bulletins import DEMO, FORGED_TEXTS, STRANGER_TEXTS
 from relay.radio.emulator import EmulatedRadio
+from relay.radio.framing import JARSHY_PORT, wrap
 from relay.radio.medium import InProcessMedium
 from relay.radio.state import RadioState
 from relay.radio.transports import TcpTransport
@@ -40,6 +44,8 @@ DEMO_NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-demo:news
 DEMO_STRANGER = Identity("Stranger", hashlib.sha256(b"jarshy-demo:stranger").digest())
 DEMO_FORGER = Identity("Forger", hashlib.sha256(b"jarshy-demo:forger").digest())
 BROADCAST = 0xFFFFFFFF
+CHANNEL = "Jarshy"
+OTHER_APP = b'{"app":"weather","t":-3}'  # someone else's data on our port: not Jarshy's
 
 
 class _SilentSession:
@@ -53,7 +59,7 @@ class _SilentSession:
 class SimulatedMesh:
     """Emulated radios and demo publishers; ``address`` is where the daemon's radio listens."""
 
-    port_num: int = 256
+    port_num: int = JARSHY_PORT
     interval: float = 12.0  # seconds between demo bulletins
     medium: InProcessMedium = field(init=False)
     home: EmulatedRadio = field(init=False)
@@ -67,13 +73,16 @@ class SimulatedMesh:
         self.medium = InProcessMedium(time_scale=50.0, seed=1)
         self.home = EmulatedRadio(
             RadioState.create(0x4A530001, long_name="Jarshy (simulated)", region="KZ_863",
-                              tx_power=14), medium=self.medium, telemetry_interval=30.0, seed=1,
+                              tx_power=14, channel_name=CHANNEL), medium=self.medium,
+            telemetry_interval=30.0, seed=1,
         )  # fmt: skip
         for num, name in ((0x4A530002, "Newsroom relay"), (0x4A530003, "Market"),
                           (0x4A530004, "Rooftop")):  # fmt: skip
-            state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14)
+            state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14,
+                                      channel_name=CHANNEL)  # fmt: skip
             self.neighbours.append(EmulatedRadio(state, medium=self.medium, seed=num))
-        state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14)
+        state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14,
+                                  channel_name=CHANNEL)  # fmt: skip
         self.forger = EmulatedRadio(state, medium=self.medium, seed=5)
         for radio in (self.home, *self.neighbours, self.forger):
             radio.start()
@@ -100,6 +109,8 @@ class SimulatedMesh:
         await asyncio.sleep(min(2.0, self.interval))
         for raw in demo_announcements(int(time.time())):
             self.transmit(self.neighbours[1], raw)
+        for _ in range(4):  # more than the spam brake's forgery limit, and never counted
+            self.send_payload(self.neighbours[1], OTHER_APP)
         # The stranger and the forger come early, so a fresh feed soon shows every verdict.
         first = [0, len(DEMO), 1, len(DEMO) + 1]
         plan = itertools.cycle(first + [s for s in range(len(DEMO) + 2) if s not in first])
@@ -113,14 +124,18 @@ class SimulatedMesh:
             await asyncio.sleep(self.interval)
 
     def transmit(self, radio: EmulatedRadio, raw: bytes) -> None:
-        """Broadcast a bulletin from a simulated neighbour, as its phone would."""
-        for payload in split(raw):
-            packet = mesh_pb2.MeshPacket()
-            packet.to = BROADCAST
-            packet.hop_limit = 3
-            packet.decoded.portnum = portnums_pb2.PortNum.ValueType(self.port_num)
-            packet.decoded.payload = payload
-            radio.handle_phone_packet(_SilentSession(), packet)  # type: ignore[arg-type]
+        """Broadcast a bulletin from a simulated neighbour, as its Jarshy daemon would."""
+        for frame in split(raw):
+            self.send_payload(radio, wrap(frame))
+
+    def send_payload(self, radio: EmulatedRadio, payload: bytes) -> None:
+        """Broadcast one payload on Jarshy's port and channel from a simulated neighbour."""
+        packet = mesh_pb2.MeshPacket()
+        packet.to = BROADCAST
+        packet.hop_limit = 3
+        packet.decoded.portnum = portnums_pb2.PortNum.ValueType(self.port_num)
+        packet.decoded.payload = payload
+        radio.handle_phone_packet(_SilentSession(), packet)  # type: ignore[arg-type]
 
 
 def demo_bulletin(step: int, now: int) -> bytes:

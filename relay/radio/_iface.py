@@ -59,6 +59,8 @@ class _Hooks:
         super()._waitConnected(self._jarshy_handshake_timeout)  # type: ignore[misc]
 
     def _connected(self) -> None:
+        # Before isConnected wakes the constructor's caller, which reads the snapshot at once.
+        self._jarshy_snapshot = snapshot_interface(self)
         try:
             super()._connected()  # type: ignore[misc]
         finally:
@@ -92,10 +94,8 @@ class _Hooks:
         super()._startConfig()  # type: ignore[misc]
 
     def _handleConfigComplete(self) -> None:
-        super()._handleConfigComplete()  # type: ignore[misc]
-        snapshot = snapshot_interface(self)
-        self._jarshy_snapshot = snapshot
-        self._emit("config_complete", snapshot)
+        super()._handleConfigComplete()  # type: ignore[misc]  # calls _connected()
+        self._emit("config_complete", self._jarshy_snapshot)
 
     def _handleQueueStatusFromRadio(self, queue_status: Any) -> None:
         super()._handleQueueStatusFromRadio(queue_status)  # type: ignore[misc]
