@@ -57,12 +57,12 @@ class Outcome(StrEnum):
 class IngestResult:
     """What became of one candidate bulletin.
 
-    ``bulletin`` is the decoded bulletin, or None if it does not decode. For a duplicate or a
-    forgery the pipeline did not decode its text: that happens on the first read of ``bulletin``
-    (and gives None if the text is invalid).
+    ``bulletin`` is the decoded bulletin, or None if it does not decode. The pipeline never
+    decodes a text: that happens on the first read of ``bulletin`` (None if the text is invalid);
+    ``textless`` gives the rest without decoding it.
     """
 
-    __slots__ = ("_bulletin", "_envelope", "changed", "outcome", "reason", "verdict")
+    __slots__ = ("_bulletin", "_envelope", "_opened", "changed", "outcome", "reason", "verdict")
 
     def __init__(
         self,
@@ -78,19 +78,26 @@ class IngestResult:
         self.changed = changed
         self._envelope = bulletin if isinstance(bulletin, wire.Envelope) else None
         self._bulletin = bulletin if isinstance(bulletin, wire.Bulletin) else None
+        self._opened = False
 
     def __repr__(self) -> str:
         return f"IngestResult({self.outcome!s}, {self.reason!r}, id={_hex(self.id)})"
 
     @property
     def bulletin(self) -> wire.Bulletin | None:
-        envelope = self._envelope
-        if envelope is not None:
-            self._envelope = None
+        if self._bulletin is None and self._envelope is not None and not self._opened:
+            self._opened = True  # decoded at most once, whatever it gives
             try:
-                self._bulletin = wire.open_text(envelope)
+                self._bulletin = wire.open_text(self._envelope)
             except WireError:
                 self._bulletin = None
+        return self._bulletin
+
+    @property
+    def textless(self) -> wire.Bulletin | None:
+        """The bulletin without decoding its text (``text`` is ""): for verdicts and expiry."""
+        if self._envelope is not None:
+            return self._envelope.textless()
         return self._bulletin
 
     @property
@@ -163,11 +170,7 @@ class Ingest:
         held = self.store.get(envelope.id)  # only a pending copy can be held unseen
         if signature_ok is None and held is not None:
             return self._candidate(envelope, held)
-        try:
-            bulletin = wire.open_text(envelope)
-        except WireError as exc:
-            self.rejected[exc.code] += 1
-            return IngestResult(Outcome.REJECTED, str(exc))
+        bulletin = textless  # the text is decoded when read (docs/protocol.md §4), never here
         before = self._graph_summary(now)
         learned = self.state.learn(bulletin) if signature_ok else Learned()
         if learned:
@@ -183,13 +186,13 @@ class Ingest:
         content = bulletin.content
         expiry = expires_at(content.created, content.lifetime, now)
         verified = signature_ok is True
-        self.store.put(bulletin, verdict, now, expiry, source, hops, snr, seen=verified)
+        self.store.put(bulletin, verdict, now, expiry, source, hops, snr, verified, text_read=False)
         if verdict.status in (Status.PENDING_KEY, Status.UNKNOWN_KEY):
             size, priority = len(raw), priority_of(content)
             self._holding.hold(bulletin.id, origin or source, priority, size, now)
         self._note_learned(learned, before, now)
         changed = self.rejudge(now, SLICE) if self.backlog else ()
-        return IngestResult(Outcome.ACCEPTED, verdict.reason, bulletin, verdict, changed)
+        return IngestResult(Outcome.ACCEPTED, verdict.reason, envelope, verdict, changed)
 
     def _candidate(self, envelope: wire.Envelope, held: StoredBulletin) -> IngestResult:
         """Another copy of a bulletin held while its key is unknown: keep its signature aside."""

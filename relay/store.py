@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from relay.read_text import read_text
 from relay.trust import Status, Verdict
 from relay.wire.bulletin import Bulletin
 from relay.wire.fields import SEVERITIES, Kind
@@ -43,7 +44,9 @@ CREATE TABLE IF NOT EXISTS bulletins (
     chain TEXT,
     source TEXT NOT NULL,
     hops INTEGER,
-    snr REAL
+    snr REAL,
+    text_state INTEGER NOT NULL DEFAULT 1,
+    text_error TEXT
 );
 CREATE INDEX IF NOT EXISTS bulletins_received ON bulletins (received_at DESC);
 CREATE INDEX IF NOT EXISTS bulletins_author ON bulletins (author);
@@ -67,6 +70,13 @@ CREATE TABLE IF NOT EXISTS candidates (
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# text_state: whether the text blob was decoded (docs/protocol.md §4, "When the text is checked")
+TEXT_UNREAD, TEXT_READ, TEXT_UNREADABLE = 0, 1, 2
+UNREAD_INDEX = (
+    "CREATE INDEX IF NOT EXISTS bulletins_unread ON bulletins (received_at) WHERE text_state = 0"
+)
+SEARCH_DECODES = 2000  # texts a search decodes first, at most (the background pass does the rest)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredBulletin:
@@ -80,7 +90,7 @@ class StoredBulletin:
     received_at: float
     expires_at: float | None
     lang: str
-    text: str
+    stored_text: str  # "" until the text is read (text_state TEXT_UNREAD)
     severity: str | None
     ref: bytes | None
     status: Status
@@ -91,6 +101,22 @@ class StoredBulletin:
     source: str
     hops: int | None
     snr: float | None
+    text_state: int = TEXT_READ
+    stored_error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The text, decoded now if no one read it before ("" if it does not decode)."""
+        if self.text_state == TEXT_UNREAD:
+            return read_text(self.raw)[0]
+        return self.stored_text
+
+    @property
+    def text_error(self) -> str | None:
+        """Why the text blob does not decode (``bad-text: ...``), or None."""
+        if self.text_state == TEXT_UNREAD:
+            return read_text(self.raw)[1]
+        return self.stored_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +145,14 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(bulletins)")}
+        if "text_state" not in columns:  # a store from before texts were read lazily
+            self.db.execute(
+                "ALTER TABLE bulletins ADD COLUMN text_state INTEGER NOT NULL DEFAULT 1"
+            )
+            self.db.execute("ALTER TABLE bulletins ADD COLUMN text_error TEXT")
+        self.db.execute(UNREAD_INDEX)
+        self.unread = self._any_unread()
 
     def close(self) -> None:
         self.db.close()
@@ -160,10 +194,13 @@ class Store:
         hops: int | None = None,
         snr: float | None = None,
         seen: bool = True,
+        text_read: bool = True,
     ) -> bool:
         """Store a bulletin with its verdict; False if its id is held or was seen before.
 
         ``seen=False`` (a bulletin whose signature could not be checked yet) leaves the id free.
+        ``text_read=False``: the bulletin's text was not decoded (a relay's admission never does);
+        it is decoded when read (:attr:`StoredBulletin.text`) or by :meth:`read_texts`.
         """
         content = bulletin.content
         severity = None
@@ -178,21 +215,49 @@ class Store:
                 )
                 if cursor.rowcount == 0:
                     return False
+            text = content.text if text_read else ""
             cursor = db.execute(
-                "INSERT OR IGNORE INTO bulletins VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR IGNORE INTO bulletins ({_COLUMNS}, text_folded) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     bulletin.id, bulletin.raw, int(content.kind), content.author,
-                    content.created, received_at, expires_at, content.lang, content.text,
-                    content.text.casefold(), severity, content.ref, str(verdict.status),
-                    verdict.reason, verdict.name, verdict.claimed_name, chain, source, hops, snr,
+                    content.created, received_at, expires_at, content.lang, text, severity,
+                    content.ref, str(verdict.status), verdict.reason, verdict.name,
+                    verdict.claimed_name, chain, source, hops, snr,
+                    TEXT_READ if text_read else TEXT_UNREAD, None, text.casefold(),
                 ),
             )  # fmt: skip
             if cursor.rowcount == 0:
                 if seen:
                     raise sqlite3.IntegrityError("bulletin held without its id in seen")
                 return False
+        self.unread = self.unread or not text_read
         return True
+
+    def _any_unread(self) -> bool:
+        found = self.db.execute("SELECT 1 FROM bulletins WHERE text_state = 0 LIMIT 1")
+        return found.fetchone() is not None
+
+    def read_texts(self, limit: int) -> int:
+        """Decode up to ``limit`` texts no one has read yet, newest first; how many."""
+        if not self.unread:
+            return 0
+        rows = self.db.execute(
+            "SELECT id, raw FROM bulletins WHERE text_state = 0 ORDER BY received_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        with self.transaction() as db:
+            for ident, raw in rows:
+                text, error = read_text(bytes(raw))
+                db.execute(
+                    "UPDATE bulletins SET text = ?, text_folded = ?, text_state = ?, "
+                    "text_error = ? WHERE id = ?",
+                    (text, text.casefold(), TEXT_READ if error is None else TEXT_UNREADABLE,
+                     error, ident),
+                )  # fmt: skip
+        if len(rows) < limit:
+            self.unread = False
+        return len(rows)
 
     def mark_seen(self, bulletin_id: bytes, now: float) -> None:
         self.db.execute(
@@ -273,6 +338,8 @@ class Store:
 
     def query(self, query: Query) -> list[StoredBulletin]:
         """Bulletins matching ``query``, newest received first."""
+        if query.text:
+            self.read_texts(SEARCH_DECODES)  # a search looks into texts: read the unread first
         where, params = _where(query)
         sql = f"SELECT {_COLUMNS} FROM bulletins {where} ORDER BY received_at DESC, id"
         sql += " LIMIT ? OFFSET ?"
@@ -280,6 +347,8 @@ class Store:
         return [_row(r) for r in rows]
 
     def count(self, query: Query) -> int:
+        if query.text:
+            self.read_texts(SEARCH_DECODES)
         where, params = _where(query)
         row = self.db.execute(f"SELECT count(*) FROM bulletins {where}", params).fetchone()
         return int(row[0])
@@ -339,19 +408,21 @@ class Store:
 
 _COLUMNS = (
     "id, raw, kind, author, created, received_at, expires_at, lang, text, severity, ref, "
-    "status, reason, signer_name, claimed_name, chain, source, hops, snr"
+    "status, reason, signer_name, claimed_name, chain, source, hops, snr, text_state, text_error"
 )
 
 
 def _row(row: tuple[Any, ...]) -> StoredBulletin:
     (ident, raw, kind, author, created, received, expires, lang, text, severity, ref,
-     status, reason, signer, claimed, chain, source, hops, snr) = row  # fmt: skip
+     status, reason, signer, claimed, chain, source, hops, snr, text_state,
+     text_error) = row  # fmt: skip
     return StoredBulletin(
         id=bytes(ident), raw=bytes(raw), kind=Kind(kind), author=bytes(author), created=created,
-        received_at=received, expires_at=expires, lang=lang, text=text,
+        received_at=received, expires_at=expires, lang=lang, stored_text=text,
         severity=None if severity is None else SEVERITIES[severity],
         ref=None if ref is None else bytes(ref), status=Status(status), reason=reason,
         signer_name=signer, claimed_name=claimed, chain=chain, source=source, hops=hops, snr=snr,
+        text_state=text_state, stored_error=text_error,
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The ingest pipeline's order of work: copies and forgeries are turned away before their text is
-decompressed, and every bulletin that is kept (pending-key ones included) has a valid text."""
+"""The ingest pipeline's order of work: admission never decompresses a text (docs/protocol.md §4,
+"When the text is checked"); a text is decoded once, when first read, and a bad blob makes the
+bulletin unreadable (shown with the reason), not a different verdict."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import relay.wire.bulletin
 from relay.codec import decode_text
 from relay.crypto.keys import Identity
 from relay.ingest import Ingest, Outcome
-from relay.store import Store
+from relay.read_text import read_text
+from relay.store import TEXT_UNREADABLE, Store
 from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.codec_fields import fields_from_content
@@ -49,6 +51,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         counted.verify += 1
         return real_verify(public_key, message, signature)
 
+    read_text.cache_clear()
     monkeypatch.setattr(relay.wire.bulletin, "decode_text", counting_decode_text)
     monkeypatch.setattr(relay.crypto.keys, "verify", counting_verify)
     return counted
@@ -73,13 +76,20 @@ def _with_blob(author: Identity, blob: bytes) -> bytes:
     return _signed(author, header + fields_from_content(content) + blob)
 
 
-def test_accepted_bulletin_is_verified_and_decoded_once(node: Ingest, calls: Calls) -> None:
+def test_accepted_bulletin_is_verified_once_and_its_text_read_when_asked(
+    node: Ingest, calls: Calls
+) -> None:
     raw = news(ROOT, TEXT).raw
     calls.verify = calls.text = 0  # signing decodes its own output
     result = node.ingest(raw, NOW, "radio")
     assert result.outcome is Outcome.ACCEPTED
-    assert (calls.verify, calls.text) == (1, 1)
-    assert result.bulletin is not None and result.bulletin.content.text == TEXT
+    assert (calls.verify, calls.text) == (1, 0)  # a relay's admission never reads the text
+    assert result.id is not None
+    row = node.store.get(result.id)
+    assert row is not None and row.text == TEXT and row.text_error is None
+    assert calls.text == 1
+    again = node.store.get(result.id)
+    assert again is not None and again.text == TEXT and calls.text == 1  # read once
 
 
 def test_duplicate_costs_no_signature_check_and_no_text(node: Ingest, calls: Calls) -> None:
@@ -130,36 +140,62 @@ BAD_BLOBS = {
 
 
 @pytest.mark.parametrize("blob", BAD_BLOBS.values(), ids=BAD_BLOBS.keys())
-@pytest.mark.parametrize("author", [ROOT, BOB], ids=["trusted", "pending-key"])
-def test_signed_bulletin_with_invalid_text_is_rejected_not_stored(
-    node: Ingest, author: Identity, blob: bytes
+@pytest.mark.parametrize(
+    ("author", "status"),
+    [(ROOT, Status.TRUSTED), (BOB, Status.PENDING_KEY)],
+    ids=["trusted", "pending-key"],
+)
+def test_signed_bulletin_with_a_bad_text_keeps_its_verdict_and_reads_as_unreadable(
+    node: Ingest, author: Identity, status: Status, blob: bytes
 ) -> None:
     raw = _with_blob(author, blob)
     result = node.ingest(raw, NOW, "radio")
-    assert result.outcome is Outcome.REJECTED
-    assert "text does not decode" in result.reason
-    assert node.rejected["bad-text"] == 1 and node.rejected["bad-signature"] == 0
-    assert not node.store.seen(wire.parse(raw).id)
+    assert result.outcome is Outcome.ACCEPTED
+    assert result.verdict is not None and result.verdict.status is status
+    assert result.id is not None
+    row = node.store.get(result.id)
+    assert row is not None and row.text == ""
+    assert row.text_error is not None and row.text_error.startswith("bad-text")
+    assert result.bulletin is None  # a full decode refuses it, as the vectors say
+    assert node.store.read_texts(10) == 1  # the background pass records it once
+    stored = node.store.get(result.id)
+    assert stored is not None and stored.text_state == TEXT_UNREADABLE
+    assert stored.text_error == row.text_error and node.store.read_texts(10) == 0
 
 
-def test_pending_key_bulletin_is_stored_with_its_decoded_text(node: Ingest, calls: Calls) -> None:
+def test_pending_key_bulletin_is_stored_and_its_text_read_when_asked(
+    node: Ingest, calls: Calls
+) -> None:
     raw = news(BOB, TEXT).raw
     calls.verify = calls.text = 0
     result = node.ingest(raw, NOW, "radio")
     assert result.verdict is not None and result.verdict.status is Status.PENDING_KEY
-    assert (calls.verify, calls.text) == (0, 1)  # no key to check with; text decoded to store
+    assert (calls.verify, calls.text) == (0, 0)  # no key to check with, no text to read yet
     assert result.id is not None
     row = node.store.get(result.id)
-    assert row is not None and row.text == TEXT
+    assert row is not None and row.text == TEXT and calls.text == 1
 
 
-def test_text_rules_still_apply_after_the_signature(node: Ingest) -> None:
-    # A news bulletin whose blob decodes to an empty text breaks the kind rules ("text required").
-    raw = _with_blob(ROOT, bytes([0]))
+def test_an_empty_text_blob_is_unreadable_and_no_blob_breaks_the_kind_rule(node: Ingest) -> None:
+    raw = _with_blob(ROOT, bytes([0]))  # a blob that decodes to "": a second spelling of no text
     result = node.ingest(raw, NOW, "radio")
-    assert result.outcome is Outcome.REJECTED and "text required" in result.reason
+    assert result.outcome is Outcome.ACCEPTED and result.id is not None
+    row = node.store.get(result.id)
+    assert row is not None and row.text_error is not None and "empty" in row.text_error
+    no_blob = _with_blob(ROOT, b"")  # news without a text: "text required", on the field map
+    refused = node.ingest(no_blob, NOW, "radio")
+    assert refused.outcome is Outcome.REJECTED and "text required" in refused.reason
     assert node.rejected["bad-fields"] == 1
-    assert not node.store.seen(wire.parse(raw).id)
+
+
+def test_search_reads_unread_texts_first(node: Ingest) -> None:
+    from relay.store import Query
+
+    for i in range(3):
+        node.ingest(news(ROOT, f"{TEXT} {i}", created=T0 + i).raw, NOW, "radio")
+    assert node.store.unread
+    found = node.store.query(Query(text="абай"))
+    assert len(found) == 3 and not node.store.unread
 
 
 def test_parse_then_open_text_is_decode() -> None:

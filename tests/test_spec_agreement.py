@@ -290,7 +290,10 @@ def test_an_empty_text_is_spelled_without_a_blob(codec_id: int) -> None:
     assert blob is not None
     assert rejected(raw(Kind.RETRACTION, {Field.REF: REF}, blob)) == "bad-text"
     wire.decode(raw(Kind.RETRACTION, {Field.REF: REF}, None))
-    assert rejected(raw(Kind.NEWS, {}, blob)) == "bad-fields"  # "text required" first
+    assert (
+        rejected(raw(Kind.NEWS, {}, blob)) == "bad-text"
+    )  # a blob is there: "text required" holds
+    assert rejected(raw(Kind.NEWS, {}, None)) == "bad-fields"  # no blob: "text required"
 
 
 # --- Fragments, parse level (section 5, rules 1-4) ----------------------------------------------

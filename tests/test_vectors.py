@@ -57,6 +57,12 @@ def test_vectors_get_their_verdicts(tmp_path: Path) -> None:
             assert result.verdict is not None and result.verdict.status is Status.TRUSTED, item[
                 "name"
             ]
+            if "unreadable" in expected:  # admitted with its verdict; its text reads as bad
+                assert result.id is not None
+                row = node.store.get(result.id)
+                assert row is not None and row.text == "", item["name"]
+                assert row.text_error is not None
+                assert row.text_error.startswith(f"{item['error']}:"), item["name"]
             if "text" in item:
                 assert result.bulletin is not None and result.bulletin.content.text == item["text"]
             if "id" in item:

@@ -42,6 +42,8 @@ from relay.wire.fragments import carried_id
 
 log = logging.getLogger("jarshy.node")
 
+TEXTS_PER_SLICE = 32  # texts read per background slice (about 8 ms here, more on a Pi)
+
 
 @dataclass
 class Delivery:
@@ -69,13 +71,20 @@ class VerdictChanged:
 
 @dataclass(frozen=True, slots=True)
 class ForgeryHeard:
-    """A bulletin refused on its own evidence (bad signature, bad text): never stored."""
+    """A bulletin refused on its own evidence (a bad signature): never stored."""
 
-    bulletin: wire.Bulletin
+    heard: IngestResult
     reason: str
     at: float
     hops: int | None
     snr: float | None
+
+    @property
+    def bulletin(self) -> wire.Bulletin:
+        """The forgery, its text decoded now (shown empty if it does not decode)."""
+        bulletin = self.heard.bulletin or self.heard.textless
+        assert bulletin is not None  # a ForgeryHeard is made only for a bulletin that parsed
+        return bulletin
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +146,7 @@ class NodeCore:
         """Hold the trusted bulletins the store kept (at start)."""
         wall = self._clocks(now, wall)
         for row in self.store.by_status((Status.TRUSTED,)):
-            bulletin = wire.decode(row.raw)
+            bulletin = wire.parse(row.raw).textless()
             judgement = judgement_for(bulletin, row.status, row.expires_at, wall)
             self.engine.add(row.raw, self._for_engine(judgement))
         self._share_alert_authors(wall)
@@ -169,9 +178,9 @@ class NodeCore:
         """One of our own bulletins: ingest it, hand it to the engine; raises Rejected."""
         mono, now = now, self._clocks(now, wall)  # from here on ``now`` is the wall clock
         result = self.ingest.ingest(raw, now, "local")
-        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+        bulletin = result.textless
+        if result.outcome is Outcome.REJECTED or bulletin is None:
             raise Rejected(result.reason)
-        bulletin = result.bulletin
         content = bulletin.content
         expiry = expires_at(content.created, content.lifetime, now)
         status = result.verdict.status if result.verdict is not None else Status.TRUSTED
@@ -189,7 +198,7 @@ class NodeCore:
     def taken_in(self, result: IngestResult, now: float, wall: float | None = None) -> Output:
         """A bulletin ingested from a bundle: held by the engine if relayable, readers told."""
         wall = self._clocks(now, wall)
-        bulletin = result.bulletin
+        bulletin = result.textless
         row = None if bulletin is None else self.store.get(bulletin.id)
         if bulletin is not None and row is not None:
             judgement = judgement_for(bulletin, row.status, row.expires_at, wall)
@@ -212,13 +221,18 @@ class NodeCore:
 
     @property
     def backlog(self) -> bool:
-        """Stored verdicts still wait to be re-judged: call :meth:`rejudge` soon."""
-        return self.ingest.backlog
+        """Background work waits — verdicts to re-judge, texts to read for search: call
+        :meth:`rejudge` soon (between packets)."""
+        return self.ingest.backlog or self.store.unread
 
     def rejudge(self, now: float, wall: float | None = None) -> Output:
-        """One bounded slice of re-judging (relay.ingest)."""
+        """One bounded slice of background work: re-judging (relay.ingest) first, then reading
+        texts that no one has read yet, so that search finds them (docs/protocol.md §4)."""
         wall = self._clocks(now, wall)
-        self._apply(self.ingest.rejudge(wall), wall)
+        if self.ingest.backlog:
+            self._apply(self.ingest.rejudge(wall), wall)
+        else:
+            self.store.read_texts(TEXTS_PER_SLICE)
         return self._output([])
 
     def expire_untrusted(self, wall: float) -> int:
@@ -231,18 +245,19 @@ class NodeCore:
         now += self._wall_ahead
         hops, snr, origin = event.hops, event.snr, f"radio:!{event.sender:08x}"
         result = self.ingest.ingest(raw, now, "radio", hops, snr, origin=origin)
-        if result.outcome is Outcome.REJECTED or result.bulletin is None:
+        bulletin = result.textless
+        if result.outcome is Outcome.REJECTED or bulletin is None:
             log.info("rejected a bulletin from the radio: %s", result.reason)
-            if result.bulletin is not None:
-                self._notices.append(ForgeryHeard(result.bulletin, result.reason, now, hops, snr))
+            if result.textless is not None:  # the forgery's text is decoded only if shown
+                self._notices.append(ForgeryHeard(result, result.reason, now, hops, snr))
             return None
-        row = self.store.get(result.bulletin.id)
+        row = self.store.get(bulletin.id)
         if row is None:
             return None
         if result.outcome is Outcome.ACCEPTED:
             self._notices.append(BulletinHeld(row.id))
         self._apply(result.changed, now)
-        return self._for_engine(judgement_for(result.bulletin, row.status, row.expires_at, now))
+        return self._for_engine(judgement_for(bulletin, row.status, row.expires_at, now))
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -252,7 +267,7 @@ class NodeCore:
             self._notices.append(VerdictChanged(ident, verdict))
             row = self.store.get(ident)
             if row is not None and verdict.status is Status.TRUSTED:
-                bulletin = wire.decode(row.raw)
+                bulletin = wire.parse(row.raw).textless()
                 judgement = judgement_for(bulletin, verdict.status, row.expires_at, wall)
                 self.engine.add(row.raw, self._for_engine(judgement), wall - self._wall_ahead)
 

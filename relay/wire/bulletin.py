@@ -118,8 +118,9 @@ def sign(content: Content, signer: Signer) -> Bulletin:
 class Envelope:
     """A bulletin parsed up to its text: header and field map checked, text blob not decoded.
 
-    ``content`` has every field but the text (``text`` is ""); ``text_blob`` is the encoded text
-    (b"" for none). Nothing here says the text decodes or the kind rules hold: ``open_text``.
+        ``content`` has every field but the text (``text`` is ""); ``text_blob`` is the encoded text
+        (b"" for none). The kind's field rules hold (whether there is a text is whether there is a
+    blob); nothing here says the text decodes: ``open_text`` (the read path, docs/protocol.md §7).
     """
 
     content: Content
@@ -166,6 +167,7 @@ def parse(raw: bytes) -> Envelope:
     created = int.from_bytes(raw[9:13], "big")
     body = raw[HEADER_LEN:-SIGNATURE_LEN]
     content_without_text, text_offset = content_from_fields(kind, author, created, body)
+    _check_kind_rules(content_without_text, has_text=text_offset < len(body))
     raw = bytes(raw)
     return Envelope(
         content_without_text, bytes(body[text_offset:]), raw, bulletin_id(raw[:-SIGNATURE_LEN])
@@ -182,7 +184,6 @@ def open_text(envelope: Envelope) -> Bulletin:
         except CodecError as exc:
             raise WireError("bad-text", f"text does not decode: {exc}") from None
     content = _with_text(envelope.content, text)
-    _check_kind_rules(content)
     if blob:
         problem = body_problem(text)
         if problem is not None:
@@ -256,12 +257,11 @@ def present_fields(content: Content) -> frozenset[Field]:
     return frozenset(present | (_SAFETY if safety is not None else set()))
 
 
-def _check_kind_rules(content: Content) -> None:
+def _check_kind_rules(content: Content, has_text: bool) -> None:
     """Which fields each kind requires and forbids (docs/protocol.md, 'Rules per kind')."""
     kind = content.kind
     required, optional, text_rule = _KIND_RULES[kind]
     present = present_fields(content)
-    has_text = bool(content.text)
 
     def need(condition: bool, what: str) -> None:
         if not condition:

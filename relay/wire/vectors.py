@@ -136,7 +136,14 @@ def _rejected(
                  bytes([16]) + escaped_ppm_payload(16, text, 0))),
     ]  # fmt: skip
     return [
-        {"name": name, "bytes": raw, "verdict": "invalid", "error": error}
+        {
+            "name": name,
+            "bytes": raw,
+            # a bad text does not change a verdict: the bulletin is admitted and read as
+            # unreadable (docs/protocol.md §4, "When the text is checked")
+            "verdict": "trusted, text unreadable" if error == "bad-text" else "invalid",
+            "error": error,
+        }
         for name, error, raw in cases
     ]
 
