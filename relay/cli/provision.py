@@ -31,8 +31,10 @@ def register_radio_commands(sub: Any) -> None:
         "provision",
         help="apply a role profile and a region overlay, then read it back",
         description=(
-            "Show the difference between the radio and the profile with the region overlay, "
-            "write it in one edit transaction, and read it back. Idempotent."
+            "Show the difference between the radio and the profile with the region overlay and "
+            "the channel plan (Jarshy on a secondary channel, the public primary kept; or "
+            "--isolated), write it in one edit transaction, wait for the radio's reboot, and read "
+            "back what it saved. Refuses firmware that gets the region wrong. Idempotent."
         ),
     )
     provision.add_argument(
