@@ -1,46 +1,86 @@
 """A fake Meshtastic radio: the firmware behaviour the client API and the mesh can observe.
 
-:class:`EmulatedRadio` is the device (node database, config, TX queue, duty cycle, flooding
-relay, telemetry); clients talk to it through :class:`~relay.radio.session.ClientSession` over a
-pseudo-terminal or TCP (:mod:`relay.radio.transports`); it hears other radios through a
-:class:`~relay.radio.medium.Medium`. Test hooks: :meth:`EmulatedRadio.reboot`,
-``queue_full``, ``max_payload``, ``duty_cycle_percent``; unplugging is a transport matter.
+:class:`EmulatedRadio` is the device (node database, config, channels and keys, TX queue, duty
+cycle, flooding relay, reliable delivery, telemetry, reboots); clients talk to it through
+:class:`~relay.radio.session.ClientSession` over a pseudo-terminal or TCP
+(:mod:`relay.radio.transports`); it hears other radios through a
+:class:`~relay.radio.medium.Medium`. What it does with a client's packets is in
+:mod:`relay.radio.emu_phone`, how packets look on air in :mod:`relay.radio.emu_air`, the rules
+it shares with the simulator in :mod:`relay.sim.meshrules` and :mod:`relay.sim.firmware`.
 
-Everything runs on plain threads so the emulator works the same under asyncio tests, blocking
-tests and the ``jarshy radio emulate`` command.
+Receiving follows src/mesh/Router.cpp (``handleReceived``, ``perhapsDecode``), FloodingRouter.cpp
+and NextHopRouter.cpp: an ignored sender is dropped; a duplicate cancels a client's queued relay
+(ROUTER/ROUTER_LATE never cancel; ROUTER_LATE moves it, once, behind every client's window); a new
+packet is decoded with the radio's channels and judged by the rebroadcast mode
+(:func:`relay.sim.meshrules.receive_verdict`); radios on another frequency slot or preset do not
+hear each other at all (the medium's business, by :attr:`EmulatedRadio.air_channel`).
+
+Test hooks: :meth:`EmulatedRadio.reboot`, ``queue_full``, ``max_payload``,
+``duty_cycle_percent``. Everything runs on plain threads so the emulator works the same under
+asyncio tests, blocking tests and the ``jarshy radio emulate`` command.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2, telemetry_pb2
+from meshtastic.protobuf import mesh_pb2, portnums_pb2
 
-from relay.lora import DEFAULT_PRESET, PRESETS, REGIONS
+from relay.lora import DEFAULT_PRESET, PRESETS, REGIONS, firmware_tuple, get_region, time_on_air
+from relay.radio import emu_phone
 from relay.radio.admin import ProvisioningAdminHandler
+from relay.radio.emu_air import AirChannel, air_bytes, from_air, radio_channels, to_air
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
 from relay.radio.state import AdminHandler, NodeSeen, RadioState
-from relay.sim.firmware import Role, late_window_delay, relay_delay
+from relay.sim.firmware import (
+    CW_MAX,
+    CW_MIN,
+    Role,
+    arduino_map,
+    late_window_delay,
+    relay_delay,
+)
+from relay.sim.meshrules import Mode, frequency_slot, receive_verdict, slot_frequency_mhz
 
 log = logging.getLogger(__name__)
 
 BROADCAST = 0xFFFFFFFF
-MAX_DATA_LEN = 239  # 255-byte LoRa frame minus the 16-byte header: encoded Data must fit
-HOP_MAX = 7
 TX_QUEUE_LEN = 16
 SEEN_RING = 300
-ERRNO_OK = 0
 KEPT_PACKETS = 4096  # packets the emulator remembers for tests, each way
-ERRNO_UNKNOWN = 32  # the firmware's answer when its TX queue is full
+RETRANSMISSIONS = 2  # NUM_RELIABLE_RETX (3) tries: the first send and two more
+PROCESSING_TIME = 4.5  # PROCESSING_TIME_MSEC in RadioInterface.h
+RELIABLE_REAL_FLOOR = 0.5  # seconds of real time between tries, whatever the medium's scale
 Routing = mesh_pb2.Routing
-CORE_PORT_LIMIT = 256  # ports at or above are private (not "core")
+
+
+@dataclass
+class _Relay:
+    """A relay waiting in the transmit queue."""
+
+    cancel: Callable[[], None]
+    fire: Callable[[], None]
+    snr: float
+    late: bool = False
+
+
+@dataclass
+class _Reliable:
+    """A want_ack packet of ours awaiting an (implicit) ACK."""
+
+    air: Any
+    channel: int
+    tries_left: int
+    cancel: Callable[[], None] | None = None
 
 
 class EmulatedRadio:
@@ -68,17 +108,21 @@ class EmulatedRadio:
         self.max_payload = max_payload  # None: the firmware's encoded-size rule (231 B on port 256)
         self.queue_full = False  # test hook: refuse packets with a full TX queue
         self.ignored_drops = 0  # packets dropped because their sender is ignored
+        self.opaque_relays = 0  # packets relayed that this radio could not decrypt
+        self.reboots = 0
         self._rng = random.Random(seed)
         self._sessions: list[ClientSession] = []
         self._lock = threading.RLock()
-        self._seen: OrderedDict[tuple[int, int], Callable[[], None] | None] = OrderedDict()
-        self._await_implicit_ack: set[int] = set()
+        self._seen: OrderedDict[tuple[int, int], _Relay | None] = OrderedDict()
+        self._reliable: dict[int, _Reliable] = {}
         self._tx_log: deque[tuple[float, float]] = deque()  # (end time, airtime) of our sends
         self._busy_log: deque[tuple[float, float]] = deque()  # everything heard or sent
         self._tx_pending = 0
         self._packet_id = self._rng.randint(1, 0x3FF)
         self._stop = threading.Event()
+        self._booted = time.monotonic()
         self._telemetry_thread: threading.Thread | None = None
+        self._timers: list[threading.Timer] = []
         # the latest packets delivered to the phone / asked for by it (for tests); bounded, so
         # a long-running simulated daemon does not grow with every packet
         self.heard: deque[Any] = deque(maxlen=KEPT_PACKETS)
@@ -95,7 +139,7 @@ class EmulatedRadio:
 
     @property
     def firmware_version(self) -> str:
-        """The firmware version this radio reports (decides 2.8's signature on air)."""
+        """The firmware version this radio reports (decides 2.8's signature and opaque relay)."""
         version: str = self.state.metadata.firmware_version
         return version
 
@@ -103,6 +147,25 @@ class EmulatedRadio:
     def modem_preset(self) -> str:
         """Name of the configured LoRa preset."""
         return self.state.enum_name("lora", "modem_preset")
+
+    @property
+    def air_channel(self) -> tuple[str, float]:
+        """(preset, centre MHz): radios hear each other only when both match."""
+        with self.state.lock:
+            lora = self.state.config.lora
+            region_name = self.state.enum_name("lora", "region")
+            primary = next((c for c in self.state.channels if c.role == 1), None)
+            name = primary.settings.name if primary is not None else ""
+            channel_num = lora.channel_num
+        preset = PRESETS.get(self.modem_preset, DEFAULT_PRESET)
+        region = REGIONS.get(region_name) or get_region("US")  # UNSET: the US band plan
+        slot = frequency_slot(region, preset, name, channel_num)
+        return preset.name, round(slot_frequency_mhz(region, preset, slot), 4)
+
+    def channels(self) -> list[AirChannel]:
+        """The enabled channels with their hashes and expanded keys."""
+        with self.state.lock:
+            return radio_channels(list(self.state.channels), self.modem_preset)
 
     def __repr__(self) -> str:
         return f"EmulatedRadio(!{self.node_num:08x}, {self.state.owner.long_name!r})"
@@ -119,6 +182,8 @@ class EmulatedRadio:
     def stop(self) -> None:
         """Stop timers and leave the medium."""
         self._stop.set()
+        for timer in self._timers:
+            timer.cancel()
         if self.medium is not None:
             self.medium.detach(self)
 
@@ -150,15 +215,46 @@ class EmulatedRadio:
             return list(self._sessions)
 
     def reboot(self) -> None:
-        """Test hook: tell every client ``rebooted`` and forget volatile state, as a reboot does."""
+        """Reboot now: volatile state is lost; a TCP client loses its connection (when its
+        transport can close it), a serial client is told ``rebooted`` and must handshake again."""
         with self._lock:
-            for cancel in self._seen.values():
-                if cancel is not None:
-                    cancel()
+            for queued in self._seen.values():
+                if queued is not None:
+                    queued.cancel()
             self._seen.clear()
-            self._await_implicit_ack.clear()
+            for pending in self._reliable.values():
+                if pending.cancel is not None:
+                    pending.cancel()
+            self._reliable.clear()
+            self._tx_pending = 0
+            self.reboots += 1
+        with self.state.lock:
+            self.state.reboot_count += 1
+        self._booted = time.monotonic()
         for session in self.sessions():
-            session.send_rebooted()
+            if session.is_network and session.can_close:
+                self.remove_session(session)
+                session.close()
+            else:
+                session.send_rebooted()
+
+    def reboot_later(self, seconds: float) -> None:
+        """Reboot after ``seconds`` (``AdminModule::reboot``). A provisioning handler's own
+        ``on_commit`` hook, when set, replaces the reboot after a commit (tests drive it)."""
+        if getattr(self.admin, "on_commit", None) is not None:
+            return
+        timer = threading.Timer(seconds, self._reboot_unless_stopped)
+        timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
+    def _reboot_unless_stopped(self) -> None:
+        if not self._stop.is_set():
+            self.reboot()
+
+    def uptime(self) -> float:
+        """Seconds since the last (re)boot."""
+        return time.monotonic() - self._booted
 
     # Clock and utilisation.
     def _now(self) -> float:
@@ -200,161 +296,219 @@ class EmulatedRadio:
         with self._lock:
             self._busy_log.append((self._now(), airtime))
 
-    # Packets from the phone.
-    def _next_id(self) -> int:
+    # The client side (rules in emu_phone).
+    def next_id(self) -> int:
+        """A fresh packet id (the firmware's generatePacketId: random high bits, counter)."""
         with self._lock:
             self._packet_id = (self._packet_id + 1) & 0x3FF
             return (self._rng.randint(0, 0x3FFFFF) << 10) | self._packet_id or 1
 
-    def _to_phone(self, packet: Any, session: ClientSession | None = None) -> None:
+    def to_phone(self, packet: Any, session: ClientSession | None = None) -> None:
+        """Give a packet to one client, or to every client."""
         with self.heard_event:
             self.heard.append(packet)
             self.heard_event.notify_all()
         for s in [session] if session is not None else self.sessions():
             s.send_packet(packet)
 
-    def _routing_to_phone(
-        self, session: ClientSession | None, error: int, request_id: int, channel: int = 0
-    ) -> None:
-        pkt = mesh_pb2.MeshPacket(to=self.node_num, id=self._next_id(), channel=channel)
-        setattr(pkt, "from", self.node_num)
-        pkt.rx_time = int(time.time())
-        pkt.priority = mesh_pb2.MeshPacket.Priority.ACK
-        pkt.decoded.portnum = portnums_pb2.PortNum.ROUTING_APP
-        pkt.decoded.payload = Routing(error_reason=error).SerializeToString()
-        pkt.decoded.request_id = request_id
-        self._to_phone(pkt, session)
-
-    def _too_large(self, packet: Any) -> bool:
-        if self.max_payload is not None:
-            return len(packet.decoded.payload) > self.max_payload
-        data = mesh_pb2.Data()
-        data.CopyFrom(packet.decoded)
-        data.bitfield = data.bitfield  # the firmware always adds its bitfield
-        return len(data.SerializeToString()) > MAX_DATA_LEN
-
     def handle_phone_packet(self, session: ClientSession, packet: Any) -> None:
         """A MeshPacket the client asked us to send (the firmware's handleToRadio)."""
-        setattr(packet, "from", self.node_num)
-        if packet.id == 0:
-            packet.id = self._next_id()
-        self.from_phone.append(packet)
-        decoded = packet.HasField("decoded")
-        if (
-            decoded
-            and packet.decoded.portnum == portnums_pb2.PortNum.ADMIN_APP
-            and (packet.to in (self.node_num, 0))
-        ):
-            session.send_queue_status(ERRNO_OK, packet.id)
-            self._handle_admin(session, packet)
+        emu_phone.handle_phone_packet(self, session, packet)
+
+    def send_own(self, packet: Any, session: Any) -> None:
+        """Put a packet we originate on the air, on the channel index it names."""
+        channel = next((c for c in self.channels() if c.index == packet.channel), None)
+        if channel is None:  # Router::send: no such channel
+            session.send_queue_status(Routing.Error.NO_CHANNEL, packet.id)
+            reply = emu_phone.routing_reply(self, Routing.Error.NO_CHANNEL, packet.id)
+            self.to_phone(reply, session)
             return
-        if decoded and self._too_large(packet):
-            session.send_queue_status(Routing.Error.TOO_LARGE, packet.id)
-            self._routing_to_phone(session, Routing.Error.TOO_LARGE, packet.id, packet.channel)
-            return
-        if self.queue_full:
-            session.send_queue_status(ERRNO_UNKNOWN, packet.id)
-            return
-        limit = self.duty_cycle_percent
-        if limit is not None and limit < 100 and self.air_util_tx() > limit:
-            session.send_queue_status(Routing.Error.DUTY_CYCLE_LIMIT, packet.id)
-            self._routing_to_phone(session, Routing.Error.DUTY_CYCLE_LIMIT, packet.id)
-            return
-        if packet.to == self.node_num:
-            session.send_queue_status(ERRNO_OK, packet.id)
-            return
-        packet.hop_limit = min(packet.hop_limit, HOP_MAX)
-        packet.hop_start = packet.hop_limit
-        packet.rx_time = int(time.time())
+        air = to_air(packet, channel, self.firmware_version)
         with self._lock:
             self._remember((self.node_num, packet.id), None)
-            if packet.want_ack and packet.to == BROADCAST:
-                self._await_implicit_ack.add(packet.id)
             if self.medium is not None:
                 self._tx_pending += 1
-        session.send_queue_status(ERRNO_OK, packet.id)
-        if self.medium is not None:
-            self.medium.transmit(self, packet)
-
-    def _handle_admin(self, session: ClientSession, packet: Any) -> None:
-        message = admin_pb2.AdminMessage()
-        try:
-            message.ParseFromString(packet.decoded.payload)
-        except Exception:
-            log.debug("ignoring malformed admin message")
+        session.send_queue_status(emu_phone.ERRNO_OK, packet.id)
+        if self.medium is None:
             return
-        with self.state.lock:
-            reply = self.admin.handle_admin(self.state, message, packet)
         if packet.want_ack:
-            self._routing_to_phone(session, Routing.Error.NONE, packet.id, packet.channel)
-        if reply is not None:
-            out = mesh_pb2.MeshPacket(to=self.node_num, id=self._next_id(), channel=packet.channel)
-            setattr(out, "from", self.node_num)
-            out.rx_time = int(time.time())
-            out.decoded.portnum = portnums_pb2.PortNum.ADMIN_APP
-            out.decoded.payload = reply.SerializeToString()
-            out.decoded.request_id = packet.id
-            self._to_phone(out, session)
+            self._start_reliable(air, packet.channel)
+        self.medium.transmit(self, air)
+
+    def _originate(self, packet: Any, channel_index: int = 0) -> None:
+        """Send a packet of the radio's own (NodeInfo, replies) on ``channel_index``."""
+        if self.medium is None:
+            return
+        channel = next((c for c in self.channels() if c.index == channel_index), None)
+        if channel is None:
+            return
+        air = to_air(packet, channel, self.firmware_version)
+        with self._lock:
+            self._remember((self.node_num, packet.id), None)
+            self._tx_pending += 1
+        self.medium.transmit(self, air)
+
+    # Reliable delivery (ReliableRouter.cpp, NextHopRouter.cpp doRetransmissions).
+    def _retransmission_delay(self, air: Any) -> float:
+        """``getRetransmissionMsec``: twice the airtime, the widest windows, processing time."""
+        preset = PRESETS.get(self.modem_preset, DEFAULT_PRESET)
+        cw = arduino_map(self.channel_utilization(), 0, 100, CW_MIN, CW_MAX)
+        slots = (1 << cw) + 2 * CW_MAX + (1 << ((CW_MAX + CW_MIN) // 2))
+        return (
+            2 * time_on_air(min(air_bytes(air), 255), preset)
+            + slots * preset.slot_time
+            + PROCESSING_TIME
+        )
+
+    def _start_reliable(self, air: Any, channel: int) -> None:
+        assert self.medium is not None
+        pending = _Reliable(air, channel, RETRANSMISSIONS)
+        with self._lock:
+            self._reliable[air.id] = pending
+        self._arm_reliable(pending)
+
+    def _arm_reliable(self, pending: _Reliable) -> None:
+        medium = self.medium
+        assert medium is not None
+
+        def fire() -> None:
+            with self._lock:
+                if self._reliable.get(pending.air.id) is not pending:
+                    return
+                if pending.tries_left == 0:
+                    del self._reliable[pending.air.id]
+                    nak = True
+                else:
+                    pending.tries_left -= 1
+                    self._tx_pending += 1
+                    nak = False
+            if nak:  # "Reliable send failed, returning a nak"
+                error = Routing.Error.MAX_RETRANSMIT
+                self.to_phone(emu_phone.routing_reply(self, error, pending.air.id, pending.channel))
+                return
+            medium.transmit(self, pending.air)
+            self._arm_reliable(pending)
+
+        # On the medium's clock, but never sooner than REAL_FLOOR seconds of real time: on a
+        # zero-airtime medium the NAK still comes well after the queue status, as on a radio.
+        scale = getattr(medium, "time_scale", 1.0)
+        real = self._retransmission_delay(pending.air) / scale if math.isfinite(scale) else 0.0
+        timer = threading.Timer(max(real, RELIABLE_REAL_FLOOR), fire)
+        timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        pending.cancel = timer.cancel
+        timer.start()
+
+    def _acknowledged(self, packet_id: int) -> bool:
+        """Stop retransmitting ``packet_id``; True when it was pending."""
+        with self._lock:
+            pending = self._reliable.pop(packet_id, None)
+        if pending is None:
+            return False
+        if pending.cancel is not None:
+            pending.cancel()
+        ack = emu_phone.routing_reply(self, Routing.Error.NONE, packet_id, pending.channel)
+        self.to_phone(ack)
+        return True
 
     # Packets from the air.
-    def _remember(self, key: tuple[int, int], cancel: Callable[[], None] | None) -> None:
-        self._seen[key] = cancel
+    def _remember(self, key: tuple[int, int], queued: _Relay | None) -> None:
+        self._seen[key] = queued
         while len(self._seen) > SEEN_RING:
             self._seen.popitem(last=False)
 
     def receive_from_air(self, packet: Any, snr: float, rssi: int) -> None:
-        """Medium callback: a packet was heard (the firmware's FloodingRouter)."""
+        """Medium callback: a packet was heard (Router::handleReceived and its filters)."""
         sender = getattr(packet, "from")
         key = (sender, packet.id)
         role = self.state.enum_name("device", "role")
         if sender in self.state.ignored:
             self.ignored_drops += 1  # Router::perhapsHandleReceived: neither relayed nor delivered
             return
+        if sender == self.node_num:
+            self._acknowledged(packet.id)  # someone rebroadcast ours: the implicit ACK
+            return
         with self._lock:
-            if sender == self.node_num:
-                if packet.id in self._await_implicit_ack:
-                    self._await_implicit_ack.discard(packet.id)
-                    self._routing_to_phone(None, Routing.Error.NONE, packet.id)
-                return
             if key in self._seen:
-                cancel = self._seen[key]
-                if cancel is not None and role not in ("ROUTER", "ROUTER_LATE"):
-                    cancel()  # a client hearing the rebroadcast drops its own
-                    self._seen[key] = None
+                self._duplicate(key, role)
                 return
             self._remember(key, None)
-        self._update_node(packet, snr)
-        port = packet.decoded.portnum
-        mode = self.state.enum_name("device", "rebroadcast_mode")
-        if mode == "CORE_PORTNUMS_ONLY" and port >= CORE_PORT_LIMIT:
-            return  # the ROUTER trap: private ports are dropped, not delivered or relayed
-        if packet.to in (BROADCAST, self.node_num):
-            rx = mesh_pb2.MeshPacket()
-            rx.CopyFrom(packet)
-            rx.rx_snr = snr
-            rx.rx_rssi = rssi
-            rx.rx_time = int(time.time())
-            rx.channel = 0
-            self._to_phone(rx)
-        relays = role != "CLIENT_MUTE" and mode != "NONE" and self.medium is not None
+        found = from_air(packet, self.channels())
+        with self.state.lock:
+            seen = self.state.nodes.get(sender)
+            known = seen is not None and seen.user is not None
+            mode = Mode(self.state.enum_name("device", "rebroadcast_mode"))
+        verdict = receive_verdict(
+            mode,
+            decodable=found is not None,
+            port=found[1].portnum if found is not None else None,
+            sender_known=known,
+            firmware=firmware_tuple(self.firmware_version),
+        )
+        if found is not None and verdict.deliver:
+            channel, data = found
+            self._update_node(packet, data, snr)
+            self._handle_decoded(packet, channel, data, snr, rssi)
+        relays = role != "CLIENT_MUTE" and verdict.relay and self.medium is not None
         if relays and packet.to != self.node_num and packet.hop_limit > 0:
+            if found is None:
+                self.opaque_relays += 1
             self._schedule_relay(packet, snr, role)
 
+    def _duplicate(self, key: tuple[int, int], role: str) -> None:
+        """``perhapsCancelDupe``: called under the lock for a packet already seen."""
+        queued = self._seen[key]
+        if queued is None:
+            return
+        if role not in ("ROUTER", "ROUTER_LATE"):
+            queued.cancel()  # a client hearing the rebroadcast drops its own
+            self._seen[key] = None
+        elif role == "ROUTER_LATE" and not queued.late and self.medium is not None:
+            queued.cancel()  # clampToLateRebroadcastWindow: once, behind every client
+            slot = PRESETS.get(self.modem_preset, DEFAULT_PRESET).slot_time
+            moved = _Relay(queued.cancel, queued.fire, queued.snr, late=True)
+            moved.cancel = self.medium.call_later(late_window_delay(queued.snr, slot), queued.fire)
+            self._seen[key] = moved
+
+    def _handle_decoded(
+        self, packet: Any, channel: AirChannel, data: Any, snr: float, rssi: int
+    ) -> None:
+        """Modules and the phone see a packet we could decode."""
+        to_us = packet.to == self.node_num
+        if not (to_us or packet.to == BROADCAST):
+            return
+        rx = mesh_pb2.MeshPacket()
+        rx.CopyFrom(packet)
+        rx.ClearField("encrypted")
+        rx.decoded.CopyFrom(data)
+        rx.channel = channel.index
+        rx.rx_snr = snr
+        rx.rx_rssi = rssi
+        rx.rx_time = int(time.time())
+        if data.portnum == portnums_pb2.PortNum.ROUTING_APP and to_us and data.request_id:
+            self._acknowledged(data.request_id)  # the destination's ACK (or NAK) to ours
+        self.to_phone(rx)
+        if to_us and packet.want_ack and data.portnum != portnums_pb2.PortNum.ROUTING_APP:
+            ack = emu_phone.routing_reply(self, Routing.Error.NONE, packet.id, channel.index)
+            ack.to = getattr(packet, "from")
+            ack.hop_limit = ack.hop_start = self.state.config.lora.hop_limit
+            self._originate(ack, channel.index)
+        if data.portnum == portnums_pb2.PortNum.TELEMETRY_APP and data.want_response:
+            reply = emu_phone.telemetry_reply(self, rx)
+            reply.hop_limit = reply.hop_start = self.state.config.lora.hop_limit
+            self._originate(reply, channel.index)
+
     def _schedule_relay(self, packet: Any, snr: float, role: str) -> None:
+        """Queue a rebroadcast after the SNR-weighted window (``getTxDelayMsecWeighted``): a
+        ROUTER early, everyone else (ROUTER_LATE too, until it overhears a copy) after it."""
         assert self.medium is not None
         relay = mesh_pb2.MeshPacket()
         relay.CopyFrom(packet)
         relay.hop_limit -= 1
         relay.relay_node = self.node_num & 0xFF
         slot = PRESETS.get(self.modem_preset, DEFAULT_PRESET).slot_time
-        if role == "ROUTER_LATE":  # always behind every client, as if it had heard a relay
-            delay = late_window_delay(snr, slot, self._rng)
-        else:
-            try:
-                firmware_role = Role.parse(role)
-            except ValueError:
-                firmware_role = Role.CLIENT
-            delay = relay_delay(firmware_role, snr, slot, self._rng)
+        firmware_role = Role.ROUTER if role == "ROUTER" else Role.CLIENT
+        delay = relay_delay(firmware_role, snr, slot, self._rng)
         key = (getattr(packet, "from"), packet.id)
         medium = self.medium
 
@@ -367,19 +521,19 @@ class EmulatedRadio:
             medium.transmit(self, relay)
 
         with self._lock:
-            self._seen[key] = medium.call_later(delay, fire)
+            self._seen[key] = _Relay(medium.call_later(delay, fire), fire, snr)
 
-    def _update_node(self, packet: Any, snr: float) -> None:
+    def _update_node(self, packet: Any, data: Any, snr: float) -> None:
         sender = getattr(packet, "from")
         with self.state.lock:
             seen = self.state.nodes.get(sender) or NodeSeen(num=sender)
             seen.snr = snr
             seen.hops_away = max(packet.hop_start - packet.hop_limit, 0)
             seen.last_heard = int(time.time())
-            if packet.decoded.portnum == portnums_pb2.PortNum.NODEINFO_APP:
+            if data.portnum == portnums_pb2.PortNum.NODEINFO_APP:
                 user = mesh_pb2.User()
                 try:
-                    user.ParseFromString(packet.decoded.payload)
+                    user.ParseFromString(data.payload)
                     seen.user = user
                 except Exception:
                     log.debug("ignoring malformed NodeInfo from %08x", sender)
@@ -387,33 +541,22 @@ class EmulatedRadio:
 
     # Own traffic.
     def announce(self) -> None:
-        """Broadcast our NodeInfo, as the firmware does after boot."""
-        if self.medium is None:
-            return
-        pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self._next_id())
+        """Broadcast our NodeInfo on the primary channel, as the firmware does after boot."""
+        pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self.next_id())
         setattr(pkt, "from", self.node_num)
         pkt.hop_limit = pkt.hop_start = self.state.config.lora.hop_limit
         pkt.decoded.portnum = portnums_pb2.PortNum.NODEINFO_APP
         pkt.decoded.payload = self.state.owner.SerializeToString()
-        with self._lock:
-            self._remember((self.node_num, pkt.id), None)
-            self._tx_pending += 1
-        self.medium.transmit(self, pkt)
+        self._originate(pkt, 0)
 
     def send_telemetry(self) -> None:
         """Give the clients our device metrics now (the firmware does it about every minute)."""
-        telemetry = telemetry_pb2.Telemetry(time=int(time.time()))
-        metrics = telemetry.device_metrics
-        metrics.channel_utilization = self.channel_utilization()
-        metrics.air_util_tx = self.air_util_tx()
-        metrics.battery_level = 101  # powered
-        metrics.uptime_seconds = int(self._now())
-        pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self._next_id())
+        pkt = mesh_pb2.MeshPacket(to=BROADCAST, id=self.next_id())
         setattr(pkt, "from", self.node_num)
         pkt.rx_time = int(time.time())
         pkt.decoded.portnum = portnums_pb2.PortNum.TELEMETRY_APP
-        pkt.decoded.payload = telemetry.SerializeToString()
-        self._to_phone(pkt)
+        pkt.decoded.payload = emu_phone.device_metrics(self).SerializeToString()
+        self.to_phone(pkt)
 
     def _telemetry_loop(self) -> None:
         assert self.telemetry_interval

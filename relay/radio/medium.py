@@ -8,8 +8,9 @@ medium decides who hears what, when, and with what SNR/RSSI.
 :class:`InProcessMedium` is the simple implementation: LoRa time on air per packet (Semtech formula,
 the preset of the sending radio), one transmission at a time per sender, optional seeded random
 loss, links either all-to-all or listed explicitly, and a time-scale factor so tests run 100×
-faster or with zero airtime. It does not model collisions, capture, distance or half-duplex
-receive. A discrete-event simulator can implement the same interface with virtual time.
+faster or with zero airtime. Only radios on the same preset and frequency slot hear each other
+(``air_channel``). It does not model collisions, capture, distance or half-duplex receive. A
+discrete-event simulator can implement the same interface with virtual time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 from relay.lora import (
     DEFAULT_PRESET,
     MAX_FRAME_BYTES,
+    MESHTASTIC_HEADER_BYTES,
     PRESETS,
     frame_bytes_for_data,
     time_on_air,
@@ -49,6 +51,11 @@ class AirPort(Protocol):
     @property
     def modem_preset(self) -> str:
         """Name of the radio's LoRa preset (decides airtime)."""
+        ...
+
+    @property
+    def air_channel(self) -> tuple[str, float]:
+        """(preset, centre frequency MHz): only radios on the same one hear each other."""
         ...
 
     def receive_from_air(self, packet: Any, snr: float, rssi: int) -> None:
@@ -91,10 +98,13 @@ class Medium(Protocol):
 def on_air_bytes(origin: AirPort, packet: Any) -> int:
     """Frame length as the firmware sends it: header, Data with its bitfield, 2.8's signature.
 
-    The originating radio's firmware version decides whether a broadcast carries the XEdDSA
-    signature (``perhapsEncode`` in src/mesh/Router.cpp); a relay sends the original bytes, so
-    pass the origin for a relayed copy too.
+    An encrypted packet is the header plus its ciphertext (the emulator's radios put the
+    signature in it already). For a plain ``decoded`` one the originating radio's firmware
+    version decides whether a broadcast carries the XEdDSA signature (``perhapsEncode`` in
+    src/mesh/Router.cpp); a relay sends the original bytes, so pass the origin for a relayed copy.
     """
+    if packet.HasField("encrypted"):
+        return MESHTASTIC_HEADER_BYTES + len(packet.encrypted)
     data = type(packet.decoded)()
     data.CopyFrom(packet.decoded)
     data.bitfield = data.bitfield  # the firmware always encodes its bitfield
@@ -224,9 +234,10 @@ class InProcessMedium:
     def _deliver(self, sender: AirPort, packet: Any, airtime: float) -> None:
         with self._cond:
             receivers = []
+            air = sender.air_channel
             for num, radio in self._radios.items():
-                if num == sender.node_num:
-                    continue
+                if num == sender.node_num or radio.air_channel != air:
+                    continue  # another frequency slot or preset: not heard at all
                 q = self._quality(sender.node_num, num)
                 if q is None:
                     continue

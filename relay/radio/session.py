@@ -57,6 +57,11 @@ class ClientSession:
 
     # Input from the client.
     @property
+    def can_close(self) -> bool:
+        """The transport gave a way to drop the connection."""
+        return self._close is not None
+
+    @property
     def is_network(self) -> bool:
         """A TCP (Wi-Fi/Ethernet API) client rather than a serial one."""
         return self.name.startswith("tcp:")

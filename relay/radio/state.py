@@ -21,9 +21,12 @@ from meshtastic.protobuf import (
     mesh_pb2,
 )
 
+from relay.provision.firmware import REGION_POWER_LIMIT_DBM
+
 DEFAULT_PSK = bytes([1])  # "default key" marker, as the firmware ships it
 MAX_CHANNELS = 8
 FIRMWARE_VERSION = "2.7.18.emulated"  # the oldest release KZ_863 interoperates with
+DEFAULT_NODE_INFO_SECS = 3 * 3600  # default_node_info_broadcast_secs (Default.h)
 
 
 @dataclass
@@ -51,6 +54,9 @@ class RadioState:
     ignored: set[int] = field(default_factory=set)  # set_ignored_node: dropped on receive
     lock: threading.RLock = field(default_factory=threading.RLock)
     editing: bool = False  # inside begin_edit_settings / commit_edit_settings
+    reboot_count: int = 1
+    canned_messages: str = ""  # the canned-message module's list ("" when never set)
+    ringtone: str = ""  # the external-notification module's RTTTL tune
 
     @classmethod
     def create(
@@ -79,30 +85,18 @@ class RadioState:
             short_name=short_name or suffix,
             hw_model=mesh_pb2.HardwareModel.Value(hw_model),
         )
-        config = localonly_pb2.LocalConfig()
+        config = default_config()
         lora = config.lora
-        lora.use_preset = True
         lora.modem_preset = config_pb2.Config.LoRaConfig.ModemPreset.Value(preset)
         lora.region = config_pb2.Config.LoRaConfig.RegionCode.Value(region)
         lora.hop_limit = hop_limit
-        lora.tx_enabled = True
-        lora.tx_power = tx_power
+        lora.tx_power = tx_power or REGION_POWER_LIMIT_DBM.get(region, 30)  # applyModemConfig
         device = config.device
         device.role = config_pb2.Config.DeviceConfig.Role.Value(role)
         if role == "ROUTER":  # the firmware's role defaults; ROUTER_LATE keeps ALL
             device.rebroadcast_mode = config_pb2.Config.DeviceConfig.CORE_PORTNUMS_ONLY
-        config.version = 23
         module_config = localonly_pb2.LocalModuleConfig()
-        channels = []
-        for index in range(MAX_CHANNELS):
-            ch = channel_pb2.Channel(index=index)
-            if index == 0:
-                ch.role = channel_pb2.Channel.Role.PRIMARY
-                ch.settings.name = channel_name
-                ch.settings.psk = psk
-            else:
-                ch.role = channel_pb2.Channel.Role.DISABLED
-            channels.append(ch)
+        channels = default_channels(channel_name, psk)
         metadata = mesh_pb2.DeviceMetadata(
             firmware_version=firmware_version,
             device_state_version=23,
@@ -113,8 +107,26 @@ class RadioState:
             role=device.role,
             hw_model=owner.hw_model,
             hasRemoteHardware=False,
+            hasPKC=True,  # every build with PKI (getDeviceMetadata in src/mesh/NodeDB.cpp)
         )
         return cls(node_num, owner, config, module_config, channels, metadata)
+
+    def factory_reset(self) -> None:
+        """``NodeDB::factoryReset``: the firmware's default config, channels, owner and an
+        empty node database; node number and hardware stay (called under ``lock``)."""
+        suffix = f"{self.node_num:08x}"[-4:]
+        self.owner.long_name = f"Meshtastic {suffix}"
+        self.owner.short_name = suffix
+        self.owner.is_licensed = False
+        self.owner.ClearField("is_unmessagable")
+        self.config.CopyFrom(default_config())
+        self.config.lora.tx_power = REGION_POWER_LIMIT_DBM["UNSET"]
+        self.module_config.CopyFrom(localonly_pb2.LocalModuleConfig())
+        self.channels[:] = default_channels("", DEFAULT_PSK)
+        self.metadata.role = self.config.device.role
+        self.nodes.clear()
+        self.ignored.clear()
+        self.canned_messages = self.ringtone = ""
 
     # Read helpers used by the firmware logic.
     def enum_name(self, section: str, attr: str) -> str:
@@ -126,7 +138,9 @@ class RadioState:
 
     def my_info(self) -> Any:
         """The ``my_info`` record of the handshake."""
-        return mesh_pb2.MyNodeInfo(my_node_num=self.node_num, reboot_count=1, min_app_version=30200)
+        return mesh_pb2.MyNodeInfo(
+            my_node_num=self.node_num, reboot_count=self.reboot_count, min_app_version=30200
+        )
 
     def own_node_info(self) -> Any:
         """The radio's own ``node_info`` record."""
@@ -175,6 +189,42 @@ class RadioState:
             getattr(cfg, fd.name).CopyFrom(getattr(self.module_config, fd.name))
             out.append(cfg)
         return out
+
+
+def default_config() -> Any:
+    """``NodeDB::installDefaultConfig`` for the fields a client sees (region UNSET, LONG_FAST,
+    hop limit 3, rebroadcast ALL, serial console on, NodeInfo every 3 h)."""
+    config = localonly_pb2.LocalConfig()
+    config.version = 23
+    lora = config.lora
+    lora.use_preset = True
+    lora.modem_preset = config_pb2.Config.LoRaConfig.LONG_FAST
+    lora.region = config_pb2.Config.LoRaConfig.UNSET
+    lora.hop_limit = 3  # HOP_RELIABLE
+    lora.tx_enabled = True
+    lora.sx126x_rx_boosted_gain = True
+    config.device.role = config_pb2.Config.DeviceConfig.CLIENT
+    config.device.rebroadcast_mode = config_pb2.Config.DeviceConfig.ALL
+    config.device.node_info_broadcast_secs = DEFAULT_NODE_INFO_SECS
+    config.security.serial_enabled = True
+    config.security.admin_channel_enabled = False
+    config.network.ntp_server = "meshtastic.pool.ntp.org"
+    return config
+
+
+def default_channels(name: str, psk: bytes) -> list[Any]:
+    """Channel 0 primary (the public default key unless told), the seven others disabled."""
+    channels = []
+    for index in range(MAX_CHANNELS):
+        ch = channel_pb2.Channel(index=index)
+        if index == 0:
+            ch.role = channel_pb2.Channel.Role.PRIMARY
+            ch.settings.name = name
+            ch.settings.psk = psk
+        else:
+            ch.role = channel_pb2.Channel.Role.DISABLED
+        channels.append(ch)
+    return channels
 
 
 class AdminHandler(Protocol):

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from relay.lora import Preset
+from relay.sim.meshrules import Mode
 from relay.sync.events import MeshEngine
 
 CW_MIN = 3
@@ -66,12 +67,8 @@ class Role(enum.Enum):
         return self not in (Role.ROUTER, Role.ROUTER_LATE)
 
 
-class RebroadcastMode(enum.Enum):
-    """``config.device.rebroadcast_mode``; CORE_PORTNUMS_ONLY drops private-port packets."""
-
-    ALL = "ALL"
-    CORE_PORTNUMS_ONLY = "CORE_PORTNUMS_ONLY"
-    NONE = "NONE"
+RebroadcastMode = Mode
+"""``config.device.rebroadcast_mode`` (:class:`relay.sim.meshrules.Mode`, all six of them)."""
 
 
 def arduino_map(x: float, in_min: int, in_max: int, out_min: int, out_max: int) -> int:
@@ -96,10 +93,10 @@ def relay_delay(role: Role, snr: float, slot: float, rng: random.Random) -> floa
     return (2 * CW_MAX * slot) + rng.randrange(0, 1 << cw) * slot
 
 
-def late_window_delay(snr: float, slot: float, rng: random.Random) -> float:
-    """ROUTER_LATE after overhearing a relay: behind the worst client delay."""
-    worst = 2 * CW_MAX * slot + (1 << CW_MAX) * slot
-    return worst + rng.randrange(0, 2 * cw_size_for_snr(snr)) * slot
+def late_window_delay(snr: float, slot: float) -> float:
+    """``getTxDelayMsecWeightedWorst``: where ROUTER_LATE moves a queued relay on overhearing it
+    (``clampToLateRebroadcastWindow``, RadioLibInterface.cpp): behind every client's window."""
+    return 2 * CW_MAX * slot + (1 << cw_size_for_snr(snr)) * slot
 
 
 def origin_delay(channel_util_percent: float, slot: float, rng: random.Random) -> float:
@@ -132,6 +129,7 @@ class Queued:
     seq: int
     relay: bool
     rx_snr: float = 0.0
+    late: bool = False  # ROUTER_LATE already moved it to the late window (done once)
 
 
 @dataclass(eq=False, slots=True)

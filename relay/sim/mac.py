@@ -295,9 +295,10 @@ class Mesh:
                 if node.role.cancels_on_overhear:
                     node.queue.remove(queued)
                     c.relay_cancelled += 1
-                elif node.role is Role.ROUTER_LATE:
-                    late = self.now + late_window_delay(queued.rx_snr, self.slot, self.rng)
-                    queued.ready_at = max(queued.ready_at, late)
+                elif node.role is Role.ROUTER_LATE and not queued.late:
+                    # RadioLibInterface::clampToLateRebroadcastWindow: once, to now + worst
+                    queued.ready_at = self.now + late_window_delay(queued.rx_snr, self.slot)
+                    queued.late = True
             return
         if pkt.jarshy and node.mode is RebroadcastMode.CORE_PORTNUMS_ONLY:
             c.core_only_drops += 1
