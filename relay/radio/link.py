@@ -101,8 +101,9 @@ class RadioLink(LinkReceiving, LinkSending):
         self.last_error: BaseException | None = None
         self.connects = 0  # successful interface constructions (1 + reconnects)
         self.channel_index = 0
-        self.stats: dict[str, int] = {"displaced": 0, "silent": 0, "not_jarshy": 0}
-        self.stats["other_channel"] = 0
+        self.stats: dict[str, int] = dict.fromkeys(
+            ("displaced", "silent", "probes", "connect_failures", "not_jarshy", "other_channel"), 0
+        )
         self._iface: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -199,6 +200,7 @@ class RadioLink(LinkReceiving, LinkSending):
                 iface = await self._run(self._open)
             except Exception as exc:  # port missing, refused, handshake timeout, ...
                 self.last_error = exc
+                self.stats["connect_failures"] += 1
                 log.info("radio %s: connect failed: %s (next try in %.1f s)", self.address, exc,
                          delay)  # fmt: skip
                 self._set_state(LinkState.DOWN, f"connect failed: {_inert(exc)}")
@@ -267,6 +269,7 @@ class RadioLink(LinkReceiving, LinkSending):
                             "link", self.address, silent)  # fmt: skip
                 return "silent"
             if silent >= self.watchdog_interval:
+                self.stats["probes"] += 1
                 await self._probe_alive(iface)
 
     def _open(self) -> Any:
