@@ -1,6 +1,9 @@
-"""The sync engine's anti-entropy: what beacons and summaries describe, and how a node answers
-them (summary pages, requests, their retries and back-off).  A mixin of
-:class:`relay.sync.engine.SyncEngine`, which owns the state; see docs/protocol.md §9.
+"""Anti-entropy (docs/protocol.md §9, behaviour 3): Trickle-timed beacons, summary pages, requests
+with their retries and back-off, for nodes that missed what the relays carried.
+
+A component of :class:`relay.sync.engine.SyncEngine`: it owns its timer, the mismatches it is
+backing off from, the ids it asked for and the pace of its requests; it reads the held bulletins
+(relay.sync.held) and the refusals, and leaves its transmissions in the engine's outbox.
 """
 
 from __future__ import annotations
@@ -9,118 +12,161 @@ import random
 from collections import OrderedDict
 
 from relay.sync import frames
-from relay.sync.events import PacketReceived
+from relay.sync.events import PacketReceived, SendPacket
+from relay.sync.held import Held
+from relay.sync.meter import ChannelMeter
+from relay.sync.outbox import Key, Outbox
+from relay.sync.refusals import Refusals
 from relay.sync.trickle import Trickle
-from relay.sync.types import SyncConfig, SyncStats, _Item, _Pending
+from relay.sync.types import SyncConfig, SyncStats, _Pending
+
+MAX_MISMATCHES = 1024
+MAX_REQUESTED = 1024
+REQUESTED_FOR = 120.0  # seconds an id we asked for is expected (answers, retries)
 
 
 class AntiEntropy:
-    """Beacons, summaries and requests; state lives on the SyncEngine."""
+    """Beacons, summaries and requests of one node."""
 
-    node: int
-    config: SyncConfig
-    rng: random.Random
-    items: dict[bytes, _Item]
-    by_prefix: dict[bytes, bytes]
-    refused_prefixes: set[bytes]
-    pending: dict[tuple[str, bytes], _Pending]
-    trickle: Trickle
-    seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]]
-    clock: float
-    inconsistent: bool
-    last_request: float
-    stats: SyncStats
+    def __init__(
+        self,
+        config: SyncConfig,
+        rng: random.Random,
+        held: Held,
+        refusals: Refusals,
+        outbox: Outbox,
+        meter: ChannelMeter,
+        stats: SyncStats,
+    ) -> None:
+        self.node = 0  # our radio's node number: requests addressed to it are ours to answer
+        self.config = config
+        self.rng = rng
+        self.held = held
+        self.refusals = refusals
+        self.outbox = outbox
+        self.meter = meter
+        self.stats = stats
+        self.trickle = Trickle(config.imin, config.imax, config.redundancy, rng)
+        self.started = False
+        self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
+        self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = (
+            OrderedDict()
+        )
+        self.requested: OrderedDict[bytes, float] = OrderedDict()  # id prefix -> expected until
+        self.last_request = -1e18  # earliest time the next request may go
+        # when new data worth comparing soon joins the sync set: Trickle restarts at imin then
+        self.resets: list[float] = []
 
-    def _live(self, ident: bytes, now: float) -> bool:
-        raise NotImplementedError  # SyncEngine
+    # -- timers ---------------------------------------------------------------------------------
 
-    def busy(self, now: float) -> bool:
-        raise NotImplementedError  # SyncEngine
+    def held_new(self, ident: bytes, urgent: bool, now: float) -> None:
+        """A bulletin was just held.  Trickle restarts at imin (RFC 6206: new data) when it
+        joins the sync set if it is urgent, or if it came because we asked for it: we were
+        behind, and neighbours beyond us may be too, so they should compare soon (the relays
+        carried everything else to everyone at about the same time)."""
+        if urgent:
+            self.resets.append(now + self.config.urgent_settle)
+        elif self.expects(ident, now):
+            self.resets.append(now + self.config.settle)
 
-    def _schedule_push(self, ident: bytes, now: float, delay: float, hop_limit: int) -> None:
-        raise NotImplementedError  # SyncEngine
+    def fire(self, now: float) -> list[SendPacket]:
+        """Trickle: a beacon, or our newest summary page after a mismatch."""
+        if not self.started:
+            self.started = True
+            self.trickle.begin(now)
+        if self.resets and min(self.resets) <= now:
+            self.resets = [t for t in self.resets if t > now]
+            self.trickle.reset(now)  # new data (RFC 6206): neighbours compare soon
+        if not self.trickle.due(now):
+            return []
+        beacon = self.held.beacon(now)
+        inconsistent, self.inconsistent = self.inconsistent, False
+        if inconsistent and beacon.count and not self.meter.busy(now):
+            self.stats.sent["summary"] += 1
+            return [SendPacket(self.held.page(frames.HEAD, now).encode(), 0, priority=-1)]
+        self.stats.sent["beacon"] += 1
+        return [SendPacket(beacon.encode(), 0, priority=-1)]
 
-    def _sync_set(self) -> list[_Item]:
-        """Settled, live bulletins: what beacons and summaries describe.  A bulletin still
-        spreading by relays is left out for ``settle`` seconds, so that neighbours do not see
-        a difference (and answer it) while the flood is still doing the work."""
-        cutoff = self.clock - self.config.settle
-        urgent_cutoff = self.clock - self.config.urgent_settle
-        urgent = self.config.urgent_priority
-        return [
-            item
-            for item in self.items.values()
-            if (
-                item.held_since <= cutoff
-                or (item.held_since <= urgent_cutoff and item.judgement.priority >= urgent)
-            )
-            and self._live(item.judgement.id, self.clock)
-        ]
+    def deadline(self) -> float:
+        if not self.started:
+            return 0.0
+        return min([self.trickle.deadline(), *self.resets])
 
-    def _beacon(self) -> frames.Beacon:
-        ids = [item.judgement.id for item in self._sync_set()]
-        return frames.Beacon(frames.digest(ids), len(ids))
+    def sending(self, key: Key, job: _Pending, now: float) -> bool:
+        """A request of ours is due: False to drop it (a retry whose ids all came); else note
+        what we asked for, pace the next request and arm the retry."""
+        if key[0] == "retry" and not self._still_lacking(job.packets[0]):
+            return False
+        self.last_request = now + self.config.request_interval
+        request = frames.parse(job.packets[0])
+        assert isinstance(request, frames.Request)
+        for prefix in request.prefixes:
+            self.requested[prefix] = now + REQUESTED_FOR
+            self.requested.move_to_end(prefix)
+        while len(self.requested) > MAX_REQUESTED:
+            self.requested.popitem(last=False)
+        if job.tries < self.config.request_retries and self._still_lacking(job.packets[0]):
+            again = _Pending(now + self.config.retry_after, job.packets, 0, job.hop_limit)
+            again.tries = job.tries + 1
+            self.outbox.add(("retry", key[1]), again)
+        return True
 
-    def _page(self, before: int) -> frames.Summary:
-        listed = sorted((i for i in self._sync_set() if i.key < before), key=lambda i: -i.key)
-        listed = listed[: self.config.summary_size]
-        beacon = self._beacon()
-        low = listed[-1].key if listed else 0
-        prefixes = tuple(i.judgement.id[: frames.PREFIX_LEN] for i in listed)
-        return frames.Summary(beacon.digest, beacon.count, before, low, prefixes)
+    def expects(self, ident: bytes, now: float) -> bool:
+        """We asked for ``ident`` recently: its answer is worth judging before strangers'."""
+        expected = self.requested.get(ident[: frames.PREFIX_LEN])
+        return expected is not None and expected > now
 
-    def _on_sync(
+    # -- frames ---------------------------------------------------------------------------------
+
+    def on_frame(
         self,
         frame: frames.Beacon | frames.Summary | frames.Request,
         event: PacketReceived,
         now: float,
     ) -> None:
         answer_hops = max(0, event.hops or 0)
-        mine = self._beacon()
-        if isinstance(frame, frames.Beacon):
-            if frame.digest == mine.digest:
-                self.trickle.consistent()
-                return
-            if not self._already_handled(event.sender, frame.digest, mine.digest, now):
-                self._mark_inconsistent(now)
+        if isinstance(frame, frames.Request):
+            self._on_request(frame, now, answer_hops)
             return
-        if isinstance(frame, frames.Summary):
-            if frame.digest == mine.digest:
-                self.trickle.consistent()
-                return
-            self._on_summary(frame, event.sender, now, answer_hops)
-            return
+        mine = self.held.beacon(now)
+        if frame.digest == mine.digest:
+            self.trickle.consistent()
+        elif isinstance(frame, frames.Summary):
+            self._on_summary(frame, event.sender, now, answer_hops, mine)
+        elif not self._already_handled(event.sender, frame.digest, mine.digest, now):
+            self._mark_inconsistent(now)
+
+    def _on_request(self, frame: frames.Request, now: float, hops: int) -> None:
         if frame.responder != self.node:
             return  # addressed to a neighbour: its answer will serve us too
         for prefix in frame.prefixes:
-            ident = self.by_prefix.get(prefix)
-            if ident is not None:
+            item = self.held.with_prefix(prefix)
+            if item is not None:
                 self.stats.answers += 1
-                self._schedule_push(
-                    ident, now, self.rng.uniform(0, self.config.answer_delay), answer_hops
-                )
-        if frame.before:
-            page = self._page(frame.before).encode()
-            self._schedule_answer(
-                ("summary", frame.before.to_bytes(8, "big")), page, now, answer_hops
+                due = now + self.rng.uniform(0, self.config.answer_delay)
+                self.outbox.push(item.judgement.id, item.raw, item.judgement.priority, due, hops)
+        if frame.before and ("summary", frame.before.to_bytes(8, "big")) not in self.outbox:
+            page = self.held.page(frame.before, now).encode()
+            due = now + self.rng.uniform(0.2, self.config.answer_delay)
+            self.outbox.add(
+                ("summary", frame.before.to_bytes(8, "big")), _Pending(due, [page], 0, hops)
             )
 
-    def _on_summary(self, frame: frames.Summary, sender: int, now: float, hops: int) -> None:
+    def _on_summary(
+        self, frame: frames.Summary, sender: int, now: float, hops: int, mine: frames.Beacon
+    ) -> None:
         theirs = set(frame.prefixes)
         full = len(frame.prefixes) >= self.config.summary_size
         floor = frame.low if full else 0
-        lacking = [
-            p for p in frame.prefixes if p not in self.by_prefix and p not in self.refused_prefixes
-        ]
+        refused = self.refusals.prefixes
+        lacking = [p for p in frame.prefixes if self.held.ident(p) is None and p not in refused]
         they_lack = [
             item
-            for item in self._sync_set()
+            for item in self.held.sync_set(now)
             if floor <= item.key < frame.before
             and item.judgement.id[: frames.PREFIX_LEN] not in theirs
         ]
-        if they_lack and not self._already_handled(
-            sender, frame.digest, self._beacon().digest, now
-        ):
+        if they_lack and not self._already_handled(sender, frame.digest, mine.digest, now):
             self._mark_inconsistent(now)  # our next Trickle firing shows them our summary
         if lacking:
             self._request(frames.Request(sender, 0, tuple(lacking[: frames.MAX_LISTED])), now, hops)
@@ -129,7 +175,7 @@ class AntiEntropy:
 
     def _mark_inconsistent(self, now: float) -> None:
         self.inconsistent = True
-        if not self.busy(now):  # on a busy channel catch-up waits for the normal Trickle pace
+        if not self.meter.busy(now):  # on a busy channel catch-up waits for the Trickle pace
             self.trickle.reset(now)
 
     def _request(self, request: frames.Request, now: float, hops: int) -> None:
@@ -137,22 +183,14 @@ class AntiEntropy:
 
         A newer summary replaces the pending request's content but never postpones it: summaries
         heard more often than requests may go out must not starve the request."""
-        stale = [k for k in self.pending if k[0] in ("request", "retry")]
-        due = min((self.pending.pop(k).due for k in stale), default=None)
+        stale = [self.outbox.pop(k) for k in self.outbox.requests()]
+        due = min((job.due for job in stale if job is not None), default=None)
         if due is None:
             due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
-            if self.busy(now):
+            if self.meter.busy(now):
                 due += self.rng.uniform(self.config.imin, 2 * self.config.imin)
         tag = request.prefixes[0] if request.prefixes else request.before.to_bytes(8, "big")
-        self.pending[("request", tag)] = _Pending(due, [request.encode()], 0, hops)
-
-    def _schedule_answer(
-        self, key: tuple[str, bytes], payload: bytes, now: float, hops: int
-    ) -> None:
-        if key in self.pending:
-            return
-        due = now + self.rng.uniform(0.2, self.config.answer_delay)
-        self.pending[key] = _Pending(due, [payload], 0, hops)
+        self.outbox.add(("request", tag), _Pending(due, [request.encode()], 0, hops))
 
     def _already_handled(self, sender: int, theirs: bytes, mine: bytes, now: float) -> bool:
         """True while the same mismatch with the same peer is in back-off (it may be deliberate:
@@ -164,7 +202,7 @@ class AntiEntropy:
         interval = self.config.imin if last is None else min(last[1] * 2, self.config.imax)
         self.seen_mismatch[key] = (now, interval)
         self.seen_mismatch.move_to_end(key)
-        while len(self.seen_mismatch) > 1024:
+        while len(self.seen_mismatch) > MAX_MISMATCHES:
             self.seen_mismatch.popitem(last=False)
         return False
 
@@ -172,5 +210,5 @@ class AntiEntropy:
         """A request for ids: are some of them still neither held nor refused?"""
         request = frames.parse(payload)
         assert isinstance(request, frames.Request)
-        known = self.by_prefix.keys() | self.refused_prefixes
-        return any(p not in known for p in request.prefixes)
+        refused = self.refusals.prefixes
+        return any(self.held.ident(p) is None and p not in refused for p in request.prefixes)

@@ -160,14 +160,14 @@ def test_an_urgent_alert_restarts_trickle_when_it_settles() -> None:
     for step in range(40):  # quiet for 40 minutes: the timer backs off to Imax
         engine.tick(now + 60.0 * step)
     now += 2400.0
-    assert engine.trickle.interval == engine.config.imax
+    assert engine.anti_entropy.trickle.interval == engine.config.imax
     engine.hear(PacketReceived(news(ROOT, created=T0 + 1).raw, 7, hops=0, snr=-12.0), now)
     engine.tick(now + engine.config.urgent_settle + 1)
-    assert engine.trickle.interval == engine.config.imax  # news does not
+    assert engine.anti_entropy.trickle.interval == engine.config.imax  # news does not
     alert = safety(ROOT, severity="severe", created=T0 + 2)
     engine.hear(PacketReceived(alert.raw, 7, hops=0, snr=-12.0), now + 40)
     engine.tick(now + 40 + engine.config.urgent_settle)
-    assert engine.trickle.interval == engine.config.imin
+    assert engine.anti_entropy.trickle.interval == engine.config.imin
 
 
 def test_a_client_mute_radio_hands_every_flood_to_the_application() -> None:
@@ -176,10 +176,10 @@ def test_a_client_mute_radio_hands_every_flood_to_the_application() -> None:
     engine.set_radio_role("CLIENT_MUTE")  # its firmware will not relay: the flood ends here
     item = news(ROOT, created=T0)
     sends = engine.hear(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
-    assert sends == [] and ("push", item.id) in engine.pending
+    assert sends == [] and ("push", item.id) in engine.outbox
     other = net.engines[0]
     other.hear(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=2), T0)
-    assert ("push", item.id) not in other.pending  # a relaying radio: the firmware carries it
+    assert ("push", item.id) not in other.outbox  # a relaying radio: the firmware carries it
 
 
 def test_summaries_heard_often_do_not_starve_the_request() -> None:

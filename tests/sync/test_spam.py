@@ -195,7 +195,7 @@ def test_a_junk_signature_copy_first_does_not_stop_the_genuine_copy() -> None:
     assert not sync.holds(item.id)
     sends = sync.hear(heard(item.raw, NEWSROOM_RADIO, hop_limit=0), now + 1)
     assert sync.holds(item.id)
-    assert ("push", item.id) in sync.pending  # and relayed on: the flood ended here
+    assert ("push", item.id) in sync.outbox  # and relayed on: the flood ended here
     out = sends + sync.tick(now + 60)
     assert item.raw in [s.payload for s in out]
 
@@ -211,7 +211,7 @@ def test_a_junk_signature_fragmented_copy_first_does_not_stop_the_genuine_copy()
     for packet in split(alert.raw):
         now += 2.0
         sync.hear(heard(packet, NEWSROOM_RADIO), now)
-    assert sync.holds(alert.id) and ("push", alert.id) in sync.pending
+    assert sync.holds(alert.id) and ("push", alert.id) in sync.outbox
 
 
 def test_a_forged_copy_seen_first_is_still_requested_in_anti_entropy() -> None:
@@ -236,7 +236,7 @@ def test_an_unknown_key_copy_does_not_make_the_id_refused() -> None:
     item = news(reporter, "from a reporter", created=T0)
     now = float(T0)
     sync.hear(heard(item.raw, MALLORY_RADIO), now)
-    assert not sync.holds(item.id) and item.id not in sync.refused
+    assert not sync.holds(item.id) and item.id not in sync.refusals
     page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (item.id[: frames.PREFIX_LEN],))
     sent = [s.payload for s in sync.hear(heard(page.encode(), NEWSROOM_RADIO), now + 5)]
     sent += [s.payload for s in sync.tick(now + 15)]
@@ -265,7 +265,7 @@ def test_a_verified_refusal_is_remembered_by_id() -> None:
     sync.hear(heard(old.raw, NEWSROOM_RADIO), now)
     calls = judge.calls
     sync.hear(heard(old.raw, 0x777), now + 1)
-    assert old.id in sync.refused and judge.calls == calls  # not judged twice
+    assert old.id in sync.refusals and judge.calls == calls  # not judged twice
 
 
 def test_fragmented_forgeries_from_one_radio_still_trip_its_brake() -> None:
@@ -289,11 +289,11 @@ def test_a_fake_fragment_from_anyone_does_not_cancel_our_relay() -> None:
     for packet in split(alert.raw):
         now += 2.0
         sync.hear(heard(packet, NEWSROOM_RADIO), now)
-    assert ("push", alert.id) in sync.pending
+    assert ("push", alert.id) in sync.outbox
     fake = split(alert.raw)[0][:11] + bytes(100)
     for radio in range(5):
         sync.hear(heard(fake, 0x9000 + radio), now + 0.1)
-    assert ("push", alert.id) in sync.pending
+    assert ("push", alert.id) in sync.outbox
 
 
 def test_an_alert_by_a_key_the_node_trusts_passes_the_budget_from_a_radio_never_heard() -> None:
