@@ -258,6 +258,7 @@ def snapshot_interface(iface: Any) -> dict[str, Any]:
         for ch in list(iface.localNode.channels or []):
             role = ch.DESCRIPTOR.fields_by_name["role"].enum_type.values_by_number[ch.role].name
             if role != "DISABLED":
-                channels.append((int(ch.index), role, str(ch.settings.name)))
+                name = "".join(c for c in str(ch.settings.name)[:32] if c.isprintable())
+                channels.append((int(ch.index), role, name))
     out["channels"] = channels
     return out
