@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from relay.codec import CodecError, decode_text, encode_text
-from relay.wire.codec_fields import content_from_fields, fields_from_content
+from relay.wire.codec_fields import fields_and_keys, fields_from_content
 from relay.wire.errors import WireError
 from relay.wire.fields import Content, Field, Kind
 from relay.wire.text_rules import body_problem
@@ -166,8 +166,8 @@ def parse(raw: bytes) -> Envelope:
     author = bytes(raw[1:9])
     created = int.from_bytes(raw[9:13], "big")
     body = raw[HEADER_LEN:-SIGNATURE_LEN]
-    content_without_text, text_offset = content_from_fields(kind, author, created, body)
-    _check_kind_rules(content_without_text, has_text=text_offset < len(body))
+    content_without_text, text_offset, keys = fields_and_keys(kind, author, created, body)
+    _check_kind_rules(content_without_text, keys, has_text=text_offset < len(body))
     raw = bytes(raw)
     return Envelope(
         content_without_text, bytes(body[text_offset:]), raw, bulletin_id(raw[:-SIGNATURE_LEN])
@@ -257,27 +257,31 @@ def present_fields(content: Content) -> frozenset[Field]:
     return frozenset(present | (_SAFETY if safety is not None else set()))
 
 
-def _check_kind_rules(content: Content, has_text: bool) -> None:
-    """Which fields each kind requires and forbids (docs/protocol.md, 'Rules per kind')."""
+def _check_kind_rules(content: Content, present: frozenset[int], has_text: bool) -> None:
+    """Which fields each kind requires and forbids (docs/protocol.md, 'Rules per kind');
+    ``present``: the keys of the field map."""
     kind = content.kind
     required, optional, text_rule = _KIND_RULES[kind]
-    present = present_fields(content)
 
-    def need(condition: bool, what: str) -> None:
-        if not condition:
-            raise WireError("bad-fields", f"{kind.name.lower()}: {what}")
+    def bad(what: str) -> WireError:
+        return WireError("bad-fields", f"{kind.name.lower()}: {what}")
 
-    def names(keys: frozenset[Field]) -> str:
-        return ", ".join(f"{key.name.lower()} ({int(key)})" for key in sorted(keys))
+    def names(keys: frozenset[int]) -> str:
+        return ", ".join(f"{Field(key).name.lower()} ({key})" for key in sorted(keys))
 
-    need(text_rule != "required" or has_text, "text required")
-    need(text_rule != "forbidden" or not has_text, "no text allowed")
-    need(not required - present, f"missing {names(required - present)}")
+    if text_rule == "required" and not has_text:
+        raise bad("text required")
+    if text_rule == "forbidden" and has_text:
+        raise bad("no text allowed")
+    if not required <= present:
+        raise bad(f"missing {names(required - present)}")
     allowed = required | optional | ({Field.LANG} if has_text else set())
-    need(not present - allowed, f"not allowed: {names(present - allowed)}")
+    if not present <= allowed:
+        raise bad(f"not allowed: {names(present - allowed)}")
     if kind is Kind.ANNOUNCEMENT:
         assert content.subject_key is not None
-        need(_key_id(content.subject_key) == content.author, "key 11 is not the author's key")
+        if _key_id(content.subject_key) != content.author:
+            raise bad("key 11 is not the author's key")
 
 
 def _key_id(public_key: bytes) -> bytes:

@@ -87,6 +87,14 @@ def content_from_fields(
     kind: Kind, author: bytes, created: int, body: bytes
 ) -> tuple[Content, int]:
     """Decode the field map at the start of ``body``; return content (no text) and map length."""
+    content, end, _ = fields_and_keys(kind, author, created, body)
+    return content, end
+
+
+def fields_and_keys(
+    kind: Kind, author: bytes, created: int, body: bytes
+) -> tuple[Content, int, frozenset[int]]:
+    """:func:`content_from_fields`, and the keys the map holds (every one was read)."""
     value, end = cbor.decode_prefix(body)
     if not isinstance(value, dict):
         raise WireError("bad-type", "field map must be a CBOR map")
@@ -115,7 +123,7 @@ def content_from_fields(
         revoked=revoked,
         reason=None if reason_code is None else REVOCATION_REASONS[reason_code],
     )
-    return content, end
+    return content, end, frozenset(value)
 
 
 def _safety(reader: _FieldReader) -> SafetyInfo | None:
@@ -154,8 +162,8 @@ class _FieldReader:
         self.seen: set[int] = set()
 
     def _get(self, key: Field) -> Any:
-        self.seen.add(int(key))
-        return self.fields.get(int(key))
+        self.seen.add(key)  # a Field hashes and compares as its integer key
+        return self.fields.get(key)
 
     def _bad(self, key: Field, what: str) -> WireError:
         return WireError("bad-field", f"field {key.name.lower()} ({int(key)}): {what}")
@@ -186,7 +194,7 @@ class _FieldReader:
 
     def coded(self, key: Field, table: tuple[str, ...], max_bytes: int) -> str | None:
         """A table code, or a label that is no table value in any ASCII letter case."""
-        value = self.fields.get(int(key))
+        value = self.fields.get(key)
         if isinstance(value, int):
             code = self.uint(key, len(table) - 1)
             return None if code is None else table[code]
