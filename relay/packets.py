@@ -1,4 +1,7 @@
-"""Packet files: the exact on-air payloads of one bulletin, as `jarshy compose` writes them.
+"""Packet files: the frames of one bulletin, as `jarshy compose` writes them.
+
+Frames as protocol.md sections 2 and 5 define them: on the air the radio link puts Jarshy's
+2-byte magic before each (protocol.md section 1, relay.radio.framing); files never hold it.
 
 A bulletin that fits one packet is written as exactly that packet's payload.  A fragmented one is
 written as its packets in order, each preceded by one length byte (packets are <= 231 bytes).  The
