@@ -90,3 +90,21 @@ def test_region_refusals(region: str, firmware: str | None, refused: str | None)
         assert reason is None
     else:
         assert reason is not None and refused in reason and "Update the firmware" in reason
+
+
+def test_agrees_with_the_emulators_slot_rule_on_firmware_2_8() -> None:
+    """The emulator and simulator (relay/sim/meshrules.py) model 2.8: the same radios must meet."""
+    from relay.lora import PRESETS, REGIONS
+    from relay.provision.frequency import REGION_BANDS_MHZ
+    from relay.sim import meshrules
+
+    shared = [r for r in REGIONS if r in REGION_BANDS_MHZ and r != "LORA_24"]
+    assert {"KZ_433", "KZ_863", "US", "EU_868"} <= set(shared)
+    for region in shared:
+        for preset in ("LONG_FAST", "MEDIUM_FAST", "LONG_MODERATE"):
+            for name in ("", "Jarshy", "Family"):
+                theirs = meshrules.frequency_slot(REGIONS[region], PRESETS[preset], name)
+                mine = frequency_plan(region, preset, name, firmware="2.8.0")
+                assert mine.slot == theirs + 1, (region, preset, name)
+                mhz = meshrules.slot_frequency_mhz(REGIONS[region], PRESETS[preset], theirs)
+                assert abs(mine.mhz - mhz) < 1e-6

@@ -104,6 +104,29 @@ def test_a_native_usb_radio_that_re_enumerates_is_read_back_on_its_new_port(
     assert r.restarts == 1 and r.replugs == 1  # the port went away and a new one came
 
 
+def test_a_tcp_radio_whose_connection_drops_at_the_reboot_is_read_back(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(transport="tcp", region="US")
+    r.after_commit("rebooted")  # the emulator closes a TCP client's connection when it reboots
+    assert provision(r.address, "gateway", "--region", "US", "--channel-url", URL) == 0
+    out = capsys.readouterr().out
+    assert "the radio restarted" in out and r.restarts == 1
+    assert channel(r, 1) == ("Jarshy", KEY, 2)
+
+
+def test_the_emulators_own_reboot_after_a_commit_is_waited_for(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(region="KZ_863")
+    r.admin.on_commit = None  # the emulator reboots by itself, 7 s after the commit
+    assert (
+        provision(r.address, "resident-receiver", "--region", "KZ_863", "--channel-url", URL) == 0
+    )
+    out = capsys.readouterr().out
+    assert "the radio restarted, reboot count" in out and r.radio.reboots == 1
+
+
 def test_a_radio_that_does_not_reboot_is_read_back_after_the_wait(
     radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
