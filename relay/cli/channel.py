@@ -150,6 +150,7 @@ def channel_join(args: argparse.Namespace) -> int:
     name = inert_line(first.name)
     how = "added next to the primary" if share.add else "as the primary"
     print(f"joined channel {name!r} ({key_fingerprint(first.psk)}) {how} on {args.radio}")
+    print("the radio saves this and reboots about 7 s later: wait for it before the next command")
     if region == 0:
         print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
     return 0

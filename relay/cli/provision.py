@@ -162,7 +162,8 @@ def _print_plan(iface: Any) -> None:
     """Where the Jarshy channel and the radio's frequency ended up, with a warning if off-slot."""
     from relay.provision.channel import key_fingerprint
     from relay.provision.plan import jarshy_index, radio_channels
-    from relay.provision.report import JARSHY_CHANNEL, frequency_of
+    from relay.provision.report import frequency_of
+    from relay.radio.linktypes import JARSHY_CHANNEL
 
     channels = radio_channels(iface)
     index = jarshy_index(channels, JARSHY_CHANNEL)

@@ -12,9 +12,7 @@ from relay.provision.frequency import FrequencyPlan, frequency_plan
 from relay.provision.plan import jarshy_index, radio_channels
 from relay.provision.profiles import Profile, load_region
 from relay.provision.schema import ProfileError
-
-JARSHY_CHANNEL = "Jarshy"
-"""The name the daemon finds its channel by."""
+from relay.radio.linktypes import JARSHY_CHANNEL  # the name the link finds its channel by
 
 Lora = config_pb2.Config.LoRaConfig
 Device = config_pb2.Config.DeviceConfig
