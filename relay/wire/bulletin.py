@@ -21,7 +21,7 @@ does both. The signature covers the compressed bytes, so :func:`verify` works on
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Protocol
 
 from relay.codec import CodecError, decode_text, encode_text
@@ -61,6 +61,11 @@ class Bulletin:
 
     content: Content
     raw: bytes
+    known_id: InitVar[bytes | None] = None  # the id, when the caller has computed it already
+    _id: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self, known_id: bytes | None) -> None:
+        object.__setattr__(self, "_id", known_id or bulletin_id(self.raw[:-SIGNATURE_LEN]))
 
     @property
     def signed_bytes(self) -> bytes:
@@ -72,7 +77,7 @@ class Bulletin:
 
     @property
     def id(self) -> bytes:
-        return bulletin_id(self.signed_bytes)
+        return self._id
 
     @property
     def kind(self) -> Kind:
@@ -139,7 +144,7 @@ class Envelope:
     def textless(self) -> Bulletin:
         """A :class:`Bulletin` whose text is "" whatever the blob holds, for the checks that never
         read the text (key lookup, trust verdict, learning keys); never show or store it."""
-        return Bulletin(content=self.content, raw=self.raw)
+        return Bulletin(self.content, self.raw, self.id)
 
 
 def decode(raw: bytes) -> Bulletin:
@@ -188,7 +193,7 @@ def open_text(envelope: Envelope) -> Bulletin:
         problem = body_problem(text)
         if problem is not None:
             raise WireError("bad-text", f"text: {problem}")
-    return Bulletin(content=content, raw=envelope.raw)
+    return Bulletin(content, envelope.raw, envelope.id)
 
 
 def verify(bulletin: Bulletin | Envelope, public_key: bytes) -> bool:
