@@ -110,6 +110,7 @@ class EmulatedRadio:
         self.ignored_drops = 0  # packets dropped because their sender is ignored
         self.opaque_relays = 0  # packets relayed that this radio could not decrypt
         self.reboots = 0
+        self.reboot_due: float | None = None  # monotonic time of a requested reboot
         self._rng = random.Random(seed)
         self._sessions: list[ClientSession] = []
         self._lock = threading.RLock()
@@ -228,6 +229,7 @@ class EmulatedRadio:
             self._reliable.clear()
             self._tx_pending = 0
             self.reboots += 1
+            self.reboot_due = None
         with self.state.lock:
             self.state.reboot_count += 1
         self._booted = time.monotonic()
@@ -243,6 +245,7 @@ class EmulatedRadio:
         ``on_commit`` hook, when set, replaces the reboot after a commit (tests drive it)."""
         if getattr(self.admin, "on_commit", None) is not None:
             return
+        self.reboot_due = time.monotonic() + seconds
         timer = threading.Timer(seconds, self._reboot_unless_stopped)
         timer.daemon = True
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
