@@ -8,12 +8,13 @@ from meshtastic.protobuf import channel_pb2, config_pb2
 
 from relay.provision.channel import key_fingerprint
 from relay.provision.firmware import REGION_DUTY_CYCLE_PERCENT, region_refusal
-from relay.provision.frequency import FrequencyPlan, frequency_plan
+from relay.provision.frequency import DEFAULT_PRESET, FrequencyPlan, frequency_plan
 from relay.provision.plan import jarshy_index, radio_channels
 from relay.provision.profiles import Profile, load_region
 from relay.provision.schema import ProfileError
 from relay.radio.linktypes import JARSHY_CHANNEL  # the name the link finds its channel by
 
+UNNAMED = "(preset name)"
 Lora = config_pb2.Config.LoRaConfig
 Device = config_pb2.Config.DeviceConfig
 
@@ -59,7 +60,7 @@ def radio_summary(iface: Any) -> dict[str, Any]:
             {
                 "index": ch.index,
                 "role": channel_pb2.Channel.Role.Name(ch.role),
-                "name": ch.settings.name or "(preset name)",
+                "name": ch.settings.name or UNNAMED,
                 "key": key_fingerprint(ch.settings.psk),
             }
         )
@@ -129,16 +130,23 @@ def _channel_warnings(summary: dict[str, Any]) -> list[str]:
                 f"the {JARSHY_CHANNEL} channel uses {jarshy['key']}: anyone can read it; "
                 "run `jarshy channel join URL` with your Jarshy channel"
             )
+    if summary["preset"] != DEFAULT_PRESET:
+        out.append(
+            f"preset {summary['preset']}: stock radios on the default {DEFAULT_PRESET} cannot "
+            "decode this radio's transmissions, so they never relay them; Jarshy's profiles use "
+            f"{DEFAULT_PRESET}"
+        )
     mhz, public = summary.get("frequency_mhz"), summary.get("public_frequency_mhz")
     if mhz is not None and public is not None and abs(mhz - public) >= 0.0005:
         primary = next((c for c in summary["channels"] if c["role"] == "PRIMARY"), None)
-        why = (
-            "lora.channel_num pins it"
-            if "pinned" in str(summary["frequency"])
-            else f"the primary channel {primary['name']!r} picks it by its name's hash"
-            if primary is not None
-            else "no primary channel"
-        )
+        if "pinned" in str(summary["frequency"]):
+            why = "lora.channel_num pins it"
+        elif primary is None:
+            why = "no primary channel"
+        elif primary["name"] == UNNAMED:
+            why = f"the unnamed primary channel takes {summary['preset']}'s slot"
+        else:
+            why = f"the primary channel {primary['name']!r} picks it by its name's hash"
         out.append(
             f"frequency {summary['frequency']} is not {summary['region']}'s public default "
             f"{summary['public_frequency']} ({why}): stock Meshtastic radios on the default "

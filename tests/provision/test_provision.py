@@ -277,6 +277,16 @@ def test_info_warns_when_a_jarshy_primary_moved_the_radio_off_the_public_slot(
     assert "the primary channel 'Jarshy' picks it by its name's hash" in out
 
 
+def test_info_warns_about_a_preset_stock_radios_cannot_decode(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(region="US", preset="MEDIUM_FAST")
+    assert main(["radio", "info", "--radio", r.address]) == 1
+    out = capsys.readouterr().out
+    assert "preset MEDIUM_FAST: stock radios on the default LONG_FAST cannot decode" in out
+    assert "the unnamed primary channel takes MEDIUM_FAST's slot" in out
+
+
 def test_emulator_installs_router_defaults_like_the_firmware(radio: Callable[..., Any]) -> None:
     r = radio()
     with open_radio(r.address) as iface:
