@@ -40,7 +40,7 @@ from relay.node.core import (
     VerdictChanged,
 )
 from relay.paths import Paths
-from relay.radio.link import OnPacket, OnState, RadioLink
+from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
 from relay.radio_quarantine import RadioQuarantine
 from relay.shutdown import shutdown_watchdog
@@ -51,7 +51,9 @@ from relay.transmit import About, Transmitter
 log = logging.getLogger("jarshy.daemon")
 
 MAX_IDLE = 30.0  # seconds: the core is woken at least this often, deadline or not
-LinkFactory = Callable[[str, OnPacket, OnState], RadioLink]
+OnPacket = Callable[[PacketReceived], None]
+OnState = Callable[[LinkState], None]
+LinkFactory = Callable[[str, OnPacket, OnState], RadioLink]  # (address, on_packet, on_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,11 @@ class Daemon:
         if loop is None:  # not running (yet, or any more)
             return
         now = self.clocks.monotonic()
-        deadline = self.core.next_deadline()
+        try:
+            deadline = self.core.next_deadline()
+        except Exception:  # keep the node up: try again later
+            log.exception("sync engine deadline failed")
+            deadline = None
         due = now + MAX_IDLE if deadline is None else min(deadline, now + MAX_IDLE)
         when = loop.time() + max(0.0, due - now)  # on the loop's clock (the same one by default)
         if self._timer is not None:

@@ -114,10 +114,11 @@ class Node:
         async with ApiClient(self.socket) as api:
             return await api.call(method, **params)
 
-    async def cli(self, *argv: str) -> subprocess.CompletedProcess[str]:
-        """`jarshy ARGV` in a subprocess against this daemon (the loop serves it meanwhile)."""
+    async def cli(self, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """`jarshy ARGV` in a subprocess against this daemon (the loop serves it meanwhile);
+        ``env`` adds to or overrides its environment."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "relay.cli", *argv, env=self.env, cwd=ROOT,
+            sys.executable, "-m", "relay.cli", *argv, env={**self.env, **env}, cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         out, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -1,5 +1,5 @@
 """Idle and non-reading API clients cannot lock others out (threat model, attack 7), on real Unix
-sockets: in process with a short idle timeout, and against a running daemon (``JARSHY_API_IDLE``)."""
+sockets: a bare server with a short idle timeout, and a running daemon (``JARSHY_API_IDLE``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from relay import api
 from relay.api import ApiServer, Handler
 from relay.api_client import ApiClient, ApiError
-from tests.daemon.conftest import start_daemon
+from tests.daemon.conftest import running
 
 IDLE = 0.5
 
@@ -103,9 +103,9 @@ async def test_busy_requests_and_subscribers_are_not_idle(tmp_path: Path) -> Non
     server = await start(tmp_path)
     try:
         async with ApiClient(server.path) as client:
-            assert await client.call("slow", s=IDLE * 3) == "done"  # the clock waits for answers
+            assert await client.call("slow", s=IDLE * 2) == "done"  # the clock waits for answers
             await client.call("subscribe", events=["bulletin"])
-            await asyncio.sleep(IDLE * 3)
+            await asyncio.sleep(IDLE * 2)
             server.publish("bulletin", {"id": "a"})
             async for event in client.events():
                 assert event == {"event": "bulletin", "data": {"id": "a"}}
@@ -194,43 +194,30 @@ async def test_subscribers_are_never_replaced(
         await server.close()
 
 
-def hold_idle_then_ask(socket: Path, within: float) -> float:
-    async def go() -> float:
-        idle = [await asyncio.open_unix_connection(str(socket)) for _ in range(64)]
-        try:
-            return await answered_within(socket, within)
-        finally:
-            for _, w in idle:
-                w.close()
-
-    return asyncio.run(go())
-
-
-def test_running_daemon_answers_despite_64_idle_clients(tmp_path: Path) -> None:
-    daemon = start_daemon(tmp_path / "home", "--simulate")  # default idle timeout (60 s)
+async def hold_idle_then_ask(socket: Path, within: float) -> float:
+    idle = [await asyncio.open_unix_connection(str(socket)) for _ in range(64)]
     try:
-        assert (
-            hold_idle_then_ask(daemon.socket, 30) < 10
-        )  # the idle timeout is 60 s  # was: locked out for over a minute
+        return await answered_within(socket, within)
     finally:
-        assert daemon.stop() == 0, (daemon.home / "daemon.log").read_text()
+        for _, w in idle:
+            w.close()
 
 
-def test_running_daemon_closes_idle_clients(
+async def test_running_daemon_answers_despite_64_idle_clients(tmp_path: Path) -> None:
+    async with running(tmp_path / "home") as node:  # the default idle timeout (60 s)
+        assert node.daemon.api.idle_timeout == api.IDLE_TIMEOUT
+        # was: locked out for over a minute
+        assert await hold_idle_then_ask(node.socket, 30) < 10
+
+
+async def test_running_daemon_closes_idle_clients(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JARSHY_API_IDLE", "1")
-    daemon = start_daemon(tmp_path / "home", "--simulate")
-    try:
-
-        async def go() -> None:
-            reader, writer = await asyncio.open_unix_connection(str(daemon.socket))
-            started = time.monotonic()
-            reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
-            assert reply["error"]["code"] == "idle" and await reader.read() == b""
-            assert 0.9 < time.monotonic() - started < 15  # not 60 s: the setting is read
-            writer.close()
-
-        asyncio.run(go())
-    finally:
-        assert daemon.stop() == 0, (daemon.home / "daemon.log").read_text()
+    async with running(tmp_path / "home") as node:
+        reader, writer = await asyncio.open_unix_connection(str(node.socket))
+        started = time.monotonic()
+        reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
+        assert reply["error"]["code"] == "idle" and await reader.read() == b""
+        assert 0.9 < time.monotonic() - started < 15  # not 60 s: the setting is read
+        writer.close()

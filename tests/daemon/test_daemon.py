@@ -1,8 +1,12 @@
-"""The daemon end to end: API, simulated mesh, publishing, lock, shutdown and crash safety."""
+"""The daemon end to end: API, simulated mesh, publishing, lock, shutdown and crash safety.
+
+In process where that shows the same (the API on its real socket, the simulated mesh); in a
+subprocess for what only the real process shows (signals, exit codes, kill -9)."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import signal
@@ -13,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from relay.api_client import ApiClient, ApiError
-from tests.daemon.conftest import ROOT, DaemonProcess, start_daemon
+from tests.daemon.conftest import PASSPHRASE, ROOT, Node, running, start_daemon
 
 
 def raw_exchange(path: Path, data: bytes, replies: int) -> list[dict[str, Any]]:
@@ -30,14 +34,15 @@ def raw_exchange(path: Path, data: bytes, replies: int) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.splitlines()]
 
 
-def test_api_survives_malformed_requests(simulated: DaemonProcess) -> None:
-    assert oct(simulated.socket.stat().st_mode & 0o777) == "0o600"
+async def test_api_survives_malformed_requests(node: Node) -> None:
+    assert oct(node.socket.stat().st_mode & 0o777) == "0o600"
     oversized = b'{"id": 9, "method": "hello", "pad": "' + b"x" * 100_000 + b'"}\n'
-    replies = raw_exchange(
-        simulated.socket,
+    replies = await asyncio.to_thread(
+        raw_exchange,
+        node.socket,
         b"not json\n[1,2]\n" + oversized + b'{"id": 3, "method": "nope"}\n'
         b'{"id": 4, "method": "get", "params": {"id": "zz"}}\n{"id": 5, "method": "hello"}\n',
-        replies=6,
+        6,
     )
     codes = [r.get("error", {}).get("code") for r in replies]
     assert codes == [
@@ -51,55 +56,63 @@ def test_api_survives_malformed_requests(simulated: DaemonProcess) -> None:
     assert replies[-1]["result"]["simulated"] is True
 
 
-def test_simulated_feed_fills_with_every_verdict(simulated: DaemonProcess) -> None:
-    def statuses() -> set[str]:
-        result: Any = simulated.call("query", limit=100)
-        return {b["status"] for b in result["bulletins"]}
+async def test_simulated_feed_fills_with_every_verdict(tmp_path: Path) -> None:
+    async with running(tmp_path / "home", sim_interval=0.3) as node:
 
-    simulated.wait_for(lambda: {"trusted", "unknown_key", "invalid"} <= statuses(), timeout=60)
-    status: Any = simulated.call("status")
+        async def statuses() -> bool:
+            result = await node.call("query", limit=100)
+            shown = {b["status"] for b in result["bulletins"]}
+            return {"trusted", "unknown_key", "invalid"} <= shown
+
+        await node.wait_for(statuses, timeout=60)
+        status = await node.call("status")
     assert status["link"]["simulated"] is True and status["link"]["state"] == "up"
     assert status["radio"]["region"] == "KZ_863"
 
 
-def test_subscribe_gets_bulletin_events(simulated: DaemonProcess) -> None:
+async def test_subscribe_gets_bulletin_events(node: Node) -> None:
     async def go() -> dict[str, Any]:
-        async with ApiClient(simulated.socket) as api:
+        async with ApiClient(node.socket) as api:
             await api.call("subscribe", events=["bulletin"])
             async for event in api.events():
                 return event
         raise AssertionError("no event")
 
-    event = asyncio.run(asyncio.wait_for(go(), 60))
+    event = await asyncio.wait_for(go(), 60)
     assert event["event"] == "bulletin" and len(event["data"]["id"]) == 16
 
 
-def test_publish_needs_unlock_and_is_stored(simulated: DaemonProcess) -> None:
-    assert simulated.cli("keys", "new", "Reporter").returncode == 0
+async def error_code(node: Node, method: str, **params: Any) -> str:
     try:
-        simulated.call("publish", kind="news", text="Вода будет завтра.")
-        raise AssertionError("publish without unlock must fail")
+        await node.call(method, **params)
     except ApiError as exc:
-        assert exc.code == "locked"
-    try:
-        simulated.call("unlock", identity="Reporter", passphrase="wrong")
-        raise AssertionError("wrong passphrase accepted")
-    except ApiError as exc:
-        assert exc.code == "wrong-passphrase"
-    simulated.call("unlock", identity="Reporter", passphrase="test passphrase")
-    result: Any = simulated.call("publish", kind="news", text="Вода будет завтра.")
-    got: Any = simulated.call("get", id=result["id"])
+        return exc.code
+    raise AssertionError(f"{method} {params} succeeded")
+
+
+async def test_publish_needs_unlock_and_is_stored(node: Node) -> None:
+    node.new_identity("Reporter")
+    assert await error_code(node, "publish", kind="news", text="Вода будет завтра.") == "locked"
+    wrong = await error_code(node, "unlock", identity="Reporter", passphrase="wrong")
+    assert wrong == "wrong-passphrase"
+    await node.call("unlock", identity="Reporter", passphrase=PASSPHRASE)
+    result = await node.call("publish", kind="news", text="Вода будет завтра.")
+    got = await node.call("get", id=result["id"])
     assert got["bulletin"]["text"] == "Вода будет завтра." and got["bulletin"]["source"] == "local"
-    simulated.wait_for(
-        lambda: simulated.call("get", id=result["id"])["bulletin"]["delivery"] != "queued"
-    )  # type: ignore[index]
-    size: Any = simulated.call("size", text="Вода будет завтра.")
+
+    async def left_the_queue() -> bool:
+        return (await node.call("get", id=result["id"]))["bulletin"]["delivery"] != "queued"
+
+    await node.wait_for(left_the_queue)
+    size = await node.call("size", text="Вода будет завтра.")
     assert size["fits"] is True and size["airtime_ms"]["LONG_FAST"] > 0
 
 
-def test_second_daemon_refused(simulated: DaemonProcess, tmp_path: Path) -> None:
-    result = simulated.cli("daemon", "--simulate", "--socket", str(tmp_path / "other.sock"))
-    assert result.returncode != 0 and "another jarshy daemon" in result.stderr
+async def test_second_daemon_refused(node: Node, tmp_path: Path) -> None:
+    """The real process: a second `jarshy daemon` on the same home exits 2 with one line."""
+    result = await node.cli("daemon", "--simulate", "--socket", str(tmp_path / "other.sock"))
+    assert result.returncode == 2 and "another jarshy daemon" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_acknowledged_publish_survives_kill_9(tmp_path: Path) -> None:
@@ -123,3 +136,15 @@ def test_cli_without_daemon_is_one_clear_line(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 2 and result.stderr.startswith("jarshy: no daemon at")
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_shuts_down_in_order(tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path / "home", "--simulate")
+    lock = daemon.home / "daemon.lock"
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=30) == 0
+    log = (daemon.home / "daemon.log").read_text()
+    assert "shutting down" in log and "stopped" in log and "Traceback" not in log
+    assert not daemon.socket.exists()
+    with lock.open("a") as handle:  # the lock is free for the next daemon
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from relay import bundle
 from relay.api_client import ApiError
@@ -14,20 +13,18 @@ from relay.bundle import write_bundle
 from relay.crypto.keys import generate_identity
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind
-from tests.daemon.conftest import DaemonProcess
+from tests.daemon.conftest import Node
 
 
-def refusal(daemon: DaemonProcess, path: str) -> ApiError:
+async def refusal(daemon: Node, path: str) -> ApiError:
     try:
-        daemon.call("import", path=path)
+        await daemon.call("import", path=path)
     except ApiError as exc:
         return exc
     raise AssertionError(f"import {path} succeeded")
 
 
-def test_import_refuses_special_large_and_damaged_files(
-    simulated: DaemonProcess, tmp_path: Path
-) -> None:
+async def test_import_refuses_special_large_and_damaged_files(node: Node, tmp_path: Path) -> None:
     author = generate_identity("Stick")
     news = wire.sign(Content(Kind.NEWS, author.key_id, 1_800_000_000, "С флешки.", "ru"), author)
     data = write_bundle([news.raw], [author.public_key])
@@ -48,18 +45,18 @@ def test_import_refuses_special_large_and_damaged_files(
     ]
     for path, message in cases:
         started = time.monotonic()
-        error = refusal(simulated, path)  # the client's own 30 s timeout bounds a hang
+        error = await refusal(node, path)  # the client's own 30 s timeout bounds a hang
         assert error.code == "bad-params" and message in error.message, (path, error.message)
         assert time.monotonic() - started < 5
-    assert refusal(simulated, "").code == "bad-params"
+    assert (await refusal(node, "")).code == "bad-params"
     try:
-        simulated.call("get", id=news.id.hex())
+        await node.call("get", id=news.id.hex())
     except ApiError as exc:
         assert exc.code == "not-found"  # nothing from the truncated bundle was stored
     else:
         raise AssertionError("a bulletin from a refused bundle was stored")
     good = tmp_path / "good.jarshy"
     good.write_bytes(data)
-    result: Any = simulated.call("import", path=str(good))
+    result = await node.call("import", path=str(good))
     assert result == {"accepted": 1, "duplicate": 0, "rejected": 0}
-    assert simulated.call("hello")
+    assert await node.call("hello")

@@ -4,42 +4,41 @@ of the store it loaded at start (it kept trusting a removed root until restarted
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from relay.crypto.keys import encode_share
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind
 from tests.conftest import make_identity
-from tests.daemon.conftest import DaemonProcess
+from tests.daemon.conftest import Node
 
 EDITOR = make_identity("one-writer-editor")
 
 
-def status_of(daemon: DaemonProcess, ident: bytes) -> str:
-    got: Any = daemon.call("get", id=ident.hex())
+async def status_of(daemon: Node, ident: bytes) -> str:
+    got = await daemon.call("get", id=ident.hex())
     return str(got["bulletin"]["status"])
 
 
-def test_cli_trust_changes_reach_the_running_daemon(simulated: DaemonProcess) -> None:
+async def test_cli_trust_changes_reach_the_running_daemon(node: Node) -> None:
     from relay.bundle import write_bundle
 
     signed = wire.sign(
         Content(Kind.NEWS, EDITOR.key_id, int(time.time()), "Вода будет завтра.", "ru"), EDITOR
     )
-    bundle = simulated.home / "one.jarshy"
+    bundle = node.home / "one.jarshy"
     bundle.write_bytes(write_bundle([signed.raw], [EDITOR.public_key]))
-    simulated.call("import", path=str(bundle))
-    assert status_of(simulated, signed.id) == "unknown_key"
+    await node.call("import", path=str(bundle))
+    assert await status_of(node, signed.id) == "unknown_key"
 
-    added = simulated.cli("trust", "add", encode_share(EDITOR.public_key, "Editor"))
+    added = await node.cli("trust", "add", encode_share(EDITOR.public_key, "Editor"))
     assert added.returncode == 0, added.stderr
     assert "by the running daemon" in added.stdout
-    assert status_of(simulated, signed.id) == "trusted"
-    listed = simulated.cli("trust", "list")
+    assert await status_of(node, signed.id) == "trusted"
+    listed = await node.cli("trust", "list")
     assert "Editor" in listed.stdout
 
-    removed = simulated.cli("trust", "remove", "Editor")
+    removed = await node.cli("trust", "remove", "Editor")
     assert removed.returncode == 0, removed.stderr
-    assert status_of(simulated, signed.id) != "trusted"
-    roots: Any = simulated.call("trust.list")
+    assert await status_of(node, signed.id) != "trusted"
+    roots = await node.call("trust.list")
     assert all(r["name"] != "Editor" for r in roots)

@@ -1,4 +1,5 @@
-"""Two daemons on two emulated radios sharing one medium: publish on one, trusted on the other."""
+"""Two daemons (in one event loop) on two emulated radios sharing one medium: publish on one,
+trusted on the other."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from relay.crypto.keys import encode_share
 from relay.radio.emulator import EmulatedRadio
 from relay.radio.medium import InProcessMedium
 from relay.radio.state import RadioState
 from relay.radio.transports import TcpTransport
-from tests.daemon.conftest import start_daemon
+from tests.daemon.conftest import PASSPHRASE, running
 
 
 @pytest.fixture
@@ -33,31 +35,30 @@ def two_radios() -> Iterator[list[str]]:
     medium.close()
 
 
-def test_bulletin_crosses_the_air_and_is_trusted(two_radios: list[str], tmp_path: Path) -> None:
-    alice = start_daemon(tmp_path / "alice", "--radio", two_radios[0])
-    bob = start_daemon(tmp_path / "bob", "--radio", two_radios[1])
-    try:
-        assert alice.cli("keys", "new", "Alice").returncode == 0
-        share = alice.cli("keys", "export").stdout.strip()
-        trusted: Any = bob.call("trust.add", share=share)
+async def test_bulletin_crosses_the_air_and_is_trusted(
+    two_radios: list[str], tmp_path: Path
+) -> None:
+    async with (
+        running(tmp_path / "alice", two_radios[0]) as alice,
+        running(tmp_path / "bob", two_radios[1]) as bob,
+    ):
+        me = alice.new_identity("Alice")
+        trusted = await bob.call("trust.add", share=encode_share(me.public_key, "Alice"))
         assert trusted["name"] == "Alice"
-        alice.call("unlock", identity="Alice", passphrase="test passphrase")
-        sent: Any = alice.call("publish", kind="safety", text="Пожар на Абая 10. Уходите.",
-                               expires=3600, safety={"severity": "extreme", "event": "fire"})  # fmt: skip
+        await alice.call("unlock", identity="Alice", passphrase=PASSPHRASE)
+        sent = await alice.call("publish", kind="safety", text="Пожар на Абая 10. Уходите.",
+                                expires=3600, safety={"severity": "extreme", "event": "fire"})  # fmt: skip
 
-        def arrived() -> Any:
-            result: Any = bob.call("query", limit=10)
+        async def arrived() -> Any:
+            result = await bob.call("query", limit=10)
             return next((b for b in result["bulletins"] if b["id"] == sent["id"]), None)
 
-        got = bob.wait_for(arrived, timeout=60)
-        assert got["status"] == "trusted" and got["signer_name"] == "Alice"  # type: ignore[index]
-        assert got["severity"] == "extreme" and got["source"] == "radio"  # type: ignore[index]
-        alice.wait_for(
-            lambda: (
-                alice.call("get", id=sent["id"])["bulletin"]["delivery"]
-                in ("sent", "heard", "held")
-            )  # type: ignore[index]
-        )
-    finally:
-        assert alice.stop() == 0
-        assert bob.stop() == 0
+        got = await bob.wait_for(arrived, timeout=60)
+        assert got["status"] == "trusted" and got["signer_name"] == "Alice"
+        assert got["severity"] == "extreme" and got["source"] == "radio"
+
+        async def went_out() -> bool:
+            delivery = (await alice.call("get", id=sent["id"]))["bulletin"]["delivery"]
+            return delivery in ("sent", "heard", "held")
+
+        await alice.wait_for(went_out)
