@@ -89,3 +89,35 @@ def test_kill_minus_nine_mid_write_loses_nothing_acknowledged(tmp_path: Path) ->
     count = store.count(Query())
     assert count >= acknowledged + 1
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_store_from_before_lazy_texts_is_migrated_and_keeps_its_texts(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    node = filled(tmp_path)
+    node.store.read_texts(100)
+    node.store.close()
+    # Make it look like a store written before texts were read lazily: no text_state column.
+    db = sqlite3.connect(path if path.exists() else tmp_path / "s.sqlite3")
+    db.execute("DROP INDEX bulletins_unread")
+    db.execute("ALTER TABLE bulletins DROP COLUMN text_error")
+    db.execute("ALTER TABLE bulletins DROP COLUMN text_state")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "s.sqlite3")
+    assert not store.unread  # every old row had its text decoded at ingest
+    rows = store.query(Query())
+    assert len(rows) == 4 and all(r.text and r.text_error is None for r in rows)
+    assert store.query(Query(text="water"))[0].text == "Water tomorrow at ten"
+
+
+def test_unread_texts_are_read_by_slices_and_the_flag_survives_a_restart(tmp_path: Path) -> None:
+    node = filled(tmp_path)
+    assert node.store.unread
+    assert node.store.read_texts(3) == 3 and node.store.unread
+    node.store.close()
+    store = Store(tmp_path / "s.sqlite3")
+    assert store.unread  # one left, found again at start
+    assert store.read_texts(3) == 1 and not store.unread
+    assert store.read_texts(3) == 0

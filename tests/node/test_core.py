@@ -114,3 +114,24 @@ def test_a_wall_clock_jump_neither_stalls_nor_bursts_the_timers(tmp_path: Path) 
         counts.append(sends_over(a, 1000.0, 4 * 3600.0, jump))
         assert a.engine.holds(alert.id)  # its lifetime runs on elapsed time, not the wall's jump
     assert counts[0] > 0 and counts[1] == counts[0] == counts[2]
+
+
+def test_a_relay_reads_no_text_until_its_background_slices_or_a_reader_do(tmp_path: Path) -> None:
+    from relay.read_text import read_text
+    from relay.store import TEXT_READ, TEXT_UNREAD
+
+    a, b = node(tmp_path, "a", A), node(tmp_path, "b", B)
+    items = [news(NEWSROOM, f"Бюллетень {i}", created=T0 + i) for i in range(40)]
+    for item in items:
+        _, out = a.publish(item.raw, NOW)
+        deliver(out, A, b, NOW + 1)
+    read_text.cache_clear()
+    assert all(b.store.get(i.id).text_state == TEXT_UNREAD for i in items)  # type: ignore[union-attr]
+    assert b.backlog  # texts wait to be read for search
+    slices = 0
+    while b.backlog:
+        b.rejudge(NOW + 2)
+        slices += 1
+    assert slices >= 2  # bounded slices, not one long pass
+    row = b.store.get(items[7].id)
+    assert row is not None and row.text_state == TEXT_READ and row.text == "Бюллетень 7"
