@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Notify = Callable[[Any, str, Any], None]  # (interface, event, value)
 CONNECT_TIMEOUT = 10.0  # seconds for a TCP connection attempt (the OS default is minutes)
 READY_WAIT = 2.0  # seconds close() waits for the library to finish its own handshake steps
+CLOSED_BY_RADIO = "closed by the radio"  # the "lost" reason when the radio ended a TCP connection
 
 
 class _Hooks:
@@ -150,12 +151,22 @@ class HookedTCP(_Hooks, TCPInterface):  # type: ignore[misc]
         # client that took our place. End the reader instead: the "lost" hook tells RadioLink.
         if self._wantExit:
             return
-        self._jarshy_gone = "closed by the radio"
+        self._jarshy_gone = CLOSED_BY_RADIO
         self._wantExit = True
         sock = self.socket
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv
+
+    def _readBytes(self, length: int) -> bytes | None:
+        try:
+            data: bytes | None = super()._readBytes(length)
+        except ConnectionResetError:  # the radio dropped us with unread data: a reset, not EOF
+            if not self._wantExit:
+                self._jarshy_gone = CLOSED_BY_RADIO
+                self._wantExit = True
+            return None
+        return data
 
     def _writeBytes(self, b: bytes) -> None:
         sock = self.socket

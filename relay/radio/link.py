@@ -34,7 +34,7 @@ from typing import Any
 
 from pubsub import pub
 
-from relay.radio._iface import HookedSerial, HookedTCP, close_interface
+from relay.radio._iface import CLOSED_BY_RADIO, HookedSerial, HookedTCP, close_interface
 from relay.radio.framing import JARSHY_PORT
 from relay.radio.link_receive import LinkReceiving, OnAcked, OnPacket
 from relay.radio.link_send import LinkSending, Outcome
@@ -52,7 +52,6 @@ from relay.radio.linktypes import (
 log = logging.getLogger(__name__)
 
 OnState = Callable[[LinkState], None]
-CLOSED_BY_RADIO = "closed by the radio"
 STABLE_AFTER = 60.0  # seconds up after which a displacement no longer counts as the same fight
 
 
