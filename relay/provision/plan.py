@@ -4,9 +4,10 @@ Default (**secondary**): the radio keeps its primary channel, normally the publi
 the default key ``AQ==``), so it stays on the public frequency slot (the slot is the hash of the
 *primary* channel's name, ``src/mesh/RadioInterface.cpp``, :mod:`relay.provision.frequency`), and
 Jarshy rides a secondary channel named "Jarshy" with its own key. Stock radios relay what they
-cannot decrypt (rebroadcast ALL; ``src/mesh/Router.cpp`` applies CORE_PORTNUMS_ONLY only to a
-*decoded* packet, and ``src/modules/RoutingModule.cpp`` drops undecryptable ones only under
-LOCAL_ONLY / KNOWN_ONLY). A primary that is the Jarshy channel (an isolated or older provisioning)
+cannot decrypt under rebroadcast ALL; on 2.7 also under CORE_PORTNUMS_ONLY, which
+``src/mesh/Router.cpp`` applies only to a *decoded* packet (``src/modules/RoutingModule.cpp``
+drops undecryptable ones only under LOCAL_ONLY / KNOWN_ONLY), but not on 2.8
+(``src/mesh/NextHopRouter.cpp`` ``relayOpaquePacket``: ALL and ALL_SKIP_DECODING only). A primary that is the Jarshy channel (an isolated or older provisioning)
 goes back to the public default.
 
 **Isolated**: "Jarshy" is the primary channel and ``lora.channel_num`` is pinned (set in
