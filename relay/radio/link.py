@@ -236,7 +236,7 @@ class RadioLink(LinkReceiving, LinkSending):
                 self.stats["displaced"] += 1
                 log.warning(
                     "radio %s: the radio closed our connection: another client (a phone app, "
-                    "the meshtastic CLI) took its one TCP connection. Retrying in %.0f s; run "
+                    "the meshtastic CLI) took its one TCP connection. Retrying in %.1f s; run "
                     "the daemon on USB serial to avoid this", self.address, displaced_wait
                 )  # fmt: skip
                 self._set_state(LinkState.DISPLACED, "displaced by another TCP client")

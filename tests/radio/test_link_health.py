@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +62,25 @@ async def test_a_displaced_tcp_link_backs_off_and_says_so(
         LinkState.CONNECTING,
         LinkState.UP,
     ]
+
+
+async def test_in_a_fight_with_a_reconnecting_client_the_link_yields_longer_each_time(
+    radios: Callable[..., Emu], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`meshtastic --listen` on the same radio reconnects a second after being displaced: the
+    link waits longer after each displacement instead of fighting once a second."""
+    from meshtastic.tcp_interface import TCPInterface
+
+    a = radios(0xA, transport="tcp")
+    async with RadioLink(a.address, displaced_backoff=0.2, displaced_max=0.8) as link:
+        port = int(a.address.rsplit(":", 1)[1])
+        listener = await asyncio.to_thread(TCPInterface, "127.0.0.1", portNumber=port, timeout=10)
+        try:
+            await until(lambda: link.stats["displaced"] >= 4, timeout=60.0)
+        finally:
+            await asyncio.to_thread(close_interface, listener)
+    waits = [float(w) for w in re.findall(r"Retrying in (\d+\.\d) s", caplog.text)]
+    assert waits[:4] == [0.2, 0.4, 0.8, 0.8]
 
 
 async def test_a_silent_radio_is_noticed_and_the_link_rebuilt(
