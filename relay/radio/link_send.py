@@ -70,17 +70,17 @@ class LinkSending:
     ) -> SendResult:
         """Broadcast the Jarshy frame ``payload``; report what the radio said about it.
 
-        ``want_ack`` None: the link's default (``ack_relayed``: only when the firmware floods the
-        packet, hop limit not 0). Raises ValueError for an empty frame, one over 229 bytes or a
-        bad hop limit, LinkDown when no radio is connected. A full TX queue returns
-        ``QUEUE_FULL`` without sending (retry later).
+        ``want_ack`` None: the link's default (``ack_relayed``); never with hop limit 0. Raises
+        ValueError for an empty frame, one over 229 bytes or a bad hop limit, LinkDown when no
+        radio is connected. A full TX queue returns ``QUEUE_FULL`` without sending (retry later).
         """
         frame = bytes(payload)
         data = wrap(frame)
         if hop_limit is not None and not 0 <= hop_limit <= MAX_HOP_LIMIT:
             raise ValueError(f"hop_limit must be 0..{MAX_HOP_LIMIT}, not {hop_limit}")
-        if want_ack is None:
-            want_ack = self.ack_relayed and hop_limit != 0
+        # Never with hop limit 0: the firmware would raise it to its default so that someone can
+        # relay it (Router::sendLocal), flooding a frame meant for one hop.
+        want_ack = (self.ack_relayed if want_ack is None else want_ack) and hop_limit != 0
         async with self._send_lock:
             iface = self._iface
             if iface is None or self.state is not LinkState.UP:

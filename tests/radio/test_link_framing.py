@@ -146,7 +146,8 @@ async def test_a_relayed_broadcast_is_reported_heard(radios: Callable[..., Emu])
         assert acks[0] == PacketAcked(flooded.packet_id, b"\x10own bulletin", True, None)
         sent = [p for p in a.radio.from_phone if p.id == flooded.packet_id]
         assert sent and sent[0].want_ack
-        local = await link.send(b"\x19beacon", hop_limit=0)  # nobody relays: no ack asked
+        # Hop limit 0: nobody relays, and the firmware would flood a want_ack one: never asked.
+        local = await link.send(b"\x19beacon", hop_limit=0, want_ack=True)
         assert local.ok
         assert not next(p for p in a.radio.from_phone if p.id == local.packet_id).want_ack
 
