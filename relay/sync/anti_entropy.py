@@ -94,22 +94,35 @@ class AntiEntropy:
 
     def sending(self, key: Key, job: _Pending, now: float) -> bool:
         """A request of ours is due: False to drop it (a retry whose ids all came); else note
-        what we asked for, pace the next request and arm the retry."""
-        if key[0] == "retry" and not self._still_lacking(job.packets[0]):
-            return False
-        self.last_request = now + self.config.request_interval
+        what we asked for, pace the next request and arm the retry.  A retry asks only for the
+        ids still lacking."""
         request = frames.parse(job.packets[0])
         assert isinstance(request, frames.Request)
+        if key[0] == "retry":
+            lacking = tuple(p for p in request.prefixes if self._lacks(p))
+            if not lacking:
+                return False
+            request = frames.Request(request.responder, 0, lacking)
+            job.packets = [request.encode()]
+        self.last_request = now + self.config.request_interval
         for prefix in request.prefixes:
             self.requested[prefix] = now + REQUESTED_FOR
             self.requested.move_to_end(prefix)
         while len(self.requested) > MAX_REQUESTED:
             self.requested.popitem(last=False)
-        if job.tries < self.config.request_retries and self._still_lacking(job.packets[0]):
+        if job.tries < self.config.request_retries and any(map(self._lacks, request.prefixes)):
             again = _Pending(now + self.config.retry_after, job.packets, 0, job.hop_limit)
             again.tries = job.tries + 1
             self.outbox.add(("retry", key[1]), again)
         return True
+
+    def arrived(self, ident: bytes, now: float) -> None:
+        """A bulletin we asked for came: answers are flowing, so the retry waits for the rest."""
+        if self.expects(ident, now):
+            for key in self.outbox.requests():
+                job = self.outbox.jobs[key]
+                if key[0] == "retry":
+                    job.due = max(job.due, now + self.config.retry_after)
 
     def expects(self, ident: bytes, now: float) -> bool:
         """We asked for ``ident`` recently: its answer is worth judging before strangers'."""
@@ -158,8 +171,7 @@ class AntiEntropy:
         theirs = set(frame.prefixes)
         full = len(frame.prefixes) >= self.config.summary_size
         floor = frame.low if full else 0
-        refused = self.refusals.prefixes
-        lacking = [p for p in frame.prefixes if self.held.ident(p) is None and p not in refused]
+        lacking = [p for p in frame.prefixes if self._lacks(p)]
         they_lack = [
             item
             for item in self.held.sync_set(now)
@@ -168,9 +180,20 @@ class AntiEntropy:
         ]
         if they_lack and not self._already_handled(sender, frame.digest, mine.digest, now):
             self._mark_inconsistent(now)  # our next Trickle firing shows them our summary
+        # Does their set reach further below this page than ours does?  Counted with what we
+        # hold but have not settled yet, so a node that just caught up does not walk pages.
+        holding = len(self.held)
+        unsettled = holding - mine.count
+        below = (
+            full
+            and frame.low
+            and (frame.count > holding or (frame.count == holding and not unsettled))
+        )
         if lacking:
-            self._request(frames.Request(sender, 0, tuple(lacking[: frames.MAX_LISTED])), now, hops)
-        elif not they_lack and full and frame.low:
+            more = frame.low if full and frame.count > holding + len(lacking) else 0
+            wanted = tuple(lacking[: frames.MAX_LISTED])
+            self._request(frames.Request(sender, more, wanted), now, hops)
+        elif not they_lack and below:
             self._request(frames.Request(sender, frame.low, ()), now, hops)
 
     def _mark_inconsistent(self, now: float) -> None:
@@ -206,9 +229,6 @@ class AntiEntropy:
             self.seen_mismatch.popitem(last=False)
         return False
 
-    def _still_lacking(self, payload: bytes) -> bool:
-        """A request for ids: are some of them still neither held nor refused?"""
-        request = frames.parse(payload)
-        assert isinstance(request, frames.Request)
-        refused = self.refusals.prefixes
-        return any(self.held.ident(p) is None and p not in refused for p in request.prefixes)
+    def _lacks(self, prefix: bytes) -> bool:
+        """An id prefix neither held nor refused."""
+        return self.held.ident(prefix) is None and prefix not in self.refusals.prefixes

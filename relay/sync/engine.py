@@ -183,6 +183,7 @@ class SyncEngine:
         ident = judgement.id
         fresh = ident not in self.held
         self.add(candidate.raw, judgement, now)
+        self.anti_entropy.arrived(ident, now)
         self.outbox.arrived(ident)
         delay = (
             self.frontier.delay(event, judgement, self.config.firmware_relays, now)
