@@ -30,6 +30,7 @@ from tui.state import (
     is_active_alert,
     kind_label,
     one_line,
+    shown_text,
     stamp,
 )
 
@@ -146,7 +147,7 @@ class FeedList(ScrollView, can_focus=True):
         lang = clip(str(b.get("lang") or ""), 7)
         if part == 1:  # second line of a two-line row
             head = f"{'':{BADGE_WIDTH}} {written} ↓{got}  "
-            text = one_line(str(b.get("text") or ""), max(1, width - len(head)))
+            text = one_line(shown_text(b, self.lang), max(1, width - len(head)))
             segments = [Segment(head, base + Style(dim=True)), Segment(text, base + strong)]
             return Strip(segments).crop_extend(0, width, base)
         segments = [
@@ -160,7 +161,7 @@ class FeedList(ScrollView, can_focus=True):
                 Segment(f" {lang:<7} {area}", base),
             ]
         else:
-            text = one_line(str(b.get("text") or ""), width)
+            text = one_line(shown_text(b, self.lang), width)
             segments += [
                 Segment(f"{written} ↓{got} ", base + Style(dim=True)),
                 Segment(f"{clip(author, 24):<24}", base + author_style),

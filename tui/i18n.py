@@ -106,6 +106,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "links": {"en": "Linked bulletins (enter opens)", "ru": "Связанные бюллетени (enter — открыть)", "kk": "Байланысты бюллетеньдер (enter — ашу)"},
     "not_here": {"en": "(not received here yet)", "ru": "(ещё не получен)", "kk": "(әлі алынған жоқ)"},
     # compose
+    "text_unreadable": {
+        "en": "⚠ text unreadable: it does not decode (the author's software is at fault)",
+        "ru": "⚠ текст не читается: он не декодируется (ошибка программы автора)",
+        "kk": "⚠ мәтін оқылмайды: ол декодталмайды (автордың бағдарламасының қатесі)",
+    },
     "text_placeholder": {"en": "Bulletin text", "ru": "Текст бюллетеня", "kk": "Бюллетень мәтіні"},
     "lang_auto": {"en": "language: auto", "ru": "язык: авто", "kk": "тіл: авто"},
     "identity": {"en": "identity", "ru": "подпись", "kk": "қолтаңба"},

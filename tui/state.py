@@ -67,6 +67,14 @@ def key_id_groups(key_id: str) -> str:
     return " ".join(key_id[i : i + 4] for i in range(0, len(key_id), 4))
 
 
+def shown_text(b: dict[str, Any], lang: str) -> str:
+    """The bulletin's text, or what to say instead when its text blob does not decode
+    (docs/protocol.md §4: the verdict stands, the text is unreadable)."""
+    if b.get("text_error"):
+        return t("text_unreadable", lang)
+    return str(b.get("text") or "")
+
+
 def one_line(text: str, width: int = 60) -> str:
     """A bulletin's text for a one-line view: inert (``relay.inert``), its line breaks shown as
     ``↵``, clipped to ``width`` characters."""

@@ -175,3 +175,16 @@ def test_safe_values_cannot_touch_the_markup_around_them() -> None:
     for value in ("q [2K] [31m", "[bold]b[/bold]", "end\\", "mid\\[b]x", "\x1b[1A\u202e[/]\n"):
         shown = Content.from_markup(f"[dim]<{safe(value)}>[/dim][b]x[/b]").plain
         assert shown in (f"<{inert_line(value)}>x", f"<{inert_line(value)} >x")
+
+
+def test_an_unreadable_text_is_said_in_the_ui_language_never_shown_as_text() -> None:
+    from tui.screens.bulletin import body_text
+    from tui.state import shown_text
+
+    b = bulletin(1, text="", text_error="bad-text: text does not decode: \x1b[31mred")
+    for lang in LANGUAGES:
+        assert shown_text(b, lang) == t("text_unreadable", lang)
+        assert "⚠" in shown_text(b, lang)
+    body = body_text(b, "ru").plain
+    assert body.startswith(t("text_unreadable", "ru")) and "\x1b" not in body  # the reason, inert
+    assert shown_text(bulletin(2), "en") == "text 2"

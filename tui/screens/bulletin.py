@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from relay.inert import inert_block
+from relay.inert import inert_block, inert_line
 from tui.i18n import t
 from tui.screens.base import API_ERRORS, BaseScreen
 from tui.state import (
@@ -49,8 +49,12 @@ def heading_text(b: dict[str, Any]) -> str:
     return head
 
 
-def body_text(b: dict[str, Any]) -> Text:
-    """The bulletin's text as plain (never markup) inert lines."""
+def body_text(b: dict[str, Any], lang: str = "en") -> Text:
+    """The bulletin's text as plain (never markup) inert lines; an unreadable one says so, and
+    why (the decoder's reason, inert)."""
+    if b.get("text_error"):
+        why = inert_line(str(b["text_error"]))
+        return Text(f"{t('text_unreadable', lang)}\n{why}", style="italic")
     return Text("\n".join(inert_block(str(b.get("text") or ""))))
 
 
@@ -144,7 +148,7 @@ class BulletinScreen(BaseScreen):
             return
         self.query_one("#verdict", Static).update(verdict_text(self.bulletin, self.lang))
         self.query_one("#detail-head", Static).update(heading_text(self.bulletin))
-        self.query_one("#detail-text", Static).update(body_text(self.bulletin))
+        self.query_one("#detail-text", Static).update(body_text(self.bulletin, self.lang))
         detail.update(detail_text(self.bulletin, self.lang))
         links = self.query_one("#links", OptionList)
         links.clear_options()
