@@ -6,26 +6,27 @@ and applies the same decode -> verify -> trust rules, so simulated nodes behave 
 
 from __future__ import annotations
 
+from relay import vocabulary
 from relay.lifetime import expires_at, is_expired
 from relay.sync.engine import Judge, Judgement, SyncEngine
 from relay.sync.events import PacketReceived, SendPacket
 from relay.trust import Status, TrustState, evaluate
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
-from relay.wire.fields import SEVERITIES, Content, Kind
+from relay.wire.fields import Content, Kind
 
 
 def priority_of(content: Content) -> int:
     """Transmit priority: revocations > safety by severity > corrections > keys > news."""
     if content.kind is Kind.REVOCATION:
-        return 100
+        return vocabulary.PRIORITY_REVOCATION
     if content.kind is Kind.SAFETY and content.safety is not None:
-        return 50 + 10 * SEVERITIES.index(content.safety.severity)
+        return vocabulary.safety_priority(content.safety.severity)
     if content.kind in (Kind.CORRECTION, Kind.RETRACTION):
-        return 40
+        return vocabulary.PRIORITY_CORRECTION
     if content.kind in (Kind.CERTIFICATE, Kind.ANNOUNCEMENT):
-        return 30
-    return 20
+        return vocabulary.PRIORITY_KEYS
+    return vocabulary.PRIORITY_NEWS
 
 
 def judgement_for(
