@@ -19,8 +19,16 @@ from typing import Any
 
 from meshtastic.protobuf import mesh_pb2
 
-from relay.lora import MESHTASTIC_HEADER_BYTES, signature_fits, signs_broadcasts
-from relay.sim.meshrules import channel_hash, expand_psk
+from relay.lora import (
+    DEFAULT_PRESET,
+    MESHTASTIC_HEADER_BYTES,
+    PRESETS,
+    REGIONS,
+    get_region,
+    signature_fits,
+    signs_broadcasts,
+)
+from relay.sim.meshrules import channel_hash, expand_psk, frequency_slot, slot_frequency_mhz
 
 BROADCAST = 0xFFFFFFFF
 SIGNATURE_FIELD = bytes([10 << 3 | 2, 64])  # tag of Data.xeddsa_signature, length 64
@@ -118,3 +126,16 @@ def from_air(packet: Any, channels: list[AirChannel]) -> tuple[AirChannel, Any] 
 def air_bytes(packet: Any) -> int:
     """Bytes on air of an encrypted packet: header + ciphertext."""
     return MESHTASTIC_HEADER_BYTES + len(packet.encrypted)
+
+
+def air_channel_of(state: Any) -> tuple[str, float]:
+    """(preset, centre MHz) a radio's :class:`~relay.radio.state.RadioState` listens on: the
+    slot hashed from the primary channel's name unless ``lora.channel_num`` pins one
+    (``RadioInterface::applyModemConfig``); an UNSET region uses the US band plan, as its RDEF."""
+    lora = state.config.lora
+    preset = PRESETS.get(state.enum_name("lora", "modem_preset"), DEFAULT_PRESET)
+    region = REGIONS.get(state.enum_name("lora", "region")) or get_region("US")
+    primary = next((c for c in state.channels if c.role == 1), None)
+    name = primary.settings.name if primary is not None else ""
+    slot = frequency_slot(region, preset, name, lora.channel_num)
+    return preset.name, round(slot_frequency_mhz(region, preset, slot), 4)

@@ -76,7 +76,16 @@ class PhoneRadio(Protocol):
     def reboot_later(self, seconds: float) -> None: ...
 
 
-def routing_reply(radio: PhoneRadio, error: int, request_id: int, channel: int = 0) -> Any:
+class Identity(Protocol):
+    """A radio's number and packet ids."""
+
+    @property
+    def node_num(self) -> int: ...
+
+    def next_id(self) -> int: ...
+
+
+def routing_reply(radio: Identity, error: int, request_id: int, channel: int = 0) -> Any:
     """A Routing ACK/NAK from the local node, as ``sendAckNak`` gives it to the phone."""
     pkt = mesh_pb2.MeshPacket(to=radio.node_num, id=radio.next_id(), channel=channel)
     setattr(pkt, "from", radio.node_num)

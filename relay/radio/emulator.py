@@ -23,7 +23,6 @@ asyncio tests, blocking tests and the ``jarshy radio emulate`` command.
 from __future__ import annotations
 
 import logging
-import math
 import random
 import threading
 import time
@@ -34,22 +33,21 @@ from typing import Any
 
 from meshtastic.protobuf import mesh_pb2, portnums_pb2
 
-from relay.lora import DEFAULT_PRESET, PRESETS, REGIONS, firmware_tuple, get_region, time_on_air
+from relay.lora import DEFAULT_PRESET, PRESETS, REGIONS, firmware_tuple
 from relay.radio import emu_phone
 from relay.radio.admin import ProvisioningAdminHandler
-from relay.radio.emu_air import AirChannel, air_bytes, from_air, radio_channels, to_air
+from relay.radio.emu_air import AirChannel, air_channel_of, from_air, radio_channels, to_air
+from relay.radio.emu_reliable import ReliableSender
+from relay.radio.emu_util import AirUtil
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
-from relay.radio.state import AdminHandler, NodeSeen, RadioState
+from relay.radio.state import AdminHandler, RadioState
 from relay.sim.firmware import (
-    CW_MAX,
-    CW_MIN,
     Role,
-    arduino_map,
     late_window_delay,
     relay_delay,
 )
-from relay.sim.meshrules import Mode, frequency_slot, receive_verdict, slot_frequency_mhz
+from relay.sim.meshrules import Mode, receive_verdict
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +55,6 @@ BROADCAST = 0xFFFFFFFF
 TX_QUEUE_LEN = 16
 SEEN_RING = 300
 KEPT_PACKETS = 4096  # packets the emulator remembers for tests, each way
-RETRANSMISSIONS = 2  # NUM_RELIABLE_RETX (3) tries: the first send and two more
-PROCESSING_TIME = 4.5  # PROCESSING_TIME_MSEC in RadioInterface.h
-RELIABLE_REAL_FLOOR = 0.5  # seconds of real time between tries, whatever the medium's scale
 Routing = mesh_pb2.Routing
 
 
@@ -71,16 +66,6 @@ class _Relay:
     fire: Callable[[], None]
     snr: float
     late: bool = False
-
-
-@dataclass
-class _Reliable:
-    """A want_ack packet of ours awaiting an (implicit) ACK."""
-
-    air: Any
-    channel: int
-    tries_left: int
-    cancel: Callable[[], None] | None = None
 
 
 class EmulatedRadio:
@@ -115,9 +100,8 @@ class EmulatedRadio:
         self._sessions: list[ClientSession] = []
         self._lock = threading.RLock()
         self._seen: OrderedDict[tuple[int, int], _Relay | None] = OrderedDict()
-        self._reliable: dict[int, _Reliable] = {}
-        self._tx_log: deque[tuple[float, float]] = deque()  # (end time, airtime) of our sends
-        self._busy_log: deque[tuple[float, float]] = deque()  # everything heard or sent
+        self.reliable = ReliableSender(self)
+        self.util = AirUtil()
         self._tx_pending = 0
         self._packet_id = self._rng.randint(1, 0x3FF)
         self._stop = threading.Event()
@@ -153,15 +137,7 @@ class EmulatedRadio:
     def air_channel(self) -> tuple[str, float]:
         """(preset, centre MHz): radios hear each other only when both match."""
         with self.state.lock:
-            lora = self.state.config.lora
-            region_name = self.state.enum_name("lora", "region")
-            primary = next((c for c in self.state.channels if c.role == 1), None)
-            name = primary.settings.name if primary is not None else ""
-            channel_num = lora.channel_num
-        preset = PRESETS.get(self.modem_preset, DEFAULT_PRESET)
-        region = REGIONS.get(region_name) or get_region("US")  # UNSET: the US band plan
-        slot = frequency_slot(region, preset, name, channel_num)
-        return preset.name, round(slot_frequency_mhz(region, preset, slot), 4)
+            return air_channel_of(self.state)
 
     def channels(self) -> list[AirChannel]:
         """The enabled channels with their hashes and expanded keys."""
@@ -185,6 +161,7 @@ class EmulatedRadio:
         self._stop.set()
         for timer in self._timers:
             timer.cancel()
+        self.reliable.clear()
         if self.medium is not None:
             self.medium.detach(self)
 
@@ -223,13 +200,10 @@ class EmulatedRadio:
                 if queued is not None:
                     queued.cancel()
             self._seen.clear()
-            for pending in self._reliable.values():
-                if pending.cancel is not None:
-                    pending.cancel()
-            self._reliable.clear()
             self._tx_pending = 0
             self.reboots += 1
             self.reboot_due = None
+        self.reliable.clear()
         with self.state.lock:
             self.state.reboot_count += 1
         self._booted = time.monotonic()
@@ -272,32 +246,21 @@ class EmulatedRadio:
 
     def air_util_tx(self) -> float:
         """Percent of the last hour this radio spent transmitting."""
-        now = self._now()
-        with self._lock:
-            while self._tx_log and self._tx_log[0][0] < now - 3600:
-                self._tx_log.popleft()
-            return 100.0 * sum(a for _, a in self._tx_log) / 3600.0
+        return self.util.air_util_tx(self._now())
 
     def channel_utilization(self) -> float:
         """Percent of the last minute the channel was busy (heard or sent)."""
-        now = self._now()
-        with self._lock:
-            while self._busy_log and self._busy_log[0][0] < now - 60:
-                self._busy_log.popleft()
-            return min(100.0, 100.0 * sum(a for _, a in self._busy_log) / 60.0)
+        return self.util.channel_utilization(self._now())
 
     def transmit_done(self, packet: Any, airtime: float) -> None:
         """Medium callback: our transmission ended."""
-        now = self._now()
         with self._lock:
             self._tx_pending = max(self._tx_pending - 1, 0)
-            self._tx_log.append((now, airtime))
-            self._busy_log.append((now, airtime))
+        self.util.sent(self._now(), airtime)
 
     def channel_busy(self, airtime: float) -> None:
         """Medium callback: a transmission in range occupied the channel."""
-        with self._lock:
-            self._busy_log.append((self._now(), airtime))
+        self.util.busy(self._now(), airtime)
 
     # The client side (rules in emu_phone).
     def next_id(self) -> int:
@@ -335,7 +298,7 @@ class EmulatedRadio:
         if self.medium is None:
             return
         if packet.want_ack:
-            self._start_reliable(air, packet.channel)
+            self.reliable.start(air, packet.channel)
         self.medium.transmit(self, air)
 
     def _originate(self, packet: Any, channel_index: int = 0) -> None:
@@ -351,68 +314,13 @@ class EmulatedRadio:
             self._tx_pending += 1
         self.medium.transmit(self, air)
 
-    # Reliable delivery (ReliableRouter.cpp, NextHopRouter.cpp doRetransmissions).
-    def _retransmission_delay(self, air: Any) -> float:
-        """``getRetransmissionMsec``: twice the airtime, the widest windows, processing time."""
-        preset = PRESETS.get(self.modem_preset, DEFAULT_PRESET)
-        cw = arduino_map(self.channel_utilization(), 0, 100, CW_MIN, CW_MAX)
-        slots = (1 << cw) + 2 * CW_MAX + (1 << ((CW_MAX + CW_MIN) // 2))
-        return (
-            2 * time_on_air(min(air_bytes(air), 255), preset)
-            + slots * preset.slot_time
-            + PROCESSING_TIME
-        )
-
-    def _start_reliable(self, air: Any, channel: int) -> None:
-        assert self.medium is not None
-        pending = _Reliable(air, channel, RETRANSMISSIONS)
+    def retransmit(self, air: Any) -> None:
+        """Send our packet ``air`` again (reliable delivery)."""
+        if self.medium is None:
+            return
         with self._lock:
-            self._reliable[air.id] = pending
-        self._arm_reliable(pending)
-
-    def _arm_reliable(self, pending: _Reliable) -> None:
-        medium = self.medium
-        assert medium is not None
-
-        def fire() -> None:
-            with self._lock:
-                if self._reliable.get(pending.air.id) is not pending:
-                    return
-                if pending.tries_left == 0:
-                    del self._reliable[pending.air.id]
-                    nak = True
-                else:
-                    pending.tries_left -= 1
-                    self._tx_pending += 1
-                    nak = False
-            if nak:  # "Reliable send failed, returning a nak"
-                error = Routing.Error.MAX_RETRANSMIT
-                self.to_phone(emu_phone.routing_reply(self, error, pending.air.id, pending.channel))
-                return
-            medium.transmit(self, pending.air)
-            self._arm_reliable(pending)
-
-        # On the medium's clock, but never sooner than REAL_FLOOR seconds of real time: on a
-        # zero-airtime medium the NAK still comes well after the queue status, as on a radio.
-        scale = getattr(medium, "time_scale", 1.0)
-        real = self._retransmission_delay(pending.air) / scale if math.isfinite(scale) else 0.0
-        timer = threading.Timer(max(real, RELIABLE_REAL_FLOOR), fire)
-        timer.daemon = True
-        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        pending.cancel = timer.cancel
-        timer.start()
-
-    def _acknowledged(self, packet_id: int) -> bool:
-        """Stop retransmitting ``packet_id``; True when it was pending."""
-        with self._lock:
-            pending = self._reliable.pop(packet_id, None)
-        if pending is None:
-            return False
-        if pending.cancel is not None:
-            pending.cancel()
-        ack = emu_phone.routing_reply(self, Routing.Error.NONE, packet_id, pending.channel)
-        self.to_phone(ack)
-        return True
+            self._tx_pending += 1
+        self.medium.transmit(self, air)
 
     # Packets from the air.
     def _remember(self, key: tuple[int, int], queued: _Relay | None) -> None:
@@ -429,7 +337,7 @@ class EmulatedRadio:
             self.ignored_drops += 1  # Router::perhapsHandleReceived: neither relayed nor delivered
             return
         if sender == self.node_num:
-            self._acknowledged(packet.id)  # someone rebroadcast ours: the implicit ACK
+            self.reliable.acknowledged(packet.id)  # someone rebroadcast ours: the implicit ACK
             return
         with self._lock:
             if key in self._seen:
@@ -450,7 +358,7 @@ class EmulatedRadio:
         )
         if found is not None and verdict.deliver:
             channel, data = found
-            self._update_node(packet, data, snr)
+            self.state.heard_from(packet, data, snr)
             self._handle_decoded(packet, channel, data, snr, rssi)
         relays = role != "CLIENT_MUTE" and verdict.relay and self.medium is not None
         if relays and packet.to != self.node_num and packet.hop_limit > 0:
@@ -489,7 +397,7 @@ class EmulatedRadio:
         rx.rx_rssi = rssi
         rx.rx_time = int(time.time())
         if data.portnum == portnums_pb2.PortNum.ROUTING_APP and to_us and data.request_id:
-            self._acknowledged(data.request_id)  # the destination's ACK (or NAK) to ours
+            self.reliable.acknowledged(data.request_id)  # the destination's ACK (or NAK) to ours
         self.to_phone(rx)
         if to_us and packet.want_ack and data.portnum != portnums_pb2.PortNum.ROUTING_APP:
             ack = emu_phone.routing_reply(self, Routing.Error.NONE, packet.id, channel.index)
@@ -525,22 +433,6 @@ class EmulatedRadio:
 
         with self._lock:
             self._seen[key] = _Relay(medium.call_later(delay, fire), fire, snr)
-
-    def _update_node(self, packet: Any, data: Any, snr: float) -> None:
-        sender = getattr(packet, "from")
-        with self.state.lock:
-            seen = self.state.nodes.get(sender) or NodeSeen(num=sender)
-            seen.snr = snr
-            seen.hops_away = max(packet.hop_start - packet.hop_limit, 0)
-            seen.last_heard = int(time.time())
-            if data.portnum == portnums_pb2.PortNum.NODEINFO_APP:
-                user = mesh_pb2.User()
-                try:
-                    user.ParseFromString(data.payload)
-                    seen.user = user
-                except Exception:
-                    log.debug("ignoring malformed NodeInfo from %08x", sender)
-            self.state.nodes[sender] = seen
 
     # Own traffic.
     def announce(self) -> None:

@@ -12,14 +12,11 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from meshtastic.protobuf import mesh_pb2
 
 from relay.radio.framing import FrameParser, encode_frame
-
-if TYPE_CHECKING:
-    from relay.radio.emulator import EmulatedRadio
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +26,26 @@ TO_PHONE_QUEUE_LEN = 16
 RECENT_IDS = 20
 
 
+class SessionRadio(Protocol):
+    """What a session needs from its radio (:class:`relay.radio.emulator.EmulatedRadio`)."""
+
+    state: Any  # relay.radio.state.RadioState
+
+    def handle_phone_packet(self, session: ClientSession, packet: Any) -> None:
+        """A MeshPacket the client asked the radio to send."""
+        ...
+
+    def tx_queue_free(self) -> tuple[int, int]:
+        """(free, maxlen) of the transmit queue."""
+        ...
+
+
 class ClientSession:
     """The radio side of one serial or TCP client connection."""
 
     def __init__(
         self,
-        radio: EmulatedRadio,
+        radio: SessionRadio,
         write: Callable[[bytes], None],
         name: str,
         *,

@@ -111,6 +111,23 @@ class RadioState:
         )
         return cls(node_num, owner, config, module_config, channels, metadata)
 
+    def heard_from(self, packet: Any, data: Any, snr: float) -> None:
+        """``NodeDB::updateFrom``: a decoded packet (``data``) from a node; NodeInfo names it."""
+        sender = getattr(packet, "from")
+        with self.lock:
+            seen = self.nodes.get(sender) or NodeSeen(num=sender)
+            seen.snr = snr
+            seen.hops_away = max(packet.hop_start - packet.hop_limit, 0)
+            seen.last_heard = int(time.time())
+            if data.portnum == 4:  # NODEINFO_APP
+                user = mesh_pb2.User()
+                try:
+                    user.ParseFromString(data.payload)
+                    seen.user = user
+                except Exception:  # a neighbour's garbage: keep what we knew
+                    pass
+            self.nodes[sender] = seen
+
     def factory_reset(self) -> None:
         """``NodeDB::factoryReset``: the firmware's default config, channels, owner and an
         empty node database; node number and hardware stay (called under ``lock``)."""

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from relay.sim.firmware import MAX_HOP_LIMIT
 from relay.sim.schema import Reader
+from relay.sim.specs import NodeSpec, Publication
 
 KINDS = ("news", "safety")  # what a traffic entry may publish
-
-if TYPE_CHECKING:
-    from relay.sim.scenario import NodeSpec, Publication
 
 _NODE_KEYS = "name num x y waypoints role rebroadcast_mode jarshy tx_dbm gain_db off"
 _GEN_COMMON = "generator prefix role role_mix jarshy tx_dbm gain_db power_cuts off"
@@ -176,8 +174,6 @@ def expand_traffic(
     rng: random.Random,
 ) -> list[Publication]:
     """Turn traffic entries into a time-ordered list of publications."""
-    from relay.sim.scenario import Publication
-
     by_name = {n.name: n for n in nodes}
     engine_nodes = [n.index for n in nodes if n.jarshy]
     out: list[Publication] = []

@@ -22,42 +22,12 @@ from relay.sim.channel import Propagation, Waypoint
 from relay.sim.firmware import DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, RebroadcastMode, Role
 from relay.sim.generators import expand_nodes, expand_traffic
 from relay.sim.schema import Reader
+from relay.sim.specs import NodeSpec as NodeSpec  # re-exported: the scenario's parts
+from relay.sim.specs import Publication as Publication
 
 
 class ScenarioError(UserError):
     """A scenario file that cannot be used; the message names the offending field."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSpec:
-    """One node after expansion."""
-
-    index: int
-    name: str
-    num: int
-    waypoints: tuple[Waypoint, ...]
-    role: Role = Role.CLIENT
-    mode: RebroadcastMode = RebroadcastMode.ALL
-    jarshy: bool = True
-    tx_dbm: float = 20.0
-    gain_db: float = 2.0
-    off: tuple[tuple[float, float], ...] = ()  # power cuts: [off_at, on_at)
-
-    def awake_at(self, t: float) -> bool:
-        """Whether the node has power at time ``t``."""
-        return not any(a <= t < b for a, b in self.off)
-
-
-@dataclass(frozen=True, slots=True)
-class Publication:
-    """One item of scenario traffic."""
-
-    time: float
-    node: int  # index
-    size: int
-    label: str = "item"
-    hop_limit: int | None = None
-    kind: str = "news"  # "news" or "safety" (an extreme-severity alert); engines may ignore it
 
 
 @dataclass(frozen=True, slots=True)
