@@ -35,6 +35,10 @@ READY_WAIT = 2.0  # seconds close() waits for the library to finish its own hand
 CLOSED_BY_RADIO = "closed by the radio"  # the "lost" reason when the radio ended a TCP connection
 
 
+class RadioClosed(OSError):
+    """The radio closed the connection during the handshake (another TCP client came in)."""
+
+
 class _Hooks:
     """Mixin placed before a StreamInterface subclass in the MRO."""
 
@@ -57,7 +61,14 @@ class _Hooks:
             notify(self, event, value)
 
     def _waitConnected(self, timeout: float = 30.0) -> None:
-        super()._waitConnected(self._jarshy_handshake_timeout)  # type: ignore[misc]
+        # The library waits its full timeout even when the radio has already closed the port.
+        deadline = time.monotonic() + self._jarshy_handshake_timeout
+        while not self.isConnected.wait(0.05):
+            if self._jarshy_gone is not None:
+                raise RadioClosed(f"{self._jarshy_gone} during the handshake")
+            if time.monotonic() > deadline:
+                break
+        super()._waitConnected(0.0)  # type: ignore[misc]  # raises its own errors, if any
 
     def _connected(self) -> None:
         # Before isConnected wakes the constructor's caller, which reads the snapshot at once.

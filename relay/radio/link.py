@@ -34,7 +34,13 @@ from typing import Any
 
 from pubsub import pub
 
-from relay.radio._iface import CLOSED_BY_RADIO, HookedSerial, HookedTCP, close_interface
+from relay.radio._iface import (
+    CLOSED_BY_RADIO,
+    HookedSerial,
+    HookedTCP,
+    RadioClosed,
+    close_interface,
+)
 from relay.radio.framing import JARSHY_PORT
 from relay.radio.link_receive import LinkReceiving, OnAcked, OnPacket
 from relay.radio.link_send import LinkSending, Outcome
@@ -93,6 +99,7 @@ class RadioLink(LinkReceiving, LinkSending):
         self.backoff_max = backoff_max  # a radio that returns is used within this many seconds
         self.displaced_backoff = displaced_backoff
         self.displaced_max = displaced_max
+        self._displaced_wait = displaced_backoff
         self.watchdog_interval = watchdog_interval  # probe a radio silent this long
         self.silence_limit = silence_limit  # rebuild the link after this long without a packet
         self.ack_relayed = ack_relayed  # want_ack on broadcasts the firmware floods (hop >= 1)
@@ -191,8 +198,8 @@ class RadioLink(LinkReceiving, LinkSending):
 
     async def _supervise(self, first: asyncio.Future[BaseException | None]) -> None:
         delay = self.backoff_initial
-        displaced_wait = self.displaced_backoff
         down_since: float | None = None
+        up_at = 0.0
         while not self._closing:
             self._set_state(LinkState.CONNECTING, self._reason)
             try:
@@ -200,14 +207,18 @@ class RadioLink(LinkReceiving, LinkSending):
             except Exception as exc:  # port missing, refused, handshake timeout, ...
                 self.last_error = exc
                 self.stats["connect_failures"] += 1
-                log.info("radio %s: connect failed: %s (next try in %.1f s)", self.address, exc,
-                         delay)  # fmt: skip
-                self._set_state(LinkState.DOWN, f"connect failed: {_inert(exc)}")
                 down_since = down_since or time.monotonic()
                 if not first.done():
                     first.set_result(exc)
                     if self.require_up:
+                        self._set_state(LinkState.DOWN, f"connect failed: {_inert(exc)}")
                         return
+                if isinstance(exc, RadioClosed):  # another client came in during our handshake
+                    await self._displaced(up_at)
+                    continue
+                log.info("radio %s: connect failed: %s (next try in %.1f s)", self.address, exc,
+                         delay)  # fmt: skip
+                self._set_state(LinkState.DOWN, f"connect failed: {_inert(exc)}")
                 await self._wait_retry(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
@@ -231,20 +242,26 @@ class RadioLink(LinkReceiving, LinkSending):
             if self._closing:
                 return
             if reason == CLOSED_BY_RADIO and self.address.kind == "tcp":
-                if down_since - up_at > STABLE_AFTER:
-                    displaced_wait = self.displaced_backoff
-                self.stats["displaced"] += 1
-                log.warning(
-                    "radio %s: the radio closed our connection: another client (a phone app, "
-                    "the meshtastic CLI) took its one TCP connection. Retrying in %.1f s; run "
-                    "the daemon on USB serial to avoid this", self.address, displaced_wait
-                )  # fmt: skip
-                self._set_state(LinkState.DISPLACED, "displaced by another TCP client")
-                await self._wait_retry(displaced_wait)
-                displaced_wait = min(displaced_wait * 2, self.displaced_max)
+                await self._displaced(up_at)
             else:
                 log.warning("radio %s: link lost (%s); reconnecting", self.address, reason)
                 self._set_state(LinkState.DOWN, reason)
+
+    async def _displaced(self, up_at: float) -> None:
+        """The radio closed our TCP connection for another client: say so, then yield to it,
+        longer each time while the fight goes on (reset once we stayed up STABLE_AFTER)."""
+        if time.monotonic() - up_at > STABLE_AFTER + self._displaced_wait:
+            self._displaced_wait = self.displaced_backoff
+        wait = self._displaced_wait
+        self.stats["displaced"] += 1
+        log.warning(
+            "radio %s: the radio closed our connection: another client (a phone app, the "
+            "meshtastic CLI) took its one TCP connection. Retrying in %.1f s; run the daemon on "
+            "USB serial to avoid this", self.address, wait
+        )  # fmt: skip
+        self._set_state(LinkState.DISPLACED, "displaced by another TCP client")
+        self._displaced_wait = min(wait * 2, self.displaced_max)
+        await self._wait_retry(wait)
 
     async def _watch(self, iface: Any) -> str:
         """Wait until the interface is lost or silent past the bound; return why."""
