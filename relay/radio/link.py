@@ -229,9 +229,10 @@ class RadioLink(LinkReceiving, LinkSending):
             self._iface = iface
             self._absorb_snapshot(iface._jarshy_snapshot or {})
             up_at = time.monotonic()
-            if down_since is not None:
+            if down_since is not None and self.connects > 1:  # back, not a first connection
                 log.warning("radio %s: link is back after %.1f s (%s)", self.address,
                             up_at - down_since, self._reason or "down")  # fmt: skip
+            down_since = None
             self._set_state(LinkState.UP)
             if not first.done():
                 first.set_result(None)
