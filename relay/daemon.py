@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from relay.paths import Paths
 from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
 from relay.radio_quarantine import RadioQuarantine
-from relay.shutdown import shutdown_watchdog
+from relay.shutdown import shutdown_watchdog, stop_on_signals
 from relay.store import Store
 from relay.sync.events import PacketReceived, SendPacket
 from relay.transmit import About, Transmitter
@@ -159,8 +158,7 @@ class Daemon:
                 self.core.load(*self._now())
                 self._rejudge_soon()  # verdicts stored under older trust rules
                 if signals:
-                    self._install_signals(loop)
-                    stack.callback(self._remove_signals, loop)
+                    stack.callback(stop_on_signals(loop, self.stop))
                 log.info("daemon up: radio %s, socket %s", self.radio_address, self.paths.socket)
                 await self.link.__aenter__()
                 stack.push_async_callback(_close_link, self.link)
@@ -201,23 +199,6 @@ class Daemon:
         for info in self.keystore.list():
             if info.key_id not in self.ingest.state.keys:
                 self.ingest.learn_key(info.public_key, self.wall())
-
-    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
-        def on_signal() -> None:
-            if self.stop.is_set():
-                log.warning("second signal: exiting now")
-                os._exit(1)
-            self.stop.set()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, on_signal)
-
-    @staticmethod
-    def _remove_signals(loop: asyncio.AbstractEventLoop) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
 
     # -- the node core's timer ------------------------------------------------------------------
 

@@ -1,11 +1,15 @@
-"""A bound on how long the daemon may take to shut down (a stuck step must not hang it)."""
+"""How the daemon is asked to stop (SIGINT/SIGTERM; a second one forces), and a bound on how long
+it may take to shut down (a stuck step must not hang it)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger("jarshy.daemon")
 
@@ -40,3 +44,26 @@ def shutdown_watchdog(
     timer.daemon = True
     timer.start()
     return timer
+
+
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop``; a second one exits at once.  Returns the function that
+    gives both signals back (a daemon run inside another program must not keep them)."""
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting now")
+            os._exit(1)
+        stop.set()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
+
+    def remove() -> None:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+    return remove
