@@ -1,15 +1,20 @@
 """Sync benchmark: every shipped simulator scenario, Jarshy vs managed flooding alone, same seeds.
 
-For each scenario it prints delivery against the oracle's reachable set, airtime per delivered
-bulletin as a ratio to the oracle's lower bound (greedy connected dominating set x packet airtime),
-latency percentiles and Jarshy's airtime as a ratio to flooding's.  Baselines (flooding, the bound)
+For each scenario it prints delivery against the oracle's reachable set, Jarshy's airtime per
+delivered (bulletin, node) pair as a ratio to flooding's (issue 15's target: <= 1.0 at 100 %
+delivery wherever flooding reaches >= 80 %, stretch <= 0.7), total airtime as a ratio to the
+oracle's greedy-CDS bound (connected dominating set x packet airtime) for both, latency and the
+simulator's wall time (the run, then the report with its oracle).  Baselines (flooding, the bound)
 are measured in the same run.  With several seeds a scenario's row shows the worst delivery and the
 mean of the other figures.  Two more figures, each from its worst seed: idle sync traffic (city-200
 whose 30 bulletins all appear in the first 10 minutes: channel time taken by Jarshy's frames in the
 busiest node's hearing range over the last 30 minutes, against the 1 % target), and a trusted
 extreme safety alert published in the middle of the spammer scenario's flood against the same run
 with the spammer silent (time until the last reachable node held it; target <= 2x).
-``python bench/sync.py [--json] [--scenarios a,b] [--seeds 1,2,3] [--no-idle]``.
+Last, the catch-up figures of bench/catchup.py (a node missing 50 of 10,000 bulletins).
+``--png DIR`` writes each scenario's figure (first seed; needs matplotlib, the 'plots' extra).
+``python bench/sync.py [--json] [--scenarios a,b] [--seeds 1,2,3] [--no-idle] [--no-catchup]
+[--png DIR]``.
 """
 
 from __future__ import annotations
@@ -27,24 +32,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import catchup  # noqa: E402  (bench/catchup.py)
+
 import relay.node.sim_node  # noqa: E402,F401  (registers the "jarshy" engine: whole node cores)
 from relay.sim import (  # noqa: E402
     Publication,
     Simulation,
     build_report,
     load_scenario,
-    run_scenario,
     shipped_scenarios,
 )
+from relay.sim.core import SimResult  # noqa: E402
+from relay.sim.figure import plots_available, render_png  # noqa: E402
 from relay.sim.firmware import UTIL_PERIOD  # noqa: E402
+from relay.sim.report import Report  # noqa: E402
 
 ENGINES = ("jarshy", "flood")
 IDLE_TARGET_PCT = 1.0
+TARGET, STRETCH, FLOOD_REACH = 1.0, 0.7, 0.8  # issue 15
 
 
-def one_run(name: str, engine: str, seed: int | None) -> dict[str, Any]:
+def one_run(
+    name: str, engine: str, seed: int | None, keep: list[tuple[SimResult, Report]] | None = None
+) -> dict[str, Any]:
     start = time.perf_counter()
-    _, report = run_scenario(name, engine=engine, seed=seed)
+    result = Simulation(load_scenario(name, seed=seed), engine, seed=seed).run()
+    simulated = time.perf_counter()
+    report = build_report(result)
+    if keep is not None:
+        keep.append((result, report))
     s = report.summary
     return {
         "delivery": s["delivery"]["ratio"],
@@ -55,7 +71,8 @@ def one_run(name: str, engine: str, seed: int | None) -> dict[str, Any]:
         "latency_p50_s": s["latency_s"]["p50"],
         "latency_p90_s": s["latency_s"]["p90"],
         "channel_util_peak_pct": s["channel"].get("utilization_peak_pct"),
-        "wall_s": round(time.perf_counter() - start, 2),
+        "sim_wall_s": round(simulated - start, 2),
+        "report_wall_s": round(time.perf_counter() - simulated, 2),
     }
 
 
@@ -117,26 +134,67 @@ def alert_under_spam(seed: int | None = None) -> dict[str, Any]:
     return out
 
 
+def compare(row: dict[str, Any]) -> None:
+    """Jarshy against flooding in one scenario row: ratios and whether issue 15's target holds."""
+    jarshy, flood = row["jarshy"], row["flood"]
+    row["airtime_vs_flooding"] = (
+        round(jarshy["airtime_s"] / flood["airtime_s"], 3) if flood["airtime_s"] else None
+    )
+    per_j, per_f = jarshy["airtime_per_delivery_s"], flood["airtime_per_delivery_s"]
+    ratio = round(per_j / per_f, 3) if per_j and per_f else None
+    row["per_pair_vs_flooding"] = ratio
+    row["target_applies"] = (flood["delivery"] or 0.0) >= FLOOD_REACH
+    row["meets_target"] = (
+        ratio is not None and ratio <= TARGET and jarshy["delivery"] == 1.0
+        if row["target_applies"]
+        else None
+    )
+
+
 def figures(
-    names: list[str] | None = None, seeds: list[int | None] | None = None, idle: bool = True
+    names: list[str] | None = None,
+    seeds: list[int | None] | None = None,
+    idle: bool = True,
+    catch_up: bool = True,
+    png: Path | None = None,
 ) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for name in names or sorted(shipped_scenarios()):
         row: dict[str, Any] = {}
+        kept: list[tuple[SimResult, Report]] = []
         for engine in ENGINES:
-            row[engine] = combine([one_run(name, engine, seed) for seed in seeds or [None]])
-        jarshy, flood = row["jarshy"], row["flood"]
-        row["airtime_vs_flooding"] = (
-            round(jarshy["airtime_s"] / flood["airtime_s"], 3) if flood["airtime_s"] else None
-        )
+            runs = [
+                one_run(name, engine, seed, kept if k == 0 and png else None)
+                for k, seed in enumerate(seeds or [None])
+            ]
+            row[engine] = combine(runs)
+        compare(row)
+        if png is not None and kept:
+            png.mkdir(parents=True, exist_ok=True)
+            (png / f"{name}.png").write_bytes(render_png(*kept[0], compare=kept[1:]))
         rows[name] = row
-    result: dict[str, Any] = {"scenarios": rows}
+    applies = [r for r in rows.values() if r["target_applies"]]
+    result: dict[str, Any] = {
+        "scenarios": rows,
+        "target": {
+            "scenarios": len(applies),
+            "met": sum(1 for r in applies if r["meets_target"]),
+            "worst_per_pair_vs_flooding": max(
+                (r["per_pair_vs_flooding"] or 0.0 for r in applies), default=None
+            ),
+            "within_stretch": sum(
+                1 for r in applies if r["meets_target"] and r["per_pair_vs_flooding"] <= STRETCH
+            ),
+        },
+    }
     if idle:
         runs = seeds or [None]
         idles = [idle_traffic(seed) for seed in runs]
         result["idle_city_200"] = max(idles, key=lambda r: r["busiest_node_pct"])  # the worst
         alerts = [alert_under_spam(seed) for seed in runs]
         result["alert_under_spam"] = max(alerts, key=lambda r: r["latency_vs_no_spam"] or 0.0)
+    if catch_up:
+        result["catch_up"] = catchup.figures()
     return result
 
 
@@ -146,24 +204,43 @@ def main() -> int:
     parser.add_argument("--scenarios", help="comma-separated names (default: all shipped)")
     parser.add_argument("--seeds", help="comma-separated seeds (default: each scenario's own)")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle and alert runs")
+    parser.add_argument("--no-catchup", action="store_true", help="skip the catch-up figures")
+    parser.add_argument("--png", type=Path, metavar="DIR", help="write each scenario's figure")
     args = parser.parse_args()
+    if args.png is not None and not plots_available():
+        parser.error("--png needs matplotlib: python3 -m pip install 'jarshy[plots]'")
     names = args.scenarios.split(",") if args.scenarios else None
     seeds: list[int | None] | None = [int(x) for x in args.seeds.split(",")] if args.seeds else None
-    result = figures(names, seeds, idle=not args.no_idle)
+    result = figures(names, seeds, not args.no_idle, not args.no_catchup, args.png)
     if args.json:
         print(json.dumps(result))
         return 0
     print(
-        f"{'scenario':<15} {'delivery J':>10} {'flood':>7} {'air/bound J':>11} {'flood':>7} "
-        f"{'J/flood':>8} {'p90 J s':>8}"
+        f"{'scenario':<15} {'delivery J':>10} {'flood':>6} {'J/flood per pair':>16} "
+        f"{'(total)':>7} {'air/CDS J':>9} {'flood':>6} {'p90 J s':>7} {'sim s J':>8} "
+        f"{'flood':>6}  target"
     )
     for name, row in result["scenarios"].items():
         j, f = row["jarshy"], row["flood"]
-        print(
-            f"{name:<15} {j['delivery']:>10.3f} {f['delivery']:>7.3f} "
-            f"{j['airtime_vs_bound']:>11.2f} {f['airtime_vs_bound']:>7.2f} "
-            f"{row['airtime_vs_flooding']:>8.2f} {j['latency_p90_s'] or 0:>8.1f}"
+        verdict = (
+            "n/a (flooding < 80 %)"
+            if not row["target_applies"]
+            else ("met" if row["meets_target"] else "NOT met")
         )
+        print(
+            f"{name:<15} {j['delivery']:>10.3f} {f['delivery']:>6.3f} "
+            f"{_num(row['per_pair_vs_flooding']):>16} {_num(row['airtime_vs_flooding']):>7} "
+            f"{_num(j['airtime_vs_bound']):>9} {_num(f['airtime_vs_bound']):>6} "
+            f"{j['latency_p90_s'] or 0:>7.1f} {j['sim_wall_s']:>8.1f} {f['sim_wall_s']:>6.1f}  "
+            f"{verdict}"
+        )
+    t = result["target"]
+    print(
+        f"target (J/flood per delivered pair <= {TARGET} at 100 % delivery where flooding "
+        f"reaches >= 80 %): met in {t['met']} of {t['scenarios']}, worst "
+        f"{_num(t['worst_per_pair_vs_flooding'])}x; within the {STRETCH} stretch: "
+        f"{t['within_stretch']}"
+    )
     if "idle_city_200" in result:
         idle = result["idle_city_200"]
         print(
@@ -178,7 +255,22 @@ def main() -> int:
             f"({alert['no_spam']['alert_last_node_s']:.0f} s, delivery "
             f"{alert['no_spam']['alert_delivery']:.3f})"
         )
+    if "catch_up" in result:
+        c = result["catch_up"]
+        for name in ("newest", "random"):
+            r = c[name]
+            print(
+                f"catch-up, {c['missing']} {name} of {c['held']} missing: "
+                f"{r['beyond_idle_bytes']} sync bytes beyond the bulletins = {r['vs_goal']:.2f}x "
+                f"the {r['goal_bytes']} B goal "
+                f"({'caught up' if r['caught_up'] else 'NOT caught up'}"
+                f" in {r['seconds']:.0f} s)"
+            )
     return 0
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
 
 
 if __name__ == "__main__":

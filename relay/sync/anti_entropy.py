@@ -22,6 +22,8 @@ from relay.sync.types import SyncConfig, SyncStats, _Pending
 
 MAX_MISMATCHES = 1024
 MAX_REQUESTED = 1024
+FLUX = 60.0  # seconds over which neighbours get the same relayed bulletin (3 relay delays)
+MAX_FLUX = 10  # recent bulletins tried in explaining a digest difference (2**10 subsets)
 REQUESTED_FOR = 120.0  # seconds an id we asked for is expected (answers, retries)
 
 
@@ -142,7 +144,7 @@ class AntiEntropy:
             self._on_request(frame, now, answer_hops)
             return
         mine = self.held.beacon(now)
-        if frame.digest == mine.digest:
+        if frame.digest == mine.digest or self._settling(frame.digest, mine.digest, now):
             self.trickle.consistent()
         elif isinstance(frame, frames.Summary):
             self._on_summary(frame, event.sender, now, answer_hops, mine)
@@ -195,6 +197,20 @@ class AntiEntropy:
             self._request(frames.Request(sender, more, wanted), now, hops)
         elif not they_lack and below:
             self._request(frames.Request(sender, frame.low, ()), now, hops)
+
+    def _settling(self, theirs: bytes, mine: bytes, now: float) -> bool:
+        """The two digests differ only by bulletins that both nodes may hold but joined the sync
+        sets at different times (each node settles a bulletin ``settle`` seconds after it got
+        it, and relays reach neighbours seconds apart): no difference worth a summary.  The
+        digest is an XOR, so it is enough that some subset of our bulletins held within the
+        last ``settle + FLUX`` seconds XORs to the difference.  A neighbour that truly lacks
+        one of them is answered once it is older than that."""
+        target = int.from_bytes(theirs, "big") ^ int.from_bytes(mine, "big")
+        reach = {0}
+        for item in self.held.recent(now - self.config.settle - FLUX)[:MAX_FLUX]:
+            part = int.from_bytes(item.judgement.id[:4], "big")
+            reach |= {r ^ part for r in reach}
+        return target in reach
 
     def _mark_inconsistent(self, now: float) -> None:
         self.inconsistent = True

@@ -74,6 +74,11 @@ class Held:
         del self.items[ident]
         self.by_prefix.pop(ident[: frames.PREFIX_LEN], None)
 
+    def recent(self, since: float) -> list[_Item]:
+        """Bulletins held since ``since``, newest first."""
+        fresh = [item for item in self.items.values() if item.held_since >= since]
+        return sorted(fresh, key=lambda i: -i.held_since)
+
     def sync_set(self, now: float) -> list[_Item]:
         """Settled, live bulletins: what beacons and summaries describe.  A bulletin still
         spreading by relays is left out for ``settle`` seconds (``urgent_settle`` if urgent), so
