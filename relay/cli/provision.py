@@ -69,16 +69,17 @@ def info_command(args: argparse.Namespace) -> int:
     """Print the radio's settings and warnings; exit 1 when there are warnings."""
     from relay.provision.apply import open_radio
     from relay.provision.profiles import load_profile
-    from relay.provision.report import radio_summary, warnings
+    from relay.provision.report import notes, radio_summary, warnings
 
     profile = load_profile(args.profile) if args.profile else None
     with open_radio(args.radio) as iface:
         summary = radio_summary(iface)
-    notes = warnings(summary, profile)
+    problems = warnings(summary, profile)
+    remarks = notes(summary)
     if args.json:
-        print(json.dumps({**summary, "warnings": notes}, ensure_ascii=False))
-        return 1 if notes else 0
-    hidden = {"channels", "frequency_mhz", "public_frequency_mhz", "jarshy_channel"}
+        print(json.dumps({**summary, "warnings": problems, "notes": remarks}, ensure_ascii=False))
+        return 1 if problems else 0
+    hidden = {"channels", "frequency_mhz", "public_frequency_mhz", "jarshy_channel", "routers"}
     for key, value in summary.items():
         if key not in hidden:
             print(f"{key + ':':<20}{inert_line(str(value))}")
@@ -90,11 +91,13 @@ def info_command(args: argparse.Namespace) -> int:
                 f"{'channel ' + str(ch['index']) + ':':<20}{ch['name']} ({ch['role']}, {ch['key']})"
             )
         )
-    for note in notes:
-        print(f"WARNING: {inert_line(note)}")
-    if not notes:
+    for remark in remarks:
+        print(f"note: {inert_line(remark)}")
+    for problem in problems:
+        print(f"WARNING: {inert_line(problem)}")
+    if not problems:
         print("no warnings")
-    return 1 if notes else 0
+    return 1 if problems else 0
 
 
 def provision_command(args: argparse.Namespace) -> int:

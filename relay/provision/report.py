@@ -46,6 +46,24 @@ def frequency_of(iface: Any) -> FrequencyPlan | None:
         return None
 
 
+def routers_heard(nodes: dict[str, Any], own: int | None) -> list[dict[str, Any]]:
+    """Nodes in the radio's node database that announce role ROUTER (``User.role`` in their
+    NodeInfo: ``owner.role = config.device.role``, src/mesh/NodeDB.cpp), nearest first.
+
+    Such a router drops Jarshy's packets if it holds the Jarshy key (CORE_PORTNUMS_ONLY, set by
+    the firmware for ROUTER), and on firmware 2.8 also when it does not (``relayOpaquePacket``
+    relays undecryptable packets only under ALL / ALL_SKIP_DECODING), unless its owner set ALL.
+    """
+    out = []
+    for node in nodes.values():
+        user = node.get("user") or {}
+        if user.get("role") != "ROUTER" or node.get("num") == own:
+            continue
+        name = user.get("id") or f"!{int(node.get('num', 0)):08x}"
+        out.append({"node": name, "name": user.get("longName"), "hops": node.get("hopsAway", 0)})
+    return sorted(out, key=lambda r: (r["hops"], r["node"]))
+
+
 def radio_summary(iface: Any) -> dict[str, Any]:
     """Firmware, hardware, region, preset, frequency, role, rebroadcast mode, power, channels."""
     node = iface.localNode
@@ -84,6 +102,9 @@ def radio_summary(iface: Any) -> dict[str, Any]:
         "role": _name(Device.Role, cfg.device.role),
         "rebroadcast_mode": _name(Device.RebroadcastMode, cfg.device.rebroadcast_mode),
         "channels": channels,
+        "routers": routers_heard(
+            dict(iface.nodes or {}), iface.myInfo.my_node_num if iface.myInfo else None
+        ),
     }
 
 
@@ -113,6 +134,21 @@ def warnings(summary: dict[str, Any], profile: Profile | None = None) -> list[st
     out.extend(_region_warnings(summary))
     out.extend(_channel_warnings(summary))
     return out
+
+
+def notes(summary: dict[str, Any]) -> list[str]:
+    """What the operator should know about the neighbourhood (not wrong with this radio)."""
+    routers = summary.get("routers") or []
+    if not routers:
+        return []
+    names = ", ".join(f"{r['node']} ({r['hops']} hops)" for r in routers[:5])
+    more = f" and {len(routers) - 5} more" if len(routers) > 5 else ""
+    return [
+        f"routers heard: {names}{more}. A ROUTER keeps the firmware's CORE_PORTNUMS_ONLY unless its "
+        "owner changed it: with the Jarshy key it drops every bulletin, and on firmware 2.8 it "
+        "relays no channel it cannot decrypt. Ask their owners to set rebroadcast_mode ALL "
+        "(docs/operators.md, 'Other people's routers')"
+    ]
 
 
 def _channel_warnings(summary: dict[str, Any]) -> list[str]:

@@ -132,3 +132,15 @@ def test_a_stock_router_that_holds_the_key_is_a_black_hole(chain: Callable[..., 
     send_on_jarshy(a)
     assert medium.wait_idle(timeout=10)
     assert not got(b) and not got(s)  # decoded, private port, CORE_PORTNUMS_ONLY: dropped
+
+
+def test_radio_info_names_the_routers_it_has_heard(
+    chain: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, s, _, medium = chain(role="ROUTER")
+    s.radio.state.owner.role = 2  # ROUTER: the firmware announces its role (NodeDB.cpp owner.role)
+    s.radio.announce()
+    assert medium.wait_idle(timeout=10)
+    main(["radio", "info", "--radio", a.address])
+    out = capsys.readouterr().out
+    assert f"note: routers heard: !{S:08x} (0 hops)" in out and "rebroadcast_mode ALL" in out
