@@ -142,6 +142,8 @@ class Node:
     role: Role
     mode: RebroadcastMode
     engine: MeshEngine | None = None
+    slot: int = 0  # frequency slot: only nodes on the same one hear each other
+    has_key: bool = True  # holds the key of the channel Jarshy's packets are on
     awake: bool = True
     awake_since: float = 0.0
     dup: dict[tuple[int, int], None] = field(default_factory=dict)

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from relay.lora import MAX_APP_PAYLOAD, PREAMBLE_SYMBOLS, packet_airtime
+from relay.lora import MAX_APP_PAYLOAD, PREAMBLE_SYMBOLS, firmware_tuple, packet_airtime
 from relay.sim.channel import CAPTURE_DB, Channel, Track
 from relay.sim.engines import ItemTagger
 from relay.sim.firmware import (
@@ -23,16 +23,18 @@ from relay.sim.firmware import (
     Node,
     Packet,
     Queued,
-    RebroadcastMode,
     Role,
     late_window_delay,
     origin_delay,
     relay_delay,
 )
+from relay.sim.meshrules import receive_verdict
 from relay.sim.scenario import Scenario
 from relay.sync.events import SendPacket
 
 TIMER, TX_END, ENGINE, PUBLISH, POWER, INJECT = range(6)
+JARSHY_PORT = 330  # a private port (>= 256): not one CORE_PORTNUMS_ONLY keeps
+TEXT_PORT = 1  # what stock traffic would be
 _EPS = 1e-9
 CAD_SYMBOLS = 2.5
 """A new signal is only sensed (channel activity detection) once it has been on air this long."""
@@ -58,6 +60,8 @@ class Counters:
     duty_cycle_drops: int = 0
     oversize_drops: int = 0
     core_only_drops: int = 0  # ROUTER with rebroadcast_mode CORE_PORTNUMS_ONLY
+    opaque_relays: int = 0  # relays of a packet the relaying node could not decrypt
+    opaque_drops: int = 0  # packets a node could not decrypt and its mode does not relay
     ignored_drops: int = 0  # from a radio this node was told to ignore (set_ignored_node)
 
 
@@ -83,7 +87,7 @@ class Mesh:
         self.slot = scenario.preset.slot_time
         self.crit_offset = (PREAMBLE_SYMBOLS - 5) * scenario.preset.symbol_time
         self.cad_time = CAD_SYMBOLS * scenario.preset.symbol_time
-        self.max_air = packet_airtime(MAX_APP_PAYLOAD, self.preset)
+        self.max_air = packet_airtime(MAX_APP_PAYLOAD, self.preset, firmware=scenario.firmware)
         self.duty = scenario.region.duty_cycle
         self.now = 0.0
         self.counters = Counters()
@@ -105,6 +109,11 @@ class Mesh:
         self.nodes: list[Node] = [
             Node(s.index, s.num, s.name, s.role, s.mode) for s in scenario.nodes
         ]
+        for spec, node in zip(scenario.nodes, self.nodes, strict=True):
+            # the channel plan (scenario.CHANNEL_PLANS): who holds the key, who shares the slot
+            node.has_key = spec.jarshy or scenario.channel_plan == "shared"
+            node.slot = 1 if spec.jarshy and scenario.channel_plan == "isolated" else 0
+        self.firmware = firmware_tuple(scenario.firmware)
         self._tagger: list[ItemTagger | None] = [None] * len(self.nodes)
 
     def _push(self, t: float, kind: int, a: int, b: Any) -> None:
@@ -136,7 +145,9 @@ class Mesh:
     def _airtime(self, size: int) -> float:
         t = self._airtimes.get(size)
         if t is None:
-            t = self._airtimes[size] = packet_airtime(size, self.preset)
+            t = self._airtimes[size] = packet_airtime(
+                size, self.preset, firmware=self.scenario.firmware
+            )
         return t
 
     def _over_duty(self, node: Node) -> bool:
@@ -234,6 +245,8 @@ class Mesh:
         txid = self._seq
         sens = self.sens
         nodes = self.nodes
+        if len({n.slot for n in nodes}) > 1:  # another frequency: neither heard nor interfering
+            receivers = [(j, p) for j, p in receivers if nodes[j].slot == node.slot]
         for j, p in receivers:
             rn = nodes[j]
             rn.heard.append((now, end, p, txid))
@@ -300,12 +313,23 @@ class Mesh:
                     queued.ready_at = self.now + late_window_delay(queued.rx_snr, self.slot)
                     queued.late = True
             return
-        if pkt.jarshy and node.mode is RebroadcastMode.CORE_PORTNUMS_ONLY:
-            c.core_only_drops += 1
+        decodable = node.has_key or not pkt.jarshy
+        verdict = receive_verdict(
+            node.mode,
+            decodable=decodable,
+            port=JARSHY_PORT if pkt.jarshy else TEXT_PORT,
+            sender_known=True,
+            firmware=self.firmware,
+        )
+        if decodable and not verdict.deliver:
+            c.core_only_drops += 1  # the ROUTER trap: a non-core port it can read
             return
-        if pkt.jarshy:
+        if not decodable and not verdict.relay:
+            c.opaque_drops += 1
+            return
+        if pkt.jarshy and verdict.deliver:
             self._deliver(node, pkt, snr, rssi)
-        if pkt.hop_limit <= 0 or not node.role.relays or node.mode is RebroadcastMode.NONE:
+        if pkt.hop_limit <= 0 or not node.role.relays or not verdict.relay:
             return
         if self._over_duty(node):
             c.duty_cycle_drops += 1
@@ -320,5 +344,7 @@ class Mesh:
             pkt.airtime,
             pkt.item,
         )
+        if not decodable:
+            c.opaque_relays += 1
         delay = relay_delay(node.role, snr, self.slot, self.rng)
         self._enqueue(node, Queued(relay, self.now + delay, 0, 0, True, snr))

@@ -69,7 +69,7 @@ def build_report(result: SimResult) -> Report:
     for key, item in result.items.items():
         o = oracle.item(item.origin, item.time, result.end_time)
         frames = max(1, math.ceil(item.size / MAX_APP_PAYLOAD))
-        per_frame = packet_airtime(min(item.size, MAX_APP_PAYLOAD), preset)
+        per_frame = packet_airtime(min(item.size, MAX_APP_PAYLOAD), preset, firmware=sc.firmware)
         lb_tx += o.min_transmitters * frames
         lb_air += o.min_transmitters * frames * per_frame
         held = result.deliveries.get(key, {})
@@ -161,6 +161,8 @@ def build_report(result: SimResult) -> Report:
             "oversize_drops": c.oversize_drops,
             "core_portnums_only_drops": c.core_only_drops,
             "ignored_drops": c.ignored_drops,
+            "opaque_drops": c.opaque_drops,
+            "opaque_relays": c.opaque_relays,
         },
         "channel": util,
         "duty_cycle": {

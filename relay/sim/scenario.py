@@ -17,13 +17,21 @@ from typing import Any
 import yaml
 
 from relay.errors import UserError
-from relay.lora import Preset, Region, get_preset, get_region
+from relay.lora import DEFAULT_FIRMWARE, Preset, Region, firmware_tuple, get_preset, get_region
 from relay.sim.channel import Propagation, Waypoint
 from relay.sim.firmware import DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, RebroadcastMode, Role
 from relay.sim.generators import expand_nodes, expand_traffic
+from relay.sim.meshrules import role_default_mode
 from relay.sim.schema import Reader
 from relay.sim.specs import NodeSpec as NodeSpec  # re-exported: the scenario's parts
 from relay.sim.specs import Publication as Publication
+
+CHANNEL_PLANS = ("shared", "secondary", "isolated")
+"""How Jarshy's packets share the air with stock Meshtastic nodes (``channel_plan``):
+``shared``: on a channel every node holds the key for (stock nodes decode them, and apply their
+rebroadcast mode's port rule); ``secondary``: on a channel of their own with their own key, on
+the public frequency slot (stock nodes hear them but cannot decrypt: opaque relay);
+``isolated``: on a frequency slot of their own (stock nodes never hear them)."""
 
 
 class ScenarioError(UserError):
@@ -49,6 +57,8 @@ class Scenario:
     traffic: tuple[Publication, ...]
     oracle_step: float = 5.0
     drain: float = 600.0  # the run continues this long after the traffic window
+    channel_plan: str = "shared"  # shared | secondary | isolated (docs/simulator.md)
+    firmware: str = DEFAULT_FIRMWARE  # decides 2.8's signature on air and its opaque relay rule
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def node_index(self, name: str) -> int:
@@ -78,7 +88,7 @@ def _build(data: Mapping[str, Any], seed: int | None, duration: float | None) ->
     r = Reader(data, "")
     r.only(
         "name description seed duration preset region loss propagation radio hop_limit engine "
-        "engine_options jarshy nodes traffic oracle_step drain"
+        "engine_options jarshy nodes traffic oracle_step drain channel_plan firmware"
     )
     seed_v = r.integer("seed", 1) if seed is None else seed
     duration_v = r.number("duration", 3600.0, minimum=1.0) if duration is None else duration
@@ -127,8 +137,24 @@ def _build(data: Mapping[str, Any], seed: int | None, duration: float | None) ->
         nodes=nodes,
         traffic=tuple(p for p in traffic if p.time < duration_v),
         oracle_step=r.number("oracle_step", 5.0, minimum=0.1),
+        channel_plan=_plan(r),
+        firmware=_firmware(r),
         raw=dict(data),
     )
+
+
+def _plan(r: Reader) -> str:
+    plan = r.string("channel_plan", "shared")
+    if plan not in CHANNEL_PLANS:
+        raise ValueError(f"channel_plan: expected one of {', '.join(CHANNEL_PLANS)}, got {plan!r}")
+    return plan
+
+
+def _firmware(r: Reader) -> str:
+    text = str(r.get("firmware", DEFAULT_FIRMWARE))
+    if firmware_tuple(text) == firmware_tuple(None) and not text.startswith("2.8"):
+        raise ValueError(f"firmware: expected a version such as 2.7.26 or 2.8.0, got {text!r}")
+    return text
 
 
 def _choice(r: Reader, key: str, default: str, parse: Any) -> Any:
@@ -160,7 +186,10 @@ def _node_spec(index: int, n: Mapping[str, Any]) -> NodeSpec:
     r = Reader(n, path + ".")
     try:
         role = Role.parse(r.string("role", "CLIENT"))
-        mode = RebroadcastMode(r.string("rebroadcast_mode", "ALL").upper())
+        default_mode = "ALL"
+        if role is Role.ROUTER and not n["_jarshy"]:  # installRoleDefaults (NodeDB.cpp)
+            default_mode = role_default_mode(role.value).value
+        mode = RebroadcastMode(r.string("rebroadcast_mode", default_mode).upper())
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     points = tuple(Waypoint(float(t), float(x), float(y)) for t, x, y in n["_waypoints"])
