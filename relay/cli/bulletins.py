@@ -57,6 +57,9 @@ def register(sub: Any) -> None:
     compose = sub.add_parser("compose", help="sign a bulletin and write its exact on-air bytes")
     add_content_arguments(compose)
     compose.add_argument("--out", required=True, help="file for the on-air bytes")
+    compose.add_argument("--from-cap", metavar="FILE", help="take the bulletin from a CAP 1.2 file")
+    compose.add_argument("--cap-language", metavar="LANG", help="with --from-cap: which <info>")
+    compose.add_argument("--yes", action="store_true", help="with --from-cap: sign without asking")
     compose.set_defaults(handler=compose_command)
 
     inspect = sub.add_parser("inspect", help="decode and verify a bulletin file")
@@ -129,18 +132,29 @@ def sign_content(content: Content, identity: Identity) -> wire.Bulletin:
 
 
 def compose_command(args: argparse.Namespace) -> int:
+    if args.from_cap:
+        from relay.cli.cap import compose_from_cap, sign_cap_content
+
+        previewed = compose_from_cap(args)
+        if previewed is None:
+            return 1
+        return publish_signed(sign_cap_content(*previewed, args.identity), args.out)
     build_content(args, bytes(8), int(now()))  # argument errors before the passphrase prompt
     identity = unlock_identity(args.identity)
     content = build_content(args, identity.key_id, int(now()))
-    signed = sign_content(content, identity)
+    return publish_signed(sign_content(content, identity), args.out)
+
+
+def publish_signed(signed: wire.Bulletin, out: str) -> int:
+    """Take a signed bulletin into this node's store and write its packet file to ``out``."""
     packets = split(signed.raw)
     with open_node() as node:
         result = node.ingest(signed.raw, now(), source="local")
     if result.outcome is Outcome.REJECTED:
         raise UserError(f"this node rejects the bulletin: {result.reason}")
-    write_bytes(args.out, to_packet_file(signed.raw))
+    write_bytes(out, to_packet_file(signed.raw))
     fits = "fits one packet" if len(packets) == 1 else f"{len(packets)} packets"
-    print(f"bulletin {signed.id.hex()}: {len(signed.raw)} bytes, {fits}, written to {args.out}")
+    print(f"bulletin {signed.id.hex()}: {len(signed.raw)} bytes, {fits}, written to {out}")
     return 0
 
 

@@ -15,7 +15,13 @@ from relay.trust import Status
 
 def register(sub: Any) -> None:
     export = sub.add_parser("export", help="write held bulletins and keys to a bundle file")
-    export.add_argument("--out", required=True)
+    export.add_argument("--out", required=True, help="the file ('-': standard output for --cap ID)")
+    export.add_argument(
+        "--cap",
+        metavar="ID|all",
+        help="instead: a trusted safety alert, correction or retraction as OASIS CAP 1.2 XML;"
+        " 'all': every one, a file each in the --out directory",
+    )
     export.set_defaults(handler=export_command)
     imp = sub.add_parser("import", help="verify and take in a bundle file")
     imp.add_argument("file")
@@ -23,6 +29,11 @@ def register(sub: Any) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    if args.cap:
+        from relay.cli.cap import export_cap, own_key_ids
+
+        with open_node() as node:
+            return export_cap(node.store, args.cap, args.out, own_key_ids())
     with open_node() as node:
         keys = [public_key for _, public_key in node.store.known_keys()]
         keys += [public_key for _, public_key, _ in node.store.roots()]
