@@ -37,6 +37,8 @@ from relay.wire.fields import KIND_BY_NAME, KIND_NAMES, SEVERITIES
 from relay.wire.fragments import split
 
 MAX_LIMIT = 500
+IMPORT_SLICE = 64  # bundle records per transaction; the event loop runs between slices
+IMPORT_PAUSE = 0.001  # seconds between slices
 
 
 def handlers(daemon: DaemonPort) -> dict[str, Handler]:
@@ -160,7 +162,8 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
     async def import_bundle(params: dict[str, Any]) -> Any:
         """Take in a bundle file through the same pipeline as the radio.  The file is read in a
         worker thread, regular files only, under ``MAX_BUNDLE_BYTES`` (relay/bundle.py); a refused
-        or damaged file stores nothing."""
+        or damaged file stores nothing.  Its records go in slices of ``IMPORT_SLICE``, one
+        transaction each, and the radio and other clients are served between slices."""
         path = params.get("path")
         if not isinstance(path, str) or not path:
             raise ApiFailure("bad-params", "path must be a file name")
@@ -169,16 +172,20 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         except BundleError as exc:
             raise ApiFailure("bad-params", str(exc)) from None
         counts = Counter[str]()
-        now = daemon.wall()
-        with store().batch():
-            for kind, payload in records:
-                if kind == RECORD_KEY:
-                    daemon.ingest.learn_key(payload, now)
-                    continue
-                result = daemon.ingest.ingest(payload, now, "bundle")
-                counts[str(result.outcome)] += 1
-                if result.outcome is Outcome.ACCEPTED and result.bulletin is not None:
-                    daemon.after_import(result)
+        for start in range(0, len(records), IMPORT_SLICE):
+            now = daemon.wall()
+            with store().batch():
+                for kind, payload in records[start : start + IMPORT_SLICE]:
+                    if kind == RECORD_KEY:
+                        daemon.ingest.learn_key(payload, now)
+                        continue
+                    result = daemon.ingest.ingest(payload, now, "bundle")
+                    counts[str(result.outcome)] += 1
+                    if result.outcome is Outcome.ACCEPTED and result.bulletin is not None:
+                        daemon.after_import(result)
+            # A 64 MiB bundle must not stall the radio for minutes: what is ready (packets,
+            # requests, events) runs to the end while the loop waits this short while.
+            await asyncio.sleep(IMPORT_PAUSE)
         return {"accepted": counts["accepted"], "duplicate": counts["duplicate"],
                 "rejected": counts["rejected"]}  # fmt: skip
 
