@@ -94,6 +94,8 @@ def parse_alert(data: bytes) -> CapAlert:
         raise CapError(f"refused: unsafe XML ({type(exc).__name__})") from None
     except ET.ParseError as exc:
         raise CapError(f"not well-formed XML ({exc})") from None
+    except (LookupError, UnicodeError) as exc:  # an encoding Python lacks, or bytes it refuses
+        raise CapError(f"cannot read its text encoding ({str(exc)[:80]})") from None
     if not isinstance(root, ET.Element):  # pragma: no cover - fromstring returns an element
         raise CapError("not an XML document")
     namespace, name = _split(root.tag)
