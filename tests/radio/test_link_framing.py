@@ -127,7 +127,9 @@ async def test_the_jarshy_channel_is_found_by_name_and_others_are_ignored(
 
 async def test_the_channel_is_found_again_after_a_reconnect(radios: Callable[..., Emu]) -> None:
     a = radios(0xA, transport="tcp")
-    async with RadioLink(a.address, backoff_initial=0.05, backoff_max=0.2) as link:
+    async with RadioLink(
+        a.address, backoff_initial=0.05, backoff_max=0.2, displaced_backoff=0.05
+    ) as link:
         assert link.channel_index == 0 and link.info is not None and not link.info.channel_found
         name_channel(a, 1, "Jarshy")  # provisioned meanwhile; the radio drops off and returns
         a.transport.unplug()
