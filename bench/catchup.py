@@ -82,8 +82,13 @@ def exchange(
     air: list[tuple[float, int, int, bytes]] = []  # (arrival, seq, to, payload)
     seq = 0
     sync_bytes = sync_air = wasted_bytes = data_frames = 0
-    counts = {"beacon": 0, "summary": 0, "request": 0}
-    names = {frames.BEACON: "beacon", frames.SUMMARY: "summary", frames.REQUEST: "request"}
+    counts = {"beacon": 0, "summary": 0, "request": 0, "sketch": 0}
+    names = {
+        frames.BEACON: "beacon",
+        frames.SUMMARY: "summary",
+        frames.REQUEST: "request",
+        frames.SKETCH: "sketch",
+    }
     now = start
     busy_until = dict.fromkeys(engines, start)
 

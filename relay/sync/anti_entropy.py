@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 
-from relay.sync import frames
+from relay.sync import frames, sketch
 from relay.sync.events import PacketReceived, SendPacket
 from relay.sync.held import Held
 from relay.sync.meter import ChannelMeter
@@ -56,6 +56,7 @@ class AntiEntropy:
         )
         self.requested: OrderedDict[bytes, float] = OrderedDict()  # id prefix -> expected until
         self.last_request = -1e18  # earliest time the next request may go
+        self.sketch_quiet_until = -1e18  # no new sketch round before (answers still coming)
         # when new data worth comparing soon joins the sync set: Trickle restarts at imin then
         self.resets: list[float] = []
 
@@ -119,7 +120,10 @@ class AntiEntropy:
         return True
 
     def arrived(self, ident: bytes, now: float) -> None:
-        """A bulletin we asked for came: answers are flowing, so the retry waits for the rest."""
+        """A bulletin we asked for came: answers are flowing, so the retry (and the next sketch
+        round) waits for the rest."""
+        if now < self.sketch_quiet_until + self.config.retry_after:
+            self.sketch_quiet_until = max(self.sketch_quiet_until, now + self.config.retry_after)
         if self.expects(ident, now):
             for key in self.outbox.requests():
                 job = self.outbox.jobs[key]
@@ -135,13 +139,16 @@ class AntiEntropy:
 
     def on_frame(
         self,
-        frame: frames.Beacon | frames.Summary | frames.Request,
+        frame: frames.Beacon | frames.Summary | frames.Request | frames.Sketch,
         event: PacketReceived,
         now: float,
     ) -> None:
         answer_hops = max(0, event.hops or 0)
         if isinstance(frame, frames.Request):
             self._on_request(frame, now, answer_hops)
+            return
+        if isinstance(frame, frames.Sketch):
+            self._on_sketch(frame, event.sender, now, answer_hops)
             return
         mine = self.held.beacon(now)
         if frame.digest == mine.digest or self._settling(frame.digest, mine.digest, now):
@@ -191,12 +198,56 @@ class AntiEntropy:
             and frame.low
             and (frame.count > holding or (frame.count == holding and not unsettled))
         )
+        gap = frame.count - holding - len(lacking)  # what they hold beyond this page and us
+        # a gap below a page we mostly hold is scattered: a sketch finds it, pages would not
+        scattered = full and gap > 0 and 2 * len(lacking) < len(frame.prefixes)
+        if scattered:
+            self._sketch(sender, gap, now, hops)
         if lacking:
-            more = frame.low if full and frame.count > holding + len(lacking) else 0
+            more = frame.low if full and gap > 0 and not scattered else 0
             wanted = tuple(lacking[: frames.MAX_LISTED])
             self._request(frames.Request(sender, more, wanted), now, hops)
-        elif not they_lack and below:
+        elif not they_lack and below and not scattered:
             self._request(frames.Request(sender, frame.low, ()), now, hops)
+
+    def _sketch(self, sender: int, gap: int, now: float, hops: int) -> None:
+        """Send the sketch of what we hold to ``sender``, in enough parts for ``gap`` missing
+        ids; one round at a time (answers to it keep the round open, see :meth:`arrived`)."""
+        if now < self.sketch_quiet_until or ("sketch", b"") in self.outbox:
+            return
+        parts = sketch.parts_for(gap)
+        held = [
+            ident[: frames.PREFIX_LEN] for ident in self.held.items if self.held.live(ident, now)
+        ]
+        packets = [
+            frames.Sketch(
+                sender, len(held), part, parts, tuple(sketch.table(held, part, parts, len(held)))
+            ).encode()
+            for part in range(parts)
+        ]
+        due = now + self.rng.uniform(0.2, self.config.answer_delay)
+        self.outbox.add(("sketch", b""), _Pending(due, packets, 0, hops))
+        self.sketch_quiet_until = due + self.config.retry_after
+
+    def _on_sketch(self, frame: frames.Sketch, sender: int, now: float, hops: int) -> None:
+        """A neighbour's sketch addressed to us: push what it lacks, ask for what we lack."""
+        if frame.responder != self.node or len(frame.cells) != sketch.CELLS:
+            return
+        held = [
+            ident[: frames.PREFIX_LEN] for ident in self.held.items if self.held.live(ident, now)
+        ]
+        mine = sketch.table(held, frame.part, frame.parts, frame.count)
+        mix = sketch.salt(frame.part, frame.parts, frame.count)
+        ours, theirs, _ = sketch.difference(mine, list(frame.cells), mix)
+        for prefix in sorted(ours):
+            item = self.held.with_prefix(prefix)
+            if item is not None:
+                self.stats.answers += 1
+                due = now + self.rng.uniform(0, self.config.answer_delay)
+                self.outbox.push(item.judgement.id, item.raw, item.judgement.priority, due, hops)
+        wanted = tuple(p for p in sorted(theirs) if self._lacks(p))
+        if wanted:
+            self._request(frames.Request(sender, 0, wanted[: frames.MAX_LISTED]), now, hops)
 
     def _settling(self, theirs: bytes, mine: bytes, now: float) -> bool:
         """The two digests differ only by bulletins that both nodes may hold but joined the sync

@@ -5,6 +5,7 @@ All frames are sent with hop limit 0 (one radio hop) unless a peer is known to b
     BEACON  0x19 | digest (4) | count (2)
     SUMMARY 0x1A | digest (4) | count (2) | before (8) | low (8) | n (1) | n x id prefix (4)
     REQUEST 0x1B | responder (4) | before (8) | n (1) | n x id prefix (4)
+    SKETCH  0x1C | responder (4) | count (2) | part (1) | parts (1) | m (1) | m x cell (7)
 
 ``digest`` is the first 4 bytes of the XOR of the 8-byte ids of every bulletin in the node's sync
 set (trusted, unexpired); ``count`` is the set's size (saturating at 65535).  A SUMMARY lists the
@@ -13,7 +14,9 @@ listed item (0 if none), so the page covers keys in [low, before).  The sort key
 ``created << 32 | first 4 id bytes as an integer``.  A REQUEST asks the node ``responder`` (the
 Meshtastic node number whose SUMMARY prompted it) for the items whose id prefixes it lists, and,
 when ``before`` is not zero, for its SUMMARY page below ``before``; other nodes ignore it, so one
-answer serves the requester and everyone who overhears it.
+answer serves the requester and everyone who overhears it.  A SKETCH (relay.sync.sketch) asks
+``responder`` for the bulletins it holds and the sender lacks, among the prefixes of one part of
+the id space: each cell is count mod 256 (1) | XOR of prefixes (4) | XOR of their checks (2).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from relay.wire.errors import WireError
 BEACON = 0x19
 SUMMARY = 0x1A
 REQUEST = 0x1B
-SYNC_FRAMES = (BEACON, SUMMARY, REQUEST)
+SKETCH = 0x1C
+SYNC_FRAMES = (BEACON, SUMMARY, REQUEST, SKETCH)
 PREFIX_LEN = 4
 MAX_LISTED = 48  # ids in one summary or request: 24 + 4 * 48 = 216 bytes <= 231
 HEAD = (1 << 64) - 1  # "before" of the newest page
@@ -77,11 +81,49 @@ class Request:
         return out + b"".join(self.prefixes)
 
 
-def parse(payload: bytes) -> Beacon | Summary | Request:
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    responder: int  # node number asked to answer
+    count: int  # the sender's held (live) bulletins
+    part: int
+    parts: int
+    cells: tuple[tuple[int, int, int], ...]
+
+    def encode(self) -> bytes:
+        out = bytes([SKETCH]) + (self.responder & 0xFFFFFFFF).to_bytes(4, "big")
+        out += min(self.count, 0xFFFF).to_bytes(2, "big")
+        out += bytes([self.part, self.parts, len(self.cells)])
+        return out + b"".join(
+            bytes([c]) + k.to_bytes(4, "big") + h.to_bytes(2, "big") for c, k, h in self.cells
+        )
+
+
+def _sketch(payload: bytes) -> Sketch:
+    if len(payload) < 10:
+        raise WireError("bad-sync", "sketch too short")
+    part, parts, m = payload[7], payload[8], payload[9]
+    if not parts or part >= parts or len(payload) != 10 + 7 * m:
+        raise WireError("bad-sync", "sketch length or part does not match")
+    cells = tuple(
+        (
+            payload[10 + 7 * i],
+            int.from_bytes(payload[11 + 7 * i : 15 + 7 * i], "big"),
+            int.from_bytes(payload[15 + 7 * i : 17 + 7 * i], "big"),
+        )
+        for i in range(m)
+    )
+    return Sketch(
+        int.from_bytes(payload[1:5], "big"), int.from_bytes(payload[5:7], "big"), part, parts, cells
+    )
+
+
+def parse(payload: bytes) -> Beacon | Summary | Request | Sketch:
     """Decode one sync frame; raises WireError on anything malformed."""
     if not payload or payload[0] not in SYNC_FRAMES:
         raise WireError("not-sync", "not a sync frame")
     kind = payload[0]
+    if kind == SKETCH:
+        return _sketch(payload)
     if kind == BEACON:
         if len(payload) != 7:
             raise WireError("bad-sync", "beacon must be 7 bytes")

@@ -127,7 +127,7 @@ class _Pending:
 @dataclass
 class SyncStats:
     sent: dict[str, int] = field(
-        default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "data": 0}
+        default_factory=lambda: {"beacon": 0, "summary": 0, "request": 0, "sketch": 0, "data": 0}
     )
     suppressed: int = 0
     malformed: int = 0
