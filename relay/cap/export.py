@@ -15,6 +15,7 @@ and ``jarshy-bulletin`` holds the signed bytes for anyone to verify. docs/cap.md
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from relay import vocabulary
 from relay.cap import geo
@@ -34,6 +35,7 @@ from relay.cap.words import (
 from relay.wire.bulletin import Bulletin
 from relay.wire.fields import Content, Kind, SafetyInfo
 
+SCHEMA_PATH = Path(__file__).with_name("CAP-v1.2.xsd")  # the OASIS schema, for validators
 MSG_TYPES = {Kind.SAFETY: "Alert", Kind.CORRECTION: "Update", Kind.RETRACTION: "Cancel"}
 
 
