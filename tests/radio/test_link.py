@@ -184,8 +184,10 @@ async def test_serial_unplug_and_replug_reconnects(radios: Callable[..., Emu]) -
 
 async def test_tcp_drop_reconnects(radios: Callable[..., Emu]) -> None:
     a = radios(0xA, transport="tcp")
-    async with RadioLink(a.address, backoff_initial=0.1, backoff_max=0.4) as link:
-        a.transport.unplug()
+    async with RadioLink(
+        a.address, backoff_initial=0.1, backoff_max=0.4, displaced_backoff=0.1
+    ) as link:
+        a.transport.unplug()  # connections closed by the radio (read as displaced), then refused
         await link.wait_state(LinkState.DOWN, WAIT)
         a.transport.plug()
         await link.wait_state(LinkState.UP, WAIT)
