@@ -219,9 +219,10 @@ class AntiEntropy:
         held = [
             ident[: frames.PREFIX_LEN] for ident in self.held.items if self.held.live(ident, now)
         ]
+        count = min(len(held), 0xFFFF)  # as the frame carries it: the cells' salt
         packets = [
             frames.Sketch(
-                sender, len(held), part, parts, tuple(sketch.table(held, part, parts, len(held)))
+                sender, count, part, parts, tuple(sketch.table(held, part, parts, count))
             ).encode()
             for part in range(parts)
         ]
