@@ -385,22 +385,6 @@ class RadioLink(LinkReceiving, LinkSending):
             if packet_id:
                 self._outcome(packet_id, ("queue", (res, free, maxlen)))
 
-    def _handle_response(self, packet: dict[str, Any]) -> None:
-        decoded = packet.get("decoded") or {}
-        request_id = decoded.get("requestId")
-        reason = (decoded.get("routing") or {}).get("errorReason", "NONE")
-        if request_id is not None and reason != "NONE":
-            self._outcome(int(request_id), ("nak", reason))
-
-    def _outcome(self, packet_id: int, outcome: Outcome) -> None:
-        fut = self._waiting.get(packet_id)
-        if fut is not None and not fut.done():
-            fut.set_result(outcome)
-            return
-        self._outcomes[packet_id] = outcome  # arrived before sendData returned
-        while len(self._outcomes) > 64:
-            self._outcomes.popitem(last=False)
-
 
 def _inert(exc: BaseException) -> str:
     """An exception's text for status and logs: one line, printable, bounded."""

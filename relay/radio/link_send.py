@@ -158,6 +158,22 @@ class LinkSending:
             if handlers is not None:  # broadcasts get no ACK: drop the handler the library keeps
                 handlers.pop(packet_id, None)
 
+    def _handle_response(self, packet: dict[str, Any]) -> None:
+        decoded = packet.get("decoded") or {}
+        request_id = decoded.get("requestId")
+        reason = (decoded.get("routing") or {}).get("errorReason", "NONE")
+        if request_id is not None and reason != "NONE":
+            self._outcome(int(request_id), ("nak", reason))
+
+    def _outcome(self, packet_id: int, outcome: Outcome) -> None:
+        fut = self._waiting.get(packet_id)
+        if fut is not None and not fut.done():
+            fut.set_result(outcome)
+            return
+        self._outcomes[packet_id] = outcome  # arrived before sendData returned
+        while len(self._outcomes) > 64:
+            self._outcomes.popitem(last=False)
+
     async def set_ignored(self, node_num: int, ignored: bool = True) -> None:
         """Tell the radio to drop (or again accept) everything from ``node_num``: the firmware's
         ``set_ignored_node`` / ``remove_ignored_node``. Raises LinkDown without a radio."""
