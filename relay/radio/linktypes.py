@@ -180,3 +180,29 @@ class LinkHealth:
     silent: int  # times the watchdog found the radio silent and rebuilt the link
     not_jarshy: int  # payloads on our port without Jarshy's magic (other applications)
     other_channel: int  # packets on our port but another channel index
+
+    def summary(self) -> str:
+        """One line for ``jarshy status``: "up", or why not and when it tries again."""
+        if self.state is LinkState.UP:
+            text = "up"
+        else:
+            text = f"{self.state.value}: {self.reason}" if self.reason else self.state.value
+            if self.retry_in is not None:
+                text += f"; retrying in {self.retry_in:.0f} s"
+        troubles = [
+            f"{n} {what}"
+            for n, what in (
+                (self.displaced, "times displaced by another TCP client"),
+                (self.silent, "times silent (link rebuilt)"),
+            )
+            if n
+        ]
+        return "; ".join([text, *troubles])
+
+    def as_dict(self) -> dict[str, object]:
+        """For the status API (``since`` is monotonic: shown as seconds ago by the caller)."""
+        return {
+            "state": self.state.value, "reason": self.reason, "retry_in": self.retry_in,
+            "connects": self.connects, "displaced": self.displaced, "silent": self.silent,
+            "not_jarshy": self.not_jarshy, "other_channel": self.other_channel,
+        }  # fmt: skip

@@ -44,6 +44,8 @@ async def test_a_displaced_tcp_link_backs_off_and_says_so(
             assert health.state is LinkState.DISPLACED and health.displaced == 1
             assert health.reason == "displaced by another TCP client"
             assert health.retry_in is not None and health.retry_in > 30  # it waits: no fight
+            assert health.summary().startswith("displaced: displaced by another TCP client; retry")
+            assert health.as_dict()["displaced"] == 1
             assert "another client" in caplog.text and "USB serial" in caplog.text
             # The other client keeps the radio meanwhile: what it sends reaches the radio.
             sent = await asyncio.to_thread(phone.sendData, b"mine now", portNum=1)
