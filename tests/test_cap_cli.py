@@ -152,3 +152,12 @@ def test_only_trusted_or_own_bulletins_are_exported(
     assert code == 0 and "exported 0 CAP alerts" in out
     code, _, err = run(capsys, "export", "--cap", "12", "--out", "-")
     assert code == 2 and "at least 6 hex digits" in err
+
+
+def test_a_device_is_refused_unread(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "compose", "--from-cap", "/dev/zero", "--out", str(tmp_path / "x"), "--yes"
+    )
+    assert code == 2 and "not a regular file" in err

@@ -15,7 +15,7 @@ from relay.cap.fit import ONE_PACKET, fit_one_packet, on_air_size
 from relay.cap.mapping import Imported, MappingError, draft_from_alert
 from relay.cap.parse import MAX_CAP_BYTES, CapError, parse_alert
 from relay.cap.words import format_time
-from relay.cli.common import now, read_bytes, unlock_identity, write_bytes
+from relay.cli.common import now, unlock_identity, write_bytes
 from relay.compose import DraftError, build, parse_ref
 from relay.crypto.keystore import Keystore
 from relay.errors import UserError
@@ -39,12 +39,30 @@ CONTENT_DEFAULTS = {
 
 def read_cap(path: str, created: int, language: str | None, ref: bytes | None) -> Imported:
     """The draft the CAP file at ``path`` makes, cut to fit one packet (UserError otherwise)."""
-    data = read_bytes(path, limit=MAX_CAP_BYTES)
+    data = read_cap_bytes(path)
     try:
         imported = draft_from_alert(parse_alert(data), created, language, ref)
         return fit_one_packet(imported, created)
     except (CapError, MappingError) as exc:
         raise UserError(f"{path}: {exc}") from None
+
+
+def read_cap_bytes(path: str) -> bytes:
+    """A regular file's bytes, at most MAX_CAP_BYTES + 1 read (a device or FIFO is refused
+    unread: its size says nothing about what it would send)."""
+    file = Path(path)
+    try:
+        if not file.is_file():
+            raise UserError(
+                f"{path}: not a regular file" if file.exists() else f"{path}: no such file"
+            )
+        with file.open("rb") as stream:
+            data = stream.read(MAX_CAP_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_CAP_BYTES:
+        raise UserError(f"{path}: more than the {MAX_CAP_BYTES} bytes a CAP alert may be")
+    return data
 
 
 def compose_from_cap(args: argparse.Namespace) -> tuple[Content, int] | None:
