@@ -198,7 +198,12 @@ class AntiEntropy:
             and frame.low
             and (frame.count > holding or (frame.count == holding and not unsettled))
         )
-        gap = frame.count - holding - len(lacking)  # what they hold beyond this page and us
+        asking = {p for p, t in self.requested.items() if t > now}
+        for key in self.outbox.requests():
+            request = frames.parse(self.outbox.jobs[key].packets[0])
+            asking.update(request.prefixes if isinstance(request, frames.Request) else ())
+        asked = sum(1 for p in asking if self._lacks(p) and p not in lacking)
+        gap = frame.count - holding - len(lacking) - asked  # beyond this page, us and our asks
         # a gap below a page we mostly hold is scattered: a sketch finds it, pages would not
         scattered = full and gap > 0 and 2 * len(lacking) < len(frame.prefixes)
         if scattered:
@@ -274,8 +279,11 @@ class AntiEntropy:
 
         A newer summary replaces the pending request's content but never postpones it: summaries
         heard more often than requests may go out must not starve the request."""
-        stale = [self.outbox.pop(k) for k in self.outbox.requests()]
-        due = min((job.due for job in stale if job is not None), default=None)
+        stale = {k: self.outbox.pop(k) for k in self.outbox.requests()}
+        due = min(
+            (job.due for k, job in stale.items() if job is not None and k[0] == "request"),
+            default=None,
+        )  # a retry's time is no reason to hold back a request for other ids
         if due is None:
             due = max(now + self.rng.uniform(0.2, self.config.answer_delay), self.last_request)
             if self.meter.busy(now):
