@@ -82,7 +82,7 @@ class RadioLink(LinkReceiving, LinkSending):
         displaced_max: float = 300.0,
         watchdog_interval: float = 15.0,
         silence_limit: float = 60.0,
-        ack_relayed: bool = True,
+        ack_relayed: bool | None = None,
     ) -> None:
         self.address: RadioAddress = parse_address(address)
         if port_num not in PRIVATE_PORTS:
@@ -102,7 +102,8 @@ class RadioLink(LinkReceiving, LinkSending):
         self._displaced_wait = displaced_backoff
         self.watchdog_interval = watchdog_interval  # probe a radio silent this long
         self.silence_limit = silence_limit  # rebuild the link after this long without a packet
-        self.ack_relayed = ack_relayed  # want_ack on broadcasts the firmware floods (hop >= 1)
+        # want_ack on broadcasts the firmware floods (hop >= 1); by default when someone listens
+        self.ack_relayed = on_acked is not None if ack_relayed is None else ack_relayed
         self.state = LinkState.DOWN
         self.last_error: BaseException | None = None
         self.connects = 0  # successful interface constructions (1 + reconnects)

@@ -141,7 +141,7 @@ async def test_the_channel_is_found_again_after_a_reconnect(radios: Callable[...
 async def test_a_relayed_broadcast_is_reported_heard(radios: Callable[..., Emu]) -> None:
     a, b = radios(0xA, transport="tcp"), radios(0xB)
     acks: list[PacketAcked] = []
-    async with RadioLink(a.address, on_acked=acks.append) as link, RadioLink(b.address):
+    async with RadioLink(a.address, on_acked=acks.append) as link, RadioLink(b.address) as lb:
         flooded = await link.send(b"\x10own bulletin", hop_limit=1)  # B's radio relays it
         assert flooded.ok
         await until(lambda: len(acks) == 1)
@@ -152,6 +152,8 @@ async def test_a_relayed_broadcast_is_reported_heard(radios: Callable[..., Emu])
         local = await link.send(b"\x19beacon", hop_limit=0, want_ack=True)
         assert local.ok
         assert not next(p for p in a.radio.from_phone if p.id == local.packet_id).want_ack
+        unheard = await lb.send(b"\x10nobody asks", hop_limit=1)  # no on_acked: nothing asked
+        assert not next(p for p in b.radio.from_phone if p.id == unheard.packet_id).want_ack
 
 
 async def test_a_broadcast_nobody_relays_is_reported_not_heard(
