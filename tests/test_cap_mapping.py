@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from relay.cap import geo
 from relay.cap.fit import ONE_PACKET, fit_one_packet, on_air_size
-from relay.cap.mapping import MappingError, draft_from_alert
+from relay.cap.mapping import MappingError, draft_from_alert, draft_params
 from relay.cap.parse import CAP_12, parse_alert
 from relay.cap.words import clean_label, clean_text, jarshy_language, parse_time
-from relay.compose import build
+from relay.compose import build, draft_from_params
 from relay.wire.fields import Kind
 from relay.wire.text_rules import body_problem, label_problem
 
@@ -204,3 +206,13 @@ def test_geohash_cells_round_trip_and_cover_their_points() -> None:
     assert geo.covering_geohash(57.649, 57.6492, 10.4074, 10.4075) == "u4pruyd"
     assert geo.is_cell_polygon(geo.parse_polygon(geo.geohash_polygon("u4pr")), "u4pr")
     assert geo.format_circle(-4323800, -18000000, 1500) == "-43.23800,-180.00000 1.5"
+
+
+@pytest.mark.parametrize(
+    "name", ["weather-warning.xml", "evacuation.xml", "multi-language.xml", "mudflow-ru.xml"]
+)
+def test_a_draft_from_cap_travels_as_publish_parameters_unchanged(name: str) -> None:
+    data = (Path(__file__).parent / "data" / "cap" / name).read_bytes()
+    created = parse_time(parse_alert(data).sent)
+    draft = fit_one_packet(draft_from_alert(parse_alert(data), created), created).draft
+    assert draft_from_params(draft_params(draft)) == draft

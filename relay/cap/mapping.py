@@ -16,6 +16,7 @@ not carried), so that the person signing sees them before they sign.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from relay import vocabulary
 from relay.cap import geo
@@ -32,9 +33,10 @@ from relay.cap.words import (
     parse_time,
     table_value,
 )
-from relay.compose import Draft, Point
+from relay.compose import SAFETY_TEXT_FIELDS, Draft, Point
 from relay.wire.codec_fields import GEOHASH
 from relay.wire.fields import (
+    KIND_NAMES,
     MAX_AREA_TEXT,
     MAX_LIFETIME,
     MAX_RADIUS_M,
@@ -65,6 +67,29 @@ class Imported:
 def join_parts(parts: tuple[tuple[str, str], ...]) -> str:
     """The bulletin text made of ``parts`` (empty parts left out)."""
     return "\n\n".join(text for _, text in parts if text)
+
+
+def draft_params(draft: Draft) -> dict[str, Any]:
+    """``draft`` as the local API's ``publish`` parameters (relay.compose.draft_from_params reads
+    them back to the same draft), for a UI that previews a CAP file and then publishes it."""
+    params: dict[str, Any] = {"kind": KIND_NAMES[draft.kind], "text": draft.text}
+    if draft.lang is not None:
+        params["lang"] = draft.lang
+    if draft.lifetime is not None:
+        params["expires"] = draft.lifetime
+    if draft.ref is not None:
+        params["ref"] = draft.ref.hex()
+    if draft.safety is not None:
+        safety: dict[str, Any] = {
+            name: getattr(draft.safety, name)
+            for name in SAFETY_TEXT_FIELDS
+            if getattr(draft.safety, name) is not None
+        }
+        if draft.point is not None:
+            p = draft.point
+            safety["point"] = [p.latitude, p.longitude, p.radius_m]
+        params["safety"] = safety
+    return params
 
 
 def draft_from_alert(
