@@ -182,6 +182,11 @@ def test_an_update_naming_no_jarshy_bulletin_is_a_new_alert_unless_given_ref() -
     assert correction.draft.text == "Strong wind." and correction.draft.safety is None
 
 
+def test_a_new_alert_refuses_a_ref() -> None:
+    with pytest.raises(MappingError, match="only for an Update or a Cancel"):
+        draft_from_alert(parse_alert(cap(info())), CREATED, ref=bytes(8))
+
+
 def test_a_cancel_needs_the_bulletin_it_withdraws() -> None:
     data = cap(info(), {"msgType": "Cancel"}, "<note>All clear.</note>")
     with pytest.raises(MappingError, match="--ref"):

@@ -111,6 +111,8 @@ def draft_from_alert(
         )
     if alert.msg_type not in ("Alert", "Update", "Cancel"):
         raise MappingError(f"msgType {alert.msg_type[:20]!r} is not an alert, update or cancel")
+    if alert.msg_type == "Alert" and ref is not None:
+        raise MappingError("this is a new Alert: --ref is only for an Update or a Cancel")
     result = Imported(Draft(Kind.SAFETY))
     dropped = result.dropped
     dropped.extend([f"<{name}>" for name in ("identifier", "sender", "sent")])
