@@ -92,6 +92,7 @@ class EmulatedRadio:
         )
         self.max_payload = max_payload  # None: the firmware's encoded-size rule (231 B on port 256)
         self.queue_full = False  # test hook: refuse packets with a full TX queue
+        self._reported_free = TX_QUEUE_LEN  # lastQueueStatus.free in MeshService
         self.ignored_drops = 0  # packets dropped because their sender is ignored
         self.opaque_relays = 0  # packets relayed that this radio could not decrypt
         self.reboots = 0
@@ -238,11 +239,21 @@ class EmulatedRadio:
         return self.medium.now() if self.medium is not None else time.monotonic()
 
     def tx_queue_free(self) -> tuple[int, int]:
-        """(free, maxlen) of the TX queue as reported in QueueStatus."""
-        if self.queue_full:
-            return 0, TX_QUEUE_LEN
+        """(free, maxlen) of the TX queue as reported in QueueStatus (remembered as reported)."""
         with self._lock:
-            return max(TX_QUEUE_LEN - self._tx_pending, 0), TX_QUEUE_LEN
+            free = 0 if self.queue_full else max(TX_QUEUE_LEN - self._tx_pending, 0)
+            self._reported_free = free
+            return free, TX_QUEUE_LEN
+
+    def check_queue_room(self) -> None:
+        """``MeshService::loop``: when the phone was last told the queue was full and room has
+        returned, tell every client unprompted (a QueueStatus with packet id 0)."""
+        with self._lock:
+            full_before = self._reported_free == 0
+            free_now = 0 if self.queue_full else TX_QUEUE_LEN - self._tx_pending
+        if full_before and free_now > 0:
+            for session in self.sessions():
+                session.send_queue_status(0, 0)
 
     def air_util_tx(self) -> float:
         """Percent of the last hour this radio spent transmitting."""
@@ -257,6 +268,7 @@ class EmulatedRadio:
         with self._lock:
             self._tx_pending = max(self._tx_pending - 1, 0)
         self.util.sent(self._now(), airtime)
+        self.check_queue_room()
 
     def channel_busy(self, airtime: float) -> None:
         """Medium callback: a transmission in range occupied the channel."""

@@ -256,3 +256,25 @@ def test_firmware_2_8_frames_are_longer_on_air(
     Phone(old).send(b"\x00" * 7, hop_limit=0)
     assert medium.wait_idle()
     assert sizes == [96, 30]  # a 7-byte beacon, as firmware 2.8 and 2.7 send it
+
+
+def test_queue_status_comes_unasked_when_room_returns(make: Callable[..., EmulatedRadio]) -> None:
+    a = make(0xA)
+    phone = Phone(a)
+    a.queue_full = True
+    refused = phone.send(b"x")
+    statuses = [r.queueStatus for r in phone.received if r.HasField("queueStatus")]
+    assert statuses[-1].free == 0 and statuses[-1].mesh_packet_id == refused.id
+    a.queue_full = False
+    a.check_queue_room()  # MeshService::loop runs this check
+    statuses = [r.queueStatus for r in phone.received if r.HasField("queueStatus")]
+    assert statuses[-1].mesh_packet_id == 0 and statuses[-1].free == 16
+
+
+@pytest.mark.parametrize(
+    ("region", "limit"), [("EU_868", 10.0), ("TH", 10.0), ("EU_866", 2.5), ("US", None)]
+)
+def test_duty_cycle_of_every_region(
+    make: Callable[..., EmulatedRadio], region: str, limit: float | None
+) -> None:
+    assert make(0xA, region=region).duty_cycle_percent == limit
