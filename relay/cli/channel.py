@@ -112,6 +112,7 @@ def channel_join(args: argparse.Namespace) -> int:
         raise UserError("the channel URL holds more than 8 channels")
     with open_radio(args.radio) as iface:
         node = iface.localNode
+        _refuse_black_hole(node.localConfig.device)
         current = radio_channels(iface)
         wanted = list(current)
         if share.add:
@@ -154,3 +155,18 @@ def channel_join(args: argparse.Namespace) -> int:
     if region == 0:
         print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
     return 0
+
+
+def _refuse_black_hole(device: Any) -> None:
+    """A radio in CORE_PORTNUMS_ONLY (every ROUTER, by the firmware's role defaults, NodeDB.cpp
+    installRoleDefaults) that holds the Jarshy key decodes Jarshy's packets and drops them."""
+    from meshtastic.protobuf import config_pb2
+
+    mode = config_pb2.Config.DeviceConfig.RebroadcastMode.Name(device.rebroadcast_mode)
+    if mode == "CORE_PORTNUMS_ONLY":
+        raise UserError(
+            "refusing: this radio's rebroadcast_mode is CORE_PORTNUMS_ONLY (every ROUTER gets it): "
+            "with the Jarshy key it would decode Jarshy's packets and drop them, neither relaying "
+            "nor showing them. Run `jarshy radio provision` first, or set rebroadcast_mode ALL "
+            "(`meshtastic --set device.rebroadcast_mode ALL`) (nothing was written)"
+        )

@@ -122,6 +122,17 @@ def test_join_with_a_replacing_url_writes_the_primary_and_the_preset(
     assert r.state.config.lora.channel_num == 7 and r.state.config.lora.tx_power == 14
 
 
+def test_join_refuses_a_router_that_would_drop_every_bulletin(
+    radio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = radio(role="ROUTER", region="KZ_863")  # CORE_PORTNUMS_ONLY, as the firmware sets it
+    url = make_url("Jarshy", bytes(range(32)), region="KZ_863", add=True)
+    assert main(["channel", "join", url, "--radio", r.address]) == 2
+    err = capsys.readouterr().err
+    assert "rebroadcast_mode is CORE_PORTNUMS_ONLY" in err and "nothing was written" in err
+    assert r.admin.writes == 0
+
+
 def test_join_refuses_what_is_not_a_channel_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["channel", "join", "https://example.org/#abc", "--radio", "tcp:127.0.0.1:1"]) == 2
     assert "a channel URL looks like https://meshtastic.org/e/?add=true#" in capsys.readouterr().err

@@ -6,6 +6,8 @@ NextHopRouter.cpp ``relayOpaquePacket``, RoutingModule.cpp; relay/sim/meshrules.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +130,12 @@ def test_a_stock_router_that_holds_the_key_is_a_black_hole(chain: Callable[..., 
     a, s, b, medium = chain(role="ROUTER", firmware_version="2.7.26.54e0d8d")
     provision(a)
     provision(b)
-    assert main(["channel", "join", URL, "--radio", s.address]) == 0  # its owner added Jarshy
+    assert main(["channel", "join", URL, "--radio", s.address]) == 2  # Jarshy refuses to
+    result = subprocess.run(  # but its owner adds the channel with the official CLI
+        [sys.executable, "-m", "meshtastic", "--port", s.transport.path, "--ch-add-url", URL],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
     send_on_jarshy(a)
     assert medium.wait_idle(timeout=10)
     assert not got(b) and not got(s)  # decoded, private port, CORE_PORTNUMS_ONLY: dropped
