@@ -12,6 +12,7 @@ other Jarshy node, not the oracle (which does not know frequency slots).
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -106,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", default="flood")
     parser.add_argument("--runs", type=int, default=5, help="seeds per plan (5)")
     args = parser.parse_args(argv)
+    if args.engine == "jarshy":  # the node core registers itself, as `jarshy sim` has it do
+        importlib.import_module("relay.node.sim_node")
     scenario = load_scenario(args.scenario, seed=args.seed)
     rows = compare_plans(scenario, engine=args.engine, seeds=max(args.runs, 1))
     print(format_table(rows))
