@@ -66,3 +66,18 @@ def test_serial_clients_are_not_displaced_by_tcp(radio: EmulatedRadio) -> None:
     tcp, _ = _connect(radio, "tcp:127.0.0.1:5000")
     assert not serial.closed and set(radio.sessions()) == {serial, tcp}
     assert _handshake(serial, serial_client)[-1].config_complete_id == 7
+
+
+def test_a_reboot_drops_a_tcp_client_and_tells_a_serial_one(radio: EmulatedRadio) -> None:
+    tcp, tcp_client = _connect(radio, "tcp:127.0.0.1:5000")
+    serial, serial_client = _connect(radio, "pty:/dev/pts/9")
+    _handshake(serial, serial_client)
+    radio.reboot()
+    assert tcp.closed and tcp_client.recv(100) == b""  # the TCP server went down with it
+    parser = FrameParser()
+    records: list[mesh_pb2.FromRadio] = []
+    while not any(r.rebooted for r in records):
+        data = serial_client.recv(65536)
+        assert data
+        records += [mesh_pb2.FromRadio.FromString(f) for f in parser.feed(data)]
+    assert radio.sessions() == [serial] and radio.state.reboot_count == 2
