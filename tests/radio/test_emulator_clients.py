@@ -40,7 +40,8 @@ def _connect(radio: EmulatedRadio, name: str) -> tuple[ClientSession, socket.soc
 
 def _handshake(session: ClientSession, client: socket.socket) -> list[mesh_pb2.FromRadio]:
     session.feed(encode_frame(mesh_pb2.ToRadio(want_config_id=7).SerializeToString()))
-    parser, records = FrameParser(), []
+    parser = FrameParser()
+    records: list[mesh_pb2.FromRadio] = []
     while not records or not records[-1].HasField("config_complete_id"):
         data = client.recv(65536)
         assert data, "connection closed during the handshake"
