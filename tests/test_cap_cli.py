@@ -152,6 +152,8 @@ def test_only_trusted_or_own_bulletins_are_exported(
     assert code == 0 and "exported 0 CAP alerts" in out
     code, _, err = run(capsys, "export", "--cap", "12", "--out", "-")
     assert code == 2 and "at least 6 hex digits" in err
+    code, _, err = run(capsys, "export", "--cap", "all", "--out", "-")
+    assert code == 2 and "give a directory" in err
 
 
 def test_a_device_is_refused_unread(

@@ -176,6 +176,8 @@ def export_cap(store: Store, which: str, out: str, own: frozenset[bytes] = froze
             write_bytes(out, document)
             print(f"{KIND_NAMES[row.kind]} {row.id.hex()} written to {out} as CAP 1.2")
         return 0
+    if out == "-":
+        raise UserError("--cap all writes a file per alert: give a directory with --out")
     folder = Path(out)
     try:
         folder.mkdir(parents=True, exist_ok=True)
