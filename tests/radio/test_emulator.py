@@ -21,7 +21,7 @@ Emu = Any  # tests/radio/conftest.py:Emu
 
 @contextlib.contextmanager
 def serial_client(emu: Emu) -> Iterator[Any]:
-    iface = SerialInterface(devPath=emu.transport.path, timeout=10)  # type: ignore[union-attr]
+    iface = SerialInterface(devPath=emu.transport.path, timeout=10)
     try:
         yield iface
     finally:
@@ -56,7 +56,7 @@ def test_tcp_handshake_lists_other_nodes(radios: Callable[..., Emu]) -> None:
     emu = radios(0x0000CAFE, name="Gamma", transport="tcp")
     other.radio.announce()  # NodeInfo over the air: Gamma learns Beta's name
     assert emu.radio.wait_heard(lambda p: p.decoded.portnum == portnums_pb2.NODEINFO_APP)
-    iface = TCPInterface("127.0.0.1", portNumber=emu.transport.port, timeout=10)  # type: ignore[union-attr]
+    iface = TCPInterface("127.0.0.1", portNumber=emu.transport.port, timeout=10)
     try:
         assert iface.getLongName() == "Gamma"
         assert iface.nodesByNum[0xBEEF]["user"]["longName"] == "Beta"
