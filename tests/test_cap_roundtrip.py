@@ -150,3 +150,12 @@ def test_the_signed_bytes_travel_in_the_cap_document_for_anyone_to_verify() -> N
     parameters = dict(parse_alert(alert_xml(bulletin)).infos[0].parameters)
     raw = bytes.fromhex(parameters["jarshy-bulletin"])
     assert raw == bulletin.raw and wire.verify(wire.decode(raw), AGENCY.public_key)
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.xml")), ids=lambda p: p.name)
+def test_the_samples_are_valid_cap_and_the_schema_refuses_what_cap_forbids(path: Path) -> None:
+    valid(path.read_bytes())
+    broken = path.read_bytes().replace(b"<status>Actual</status>", b"<status>Real</status>")
+    assert not SCHEMA.is_valid(broken.decode("utf-8"))
+    zulu = alert_xml(wire.sign(safety_content(), AGENCY)).replace(b"-00:00</sent>", b"Z</sent>")
+    assert not SCHEMA.is_valid(zulu.decode("utf-8"))  # CAP 1.2 writes UTC as -00:00
