@@ -83,3 +83,13 @@ def test_plans_compared_on_the_shipped_scenario() -> None:
     assert secondary.delivery > isolated.delivery  # stock nodes carry Jarshy
     assert secondary.opaque_relays > 0 and isolated.opaque_relays == 0
     assert rows["secondary", "2.7.26"].airtime < secondary.airtime  # no 2.8 signature
+
+
+def test_router_late_window_is_the_worst_client_delay() -> None:
+    # getTxDelayMsecWeightedWorst: 2*CWmax slots plus 2^CW(snr) slots, no random part
+    from relay.sim.firmware import CW_MAX, cw_size_for_snr, late_window_delay
+
+    slot = 0.028
+    for snr in (-20.0, 0.0, 10.0):
+        expected = (2 * CW_MAX + (1 << cw_size_for_snr(snr))) * slot
+        assert late_window_delay(snr, slot) == pytest.approx(expected)
