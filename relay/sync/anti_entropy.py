@@ -70,7 +70,7 @@ class AntiEntropy:
         if urgent:
             self.resets.append(now + self.config.urgent_settle)
         elif self.expects(ident, now):
-            self.resets.append(now + self.config.settle)
+            self.resets.append(now)  # joins the sync set at once (SyncEngine.add)
 
     def fire(self, now: float) -> list[SendPacket]:
         """Trickle: a beacon, or our newest summary page after a mismatch."""

@@ -116,7 +116,10 @@ class SyncEngine:
         """Hold a relayable bulletin (from the store at start, or after a verdict change)."""
         if not judgement.relayable or judgement.id in self.held:
             return
-        self.held.add(raw, judgement, 0.0 if now is None else now)
+        since = 0.0 if now is None else now
+        if now is not None and self.anti_entropy.expects(judgement.id, now):
+            since -= self.config.settle  # asked for: old news for the neighbours, settled at once
+        self.held.add(raw, judgement, since)
         self.refusals.held(judgement.id)
         self.trusted_authors[judgement.author] = None
         self.trusted_authors.move_to_end(judgement.author)
@@ -149,6 +152,7 @@ class SyncEngine:
         self.clock = now
         payload = event.payload
         self.meter.note(len(payload), now)
+        self.frontier.heard(event, now)
         candidate = None
         if payload:
             frame = payload[0]

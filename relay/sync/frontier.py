@@ -10,6 +10,13 @@ from relay.sync.events import PacketReceived
 from relay.sync.types import Judgement, SyncConfig
 
 AUTHOR_WINDOW = 3600.0  # seconds over which ``author_rate`` relays per author are allowed
+NEIGHBOUR_FOR = 3600.0  # a radio heard directly counts as a neighbour this long
+MAX_NEIGHBOURS = 512
+# Relay windows widen with the neighbours a node hears: among n contenders, random delays over a
+# window W leave each a chance to overhear an earlier copy when W spans about n packet times.
+# ``push_delay`` (20 s, ~10 LongFast packets) suits DENSITY_REF neighbours; at most MAX_SPREAD x.
+DENSITY_REF = 16
+MAX_SPREAD = 3.0
 
 
 class Frontier:
@@ -19,6 +26,24 @@ class Frontier:
         self.config = config
         self.rng = rng
         self.relays_by_author: dict[bytes, deque[float]] = {}
+        self.neighbours: dict[int, float] = {}  # radios heard directly -> last heard
+
+    def heard(self, event: PacketReceived, now: float) -> None:
+        """Count the radio of a frame heard directly (hop distance 0) as a neighbour."""
+        if event.hops == 0:
+            self.neighbours.pop(event.sender, None)
+            self.neighbours[event.sender] = now
+            if len(self.neighbours) > MAX_NEIGHBOURS:
+                del self.neighbours[next(iter(self.neighbours))]
+
+    def spread(self, now: float) -> float:
+        """How much wider than ``push_delay`` the relay window is here (1 to MAX_SPREAD)."""
+        while self.neighbours:
+            first = next(iter(self.neighbours))
+            if now - self.neighbours[first] <= NEIGHBOUR_FOR:
+                break
+            del self.neighbours[first]
+        return max(1.0, min(MAX_SPREAD, len(self.neighbours) / DENSITY_REF))
 
     def delay(
         self, event: PacketReceived, judgement: Judgement, firmware_relays: bool, now: float
@@ -34,7 +59,7 @@ class Frontier:
             return None
         if not self._author_allows(judgement, now):
             return None
-        return self._delay(event)
+        return self._delay(event) * (1.0 if urgent else self.spread(now))
 
     def near(self, event: PacketReceived) -> bool:
         """A copy from a close sender: our relay would cover little it did not."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +223,40 @@ def test_an_unanswered_request_is_sent_again_until_the_bulletin_comes() -> None:
     assert requests_until(T0 + 1010) == 1
     engine.hear(PacketReceived(missing.raw, 7, hops=0, snr=-12.0), T0 + 1011)
     assert requests_until(T0 + 1100) == 0  # it came: no retry
+
+
+def _engine(config: SyncConfig | None = None) -> JudgingEngine:
+    state = TrustState()
+    state.add_root(ROOT.key_id, ROOT.public_key, "root")
+    return JudgingEngine(MemoryJudge(state), config or SyncConfig(), seed=3, node=1)
+
+
+def test_relays_wait_longer_among_many_neighbours() -> None:
+    item = news(ROOT, created=T0)
+    by_snr_only = SyncConfig(relay_jitter=0.0)  # no random share: delays comparable
+    lonely, crowded = _engine(by_snr_only), _engine(by_snr_only)
+    beacon = frames.Beacon(b"\x00" * 4, 0).encode()
+    for k in range(48):  # 48 radios heard directly: 3x the reference density
+        crowded.hear(PacketReceived(beacon, 500 + k, hops=0, snr=-12.0), T0 - 100.0 + k)
+    for engine in (lonely, crowded):
+        engine.hear(PacketReceived(item.raw, 9, hops=0, snr=-12.0, hop_limit=0), T0)
+    due = [e.outbox.jobs[("push", item.id)].due - T0 for e in (lonely, crowded)]
+    assert due[1] == pytest.approx(3.0 * due[0])  # a 3x wider window
+    alert = safety(ROOT, created=T0 + 5)
+    for engine in (lonely, crowded):
+        engine.hear(PacketReceived(alert.raw, 9, hops=0, snr=-12.0, hop_limit=0), T0 + 1)
+    urgent = [e.outbox.jobs[("push", alert.id)].due for e in (lonely, crowded)]
+    assert urgent[0] == pytest.approx(urgent[1])  # alerts are never held back
+
+
+def test_a_bulletin_asked_for_joins_the_sync_set_at_once() -> None:
+    engine = _engine()
+    missing, relayed = news(ROOT, "asked", created=T0), news(ROOT, "relayed", created=T0 + 1)
+    page = frames.Summary(b"\x01" * 4, 1, frames.HEAD, 0, (missing.id[: frames.PREFIX_LEN],))
+    engine.hear(PacketReceived(page.encode(), 7, hops=0, snr=-12.0), T0)
+    engine.tick(T0 + engine.config.answer_delay + 1)  # the request goes out
+    now = T0 + 10.0
+    for item in (missing, relayed):
+        engine.hear(PacketReceived(item.raw, 7, hops=0, snr=-12.0, hop_limit=0), now)
+    ids = [item.judgement.id for item in engine.held.sync_set(now + 1)]
+    assert ids == [missing.id]  # the relayed one settles first (relays are still spreading it)
