@@ -14,7 +14,7 @@ with the spammer silent (time until the last reachable node held it; target <= 2
 Last, the catch-up figures of bench/catchup.py (a node missing 50 of 10,000 bulletins).
 ``--png DIR`` writes each scenario's figure (first seed; needs matplotlib, the 'plots' extra).
 ``python bench/sync.py [--json] [--scenarios a,b] [--seeds 1,2,3] [--no-idle] [--no-catchup]
-[--png DIR]``.
+[--png DIR] [--heavy]`` (``--heavy`` adds city-5000: several minutes per engine).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from relay.sim.report import Report  # noqa: E402
 ENGINES = ("jarshy", "flood")
 IDLE_TARGET_PCT = 1.0
 TARGET, STRETCH, FLOOD_REACH = 1.0, 0.7, 0.8  # issue 15
+HEAVY = ("city-5000",)  # minutes per run: only with --heavy or when named
 
 
 def one_run(
@@ -159,7 +160,7 @@ def figures(
     png: Path | None = None,
 ) -> dict[str, Any]:
     rows: dict[str, Any] = {}
-    for name in names or sorted(shipped_scenarios()):
+    for name in names or [n for n in sorted(shipped_scenarios()) if n not in HEAVY]:
         row: dict[str, Any] = {}
         kept: list[tuple[SimResult, Report]] = []
         for engine in ENGINES:
@@ -201,15 +202,20 @@ def figures(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--scenarios", help="comma-separated names (default: all shipped)")
+    parser.add_argument(
+        "--scenarios", help="comma-separated names (default: all shipped but the heavy ones)"
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: each scenario's own)")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle and alert runs")
     parser.add_argument("--no-catchup", action="store_true", help="skip the catch-up figures")
+    parser.add_argument("--heavy", action="store_true", help=f"also run {', '.join(HEAVY)}")
     parser.add_argument("--png", type=Path, metavar="DIR", help="write each scenario's figure")
     args = parser.parse_args()
     if args.png is not None and not plots_available():
         parser.error("--png needs matplotlib: python3 -m pip install 'jarshy[plots]'")
     names = args.scenarios.split(",") if args.scenarios else None
+    if args.heavy:
+        names = (names or [n for n in sorted(shipped_scenarios()) if n not in HEAVY]) + list(HEAVY)
     seeds: list[int | None] | None = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     result = figures(names, seeds, not args.no_idle, not args.no_catchup, args.png)
     if args.json:
