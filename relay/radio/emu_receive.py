@@ -26,6 +26,7 @@ from meshtastic.protobuf import mesh_pb2, portnums_pb2
 from relay.lora import DEFAULT_PRESET, PRESETS, firmware_tuple
 from relay.radio import emu_phone
 from relay.radio.emu_air import AirChannel, from_air
+from relay.radio.emu_txqueue import fix_priority
 from relay.sim.firmware import Role, late_window_delay, relay_delay
 from relay.sim.meshrules import Mode, receive_verdict
 
@@ -62,7 +63,6 @@ class AirReceiver:
     _lock: threading.RLock
     _rng: random.Random
     _seen: OrderedDict[tuple[int, int], Relay | None]
-    _tx_pending: int
 
     @property
     def node_num(self) -> int:
@@ -193,14 +193,17 @@ class AirReceiver:
         delay = relay_delay(firmware_role, snr, slot, self._rng)
         key = (getattr(packet, "from"), packet.id)
         medium = self.medium
+        assert medium is not None
+
+        relay.priority = 0  # not on air: the relay's own fixPriority decides
+        priority = fix_priority(relay)
 
         def fire() -> None:
             with self._lock:
                 if self._seen.get(key) is None:
                     return  # cancelled meanwhile
                 self._seen[key] = None
-                self._tx_pending += 1
-            medium.transmit(self._radio, relay)
+            self._radio.send_air(relay, priority, from_us=False)
 
         with self._lock:
             self._seen[key] = Relay(medium.call_later(delay, fire), fire, snr)

@@ -119,6 +119,13 @@ class ReliableSender:
         self.radio.to_phone(ack)
         return True
 
+    def forget(self, packet_id: int) -> None:
+        """Stop tracking ``packet_id`` without telling the phone (it was never sent)."""
+        with self._lock:
+            pending = self._pending.pop(packet_id, None)
+        if pending is not None and pending.cancel is not None:
+            pending.cancel()
+
     def clear(self) -> None:
         """Forget everything (a reboot, a stop)."""
         with self._lock:

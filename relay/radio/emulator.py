@@ -38,6 +38,7 @@ from relay.radio.admin import ProvisioningAdminHandler
 from relay.radio.emu_air import AirChannel, air_channel_of, radio_channels, to_air
 from relay.radio.emu_receive import AirReceiver, Relay
 from relay.radio.emu_reliable import ReliableSender
+from relay.radio.emu_txqueue import TxQueue, fix_priority
 from relay.radio.emu_util import AirUtil
 from relay.radio.medium import Medium
 from relay.radio.session import ClientSession
@@ -50,6 +51,7 @@ TX_QUEUE_LEN = 16
 SEEN_RING = 300
 KEPT_PACKETS = 4096  # packets the emulator remembers for tests, each way
 Routing = mesh_pb2.Routing
+Priority = mesh_pb2.MeshPacket.Priority
 
 
 class EmulatedRadio(AirReceiver):
@@ -87,7 +89,8 @@ class EmulatedRadio(AirReceiver):
         self._seen: OrderedDict[tuple[int, int], Relay | None] = OrderedDict()
         self.reliable = ReliableSender(self)
         self.util = AirUtil()
-        self._tx_pending = 0
+        self.txq = TxQueue(TX_QUEUE_LEN)
+        self._sending = False  # a packet of ours is on the air (the queue's front left it)
         self._packet_id = self._rng.randint(1, 0x3FF)
         self._stop = threading.Event()
         self._booted = time.monotonic()
@@ -185,7 +188,8 @@ class EmulatedRadio(AirReceiver):
                 if queued is not None:
                     queued.cancel()
             self._seen.clear()
-            self._tx_pending = 0
+            self.txq.clear()
+            self._sending = False
             self.reboots += 1
             self.reboot_due = None
         self.reliable.clear()
@@ -225,7 +229,7 @@ class EmulatedRadio(AirReceiver):
     def tx_queue_free(self) -> tuple[int, int]:
         """(free, maxlen) of the TX queue as reported in QueueStatus (remembered as reported)."""
         with self._lock:
-            free = 0 if self.queue_full else max(TX_QUEUE_LEN - self._tx_pending, 0)
+            free = 0 if self.queue_full else max(TX_QUEUE_LEN - len(self.txq), 0)
             self._reported_free = free
             return free, TX_QUEUE_LEN
 
@@ -234,7 +238,7 @@ class EmulatedRadio(AirReceiver):
         returned, tell every client unprompted (a QueueStatus with packet id 0)."""
         with self._lock:
             full_before = self._reported_free == 0
-            free_now = 0 if self.queue_full else TX_QUEUE_LEN - self._tx_pending
+            free_now = 0 if self.queue_full else TX_QUEUE_LEN - len(self.txq)
         if full_before and free_now > 0:
             for session in self.sessions():
                 session.send_queue_status(0, 0)
@@ -250,8 +254,9 @@ class EmulatedRadio(AirReceiver):
     def transmit_done(self, packet: Any, airtime: float) -> None:
         """Medium callback: our transmission ended."""
         with self._lock:
-            self._tx_pending = max(self._tx_pending - 1, 0)
+            self._sending = False
         self.util.sent(self._now(), airtime)
+        self._pump()
         self.check_queue_room()
 
     def channel_busy(self, airtime: float) -> None:
@@ -285,17 +290,18 @@ class EmulatedRadio(AirReceiver):
             reply = emu_phone.routing_reply(self, Routing.Error.NO_CHANNEL, packet.id)
             self.to_phone(reply, session)
             return
+        priority = fix_priority(packet)
         air = to_air(packet, channel, self.firmware_version)
         with self._lock:
             self._remember((self.node_num, packet.id), None)
-            if self.medium is not None:
-                self._tx_pending += 1
-        session.send_queue_status(emu_phone.ERRNO_OK, packet.id)
-        if self.medium is None:
-            return
-        if packet.want_ack:
+        reliable = self.medium is not None and packet.want_ack
+        if reliable:  # before it can be heard back: the implicit ACK must find it
             self.reliable.start(air, packet.channel)
-        self.medium.transmit(self, air)
+        if self.medium is not None and not self.send_air(air, priority, from_us=True):
+            self.reliable.forget(packet.id)
+            session.send_queue_status(emu_phone.ERRNO_UNKNOWN, packet.id)  # queue full
+            return
+        session.send_queue_status(emu_phone.ERRNO_OK, packet.id)
 
     def _originate(self, packet: Any, channel_index: int = 0) -> None:
         """Send a packet of the radio's own (NodeInfo, replies) on ``channel_index``."""
@@ -304,19 +310,37 @@ class EmulatedRadio(AirReceiver):
         channel = next((c for c in self.channels() if c.index == channel_index), None)
         if channel is None:
             return
+        priority = fix_priority(packet)
         air = to_air(packet, channel, self.firmware_version)
         with self._lock:
             self._remember((self.node_num, packet.id), None)
-            self._tx_pending += 1
-        self.medium.transmit(self, air)
+        self.send_air(air, priority, from_us=True)
 
     def retransmit(self, air: Any) -> None:
         """Send our packet ``air`` again (reliable delivery)."""
+        self.send_air(air, int(Priority.RELIABLE), from_us=True)
+
+    def send_air(self, air: Any, priority: int, *, from_us: bool) -> bool:
+        """Queue a packet for the air (``MeshPacketQueue::enqueue``); False when refused."""
         if self.medium is None:
-            return
+            return False
         with self._lock:
-            self._tx_pending += 1
-        self.medium.transmit(self, air)
+            if not self.txq.enqueue(air, priority, from_us):
+                return False
+        self._pump()
+        return True
+
+    def _pump(self) -> None:
+        """Hand the queue's front to the medium when nothing of ours is on the air."""
+        medium = self.medium
+        with self._lock:
+            if self._sending or medium is None:
+                return
+            air = self.txq.pop()
+            if air is None:
+                return
+            self._sending = True
+        medium.transmit(self, air)
 
     # Own traffic.
     def announce(self) -> None:

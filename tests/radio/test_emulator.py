@@ -169,7 +169,7 @@ def test_medium_loss_is_seeded() -> None:
         rx.state.config.device.rebroadcast_mode = 4  # NONE: no relays muddy the count
         for _ in range(40):
             tx.announce()
-        assert m.wait_idle()
+            assert m.wait_idle()  # one at a time: a burst of 40 would overflow the TX queue
         m.close()
         return len(rx.heard)
 

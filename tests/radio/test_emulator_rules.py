@@ -278,3 +278,30 @@ def test_duty_cycle_of_every_region(
     make: Callable[..., EmulatedRadio], region: str, limit: float | None
 ) -> None:
     assert make(0xA, region=region).duty_cycle_percent == limit
+
+
+def test_a_full_queue_evicts_a_lower_priority_packet() -> None:
+    # Real time on LONG_SLOW: the first packet is on air for seconds, the rest wait in the queue.
+    medium = InProcessMedium(time_scale=1.0, seed=1)
+    radio = EmulatedRadio(
+        RadioState.create(0xA, preset="LONG_SLOW"), medium=medium, telemetry_interval=None
+    )
+    try:
+        phone = Phone(radio)
+        sent = [phone.send(b"x" * 200) for _ in range(17)]  # one on air, 16 queued
+        assert radio.tx_queue_free() == (0, 16)
+        refused = phone.send(b"same priority")
+        text = phone.send(b"hi", port=portnums_pb2.TEXT_MESSAGE_APP)  # HIGH (fixPriority)
+        status = {
+            r.queueStatus.mesh_packet_id: r.queueStatus.res
+            for r in phone.received
+            if r.HasField("queueStatus")
+        }
+        assert status[refused.id] == 32 and status[text.id] == 0
+        queued = [p.id for p in radio.txq.packets()]
+        assert queued[0] == text.id  # the highest priority goes first
+        assert sent[-1].id not in queued  # the newest of the lowest priority made room
+        assert [p.id for p in radio.txq.evicted] == [sent[-1].id]
+    finally:
+        radio.stop()
+        medium.close()
