@@ -168,7 +168,7 @@ class AirReceiver:
         rx.rx_rssi = rssi
         rx.rx_time = int(time.time())
         if data.portnum == portnums_pb2.PortNum.ROUTING_APP and to_us and data.request_id:
-            self.reliable.acknowledged(data.request_id)  # the destination's ACK (or NAK) to ours
+            self.reliable.forget(data.request_id)  # the destination answered: it reaches the phone
         self.to_phone(rx)
         if to_us and packet.want_ack and data.portnum != portnums_pb2.PortNum.ROUTING_APP:
             ack = emu_phone.routing_reply(self, Routing.Error.NONE, packet.id, channel.index)

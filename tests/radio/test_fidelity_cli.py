@@ -40,6 +40,12 @@ def test_sendtext_ack_with_a_neighbour_is_an_implicit_ack(radios: Callable[..., 
     assert "Received an implicit ACK" in out
 
 
+def test_sendtext_ack_to_a_node_is_its_ack(radios: Callable[..., Emu]) -> None:
+    emu, _neighbour = radios(0xA), radios(0xB)
+    out = run(emu, "--sendtext", "hello", "--dest", "!0000000b", "--ack")
+    assert "Received an ACK." in out  # the destination's own ACK, not the implicit one
+
+
 def test_request_telemetry_is_answered(radios: Callable[..., Emu]) -> None:
     emu, _neighbour = radios(0xA), radios(0xB)
     remote = run(emu, "--request-telemetry", "--dest", "!0000000b")  # over the air
