@@ -58,6 +58,7 @@ from relay.radio.linktypes import (
 log = logging.getLogger(__name__)
 
 OnState = Callable[[LinkState], None]
+DISPLACED = "displaced by another TCP client (or the radio restarted)"
 STABLE_AFTER = 60.0  # seconds up after which a displacement no longer counts as the same fight
 
 
@@ -258,16 +259,17 @@ class RadioLink(LinkReceiving, LinkSending):
         self.stats["displaced"] += 1
         log.warning(
             "radio %s: the radio closed our connection: another client (a phone app, the "
-            "meshtastic CLI) took its one TCP connection. Retrying in %.1f s; run the daemon on "
-            "USB serial to avoid this", self.address, wait
+            "meshtastic CLI) took its one TCP connection, or the radio restarted. Retrying in "
+            "%.1f s; run the daemon on USB serial to avoid this", self.address, wait
         )  # fmt: skip
-        self._set_state(LinkState.DISPLACED, "displaced by another TCP client")
+        self._set_state(LinkState.DISPLACED, DISPLACED)
         self._displaced_wait = min(wait * 2, self.displaced_max)
         await self._wait_retry(wait)
 
     async def _watch(self, iface: Any) -> str:
         """Wait until the interface is lost or silent past the bound; return why."""
-        interval = max(0.05, min(self.watchdog_interval, self.silence_limit / 2))
+        bounds = (self.watchdog_interval, self.silence_limit / 2, self.handshake_timeout / 2)
+        interval = max(0.05, min(bounds))
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):

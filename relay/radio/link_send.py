@@ -32,6 +32,7 @@ from relay.radio.linktypes import (
     SendStatus,
 )
 
+SEND_STUCK = 30  # seconds a send may wait inside the library for room before the link rebuilds
 Outcome = tuple[str, Any]  # ("queue", (res, free, maxlen)) or ("nak", error name)
 
 
@@ -107,11 +108,15 @@ class LinkSending:
                         hopLimit=hop_limit,
                     )
                 )
-                while not (await asyncio.wait({pending}, timeout=1.0))[0]:
+                for _ in range(SEND_STUCK):
+                    if (await asyncio.wait({pending}, timeout=1.0))[0]:
+                        break
                     # Still inside the library: it waits for a queue status with room (it saw the
                     # queue full in the meantime). Ask for one, so it resumes once there is room.
                     self._last_probe = 0.0
                     await self._probe_queue(iface)
+                else:  # the radio never reported room: rebuilding the link frees that thread
+                    raise TimeoutError(f"the radio reported no room for {SEND_STUCK} s")
                 sent = pending.result()
             except Exception as exc:
                 self.last_error = exc

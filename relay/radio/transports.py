@@ -160,15 +160,19 @@ class TcpTransport:
         self._server: socket.socket | None = None
         self._conns: dict[socket.socket, ClientSession] = {}
         self._frozen: set[socket.socket] = set()
+        self._deaf: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.plugged = False
 
-    def freeze(self) -> None:
+    def freeze(self, *, deaf_only: bool = False) -> None:
         """Test hook: the open connections go silent without closing (a half-open TCP
-        connection, a radio that hung): nothing is read from or written to them any more.
-        New connections are served normally."""
+        connection, a radio that hung): nothing is read from or written to them any more; with
+        ``deaf_only`` the radio still talks but no longer hears its client (a reboot after which
+        the handshake never completes). New connections are served normally."""
         with self._lock:
-            self._frozen.update(self._conns)
+            self._deaf.update(self._conns)
+            if not deaf_only:
+                self._frozen.update(self._conns)
 
     def start(self) -> TcpTransport:
         """Listen (port 0 picks a free port; read ``port`` afterwards)."""
@@ -226,13 +230,14 @@ class TcpTransport:
                     break
                 if not data:
                     break
-                if conn not in self._frozen:
+                if conn not in self._deaf:
                     session.feed(data)
         finally:
             self.radio.remove_session(session)
             with self._lock:
                 self._conns.pop(conn, None)
                 self._frozen.discard(conn)
+                self._deaf.discard(conn)
             with contextlib.suppress(OSError):
                 conn.close()
 

@@ -42,9 +42,9 @@ async def test_a_displaced_tcp_link_backs_off_and_says_so(
             await link.wait_state(LinkState.DISPLACED, WAIT)
             health = link.health
             assert health.state is LinkState.DISPLACED and health.displaced == 1
-            assert health.reason == "displaced by another TCP client"
+            assert health.reason == "displaced by another TCP client (or the radio restarted)"
             assert health.retry_in is not None and health.retry_in > 30  # it waits: no fight
-            assert health.summary().startswith("displaced: displaced by another TCP client; retry")
+            assert health.summary().startswith(f"displaced: {health.reason}; retrying in")
             assert health.as_dict()["displaced"] == 1
             assert "another client" in caplog.text and "USB serial" in caplog.text
             # The other client keeps the radio meanwhile: what it sends reaches the radio.
@@ -98,6 +98,20 @@ async def test_a_silent_radio_is_noticed_and_the_link_rebuilt(
         assert link._iface is not first and link.health.silent == 1
         assert "silent for" in caplog.text
         assert (await link.send(b"\x19alive again", hop_limit=0)).ok
+
+
+async def test_a_handshake_that_never_completes_rebuilds_the_link(
+    radios: Callable[..., Emu], caplog: pytest.LogCaptureFixture
+) -> None:
+    a = radios(0xA, transport="tcp")
+    async with RadioLink(a.address, handshake_timeout=1, silence_limit=600.0) as link:
+        a.transport.freeze(deaf_only=True)  # the radio no longer hears its client
+        for session in a.radio.sessions():
+            session.send_rebooted()  # the library re-handshakes; no answer ever comes
+        await link.wait_state(LinkState.CONNECTING, WAIT)
+        await until(lambda: link.connects == 2 and link.state is LinkState.UP)
+        assert "handshake not completed" in caplog.text and link.health.silent == 0
+        assert (await link.send(b"\x19after reboot", hop_limit=0)).ok
 
 
 async def test_a_returning_radio_is_used_within_the_back_off_cap(
