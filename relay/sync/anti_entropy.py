@@ -51,6 +51,7 @@ class AntiEntropy:
         self.trickle = Trickle(config.imin, config.imax, config.redundancy, rng)
         self.started = False
         self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
+        self.owed: set[int] = set()  # the neighbours whose difference made us inconsistent
         self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = (
             OrderedDict()
         )
@@ -84,6 +85,7 @@ class AntiEntropy:
             return []
         beacon = self.held.beacon(now)
         inconsistent, self.inconsistent = self.inconsistent, False
+        self.owed.clear()
         if inconsistent and beacon.count and not self.meter.busy(now):
             self.stats.sent["summary"] += 1
             return [SendPacket(self.held.page(frames.HEAD, now).encode(), 0, priority=-1)]
@@ -145,6 +147,8 @@ class AntiEntropy:
     ) -> None:
         answer_hops = max(0, event.hops or 0)
         if isinstance(frame, frames.Request):
+            if frame.responder != self.node:
+                self._served(event.sender)
             self._on_request(frame, now, answer_hops)
             return
         if isinstance(frame, frames.Sketch):
@@ -156,7 +160,14 @@ class AntiEntropy:
         elif isinstance(frame, frames.Summary):
             self._on_summary(frame, event.sender, now, answer_hops, mine)
         elif not self._already_handled(event.sender, frame.digest, mine.digest, now):
-            self._mark_inconsistent(now)
+            self._mark_inconsistent(now, event.sender)
+
+    def _served(self, asker: int) -> None:
+        """``asker`` asked another neighbour: that exchange, which we overhear, serves it, so our
+        summary is not owed to it any more."""
+        self.owed.discard(asker)
+        if not self.owed:
+            self.inconsistent = False
 
     def _on_request(self, frame: frames.Request, now: float, hops: int) -> None:
         if frame.responder != self.node:
@@ -188,7 +199,7 @@ class AntiEntropy:
             and item.judgement.id[: frames.PREFIX_LEN] not in theirs
         ]
         if they_lack and not self._already_handled(sender, frame.digest, mine.digest, now):
-            self._mark_inconsistent(now)  # our next Trickle firing shows them our summary
+            self._mark_inconsistent(now, sender)  # our next Trickle firing shows our summary
         # Does their set reach further below this page than ours does?  Counted with what we
         # hold but have not settled yet, so a node that just caught up does not walk pages.
         holding = len(self.held)
@@ -269,8 +280,9 @@ class AntiEntropy:
             reach |= {r ^ part for r in reach}
         return target in reach
 
-    def _mark_inconsistent(self, now: float) -> None:
+    def _mark_inconsistent(self, now: float, peer: int) -> None:
         self.inconsistent = True
+        self.owed.add(peer)
         if not self.meter.busy(now):  # on a busy channel catch-up waits for the Trickle pace
             self.trickle.reset(now)
 

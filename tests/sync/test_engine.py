@@ -260,3 +260,24 @@ def test_a_bulletin_asked_for_joins_the_sync_set_at_once() -> None:
         engine.hear(PacketReceived(item.raw, 7, hops=0, snr=-12.0, hop_limit=0), now)
     ids = [item.judgement.id for item in engine.held.sync_set(now + 1)]
     assert ids == [missing.id]  # the relayed one settles first (relays are still spreading it)
+
+
+def test_a_summary_owed_to_a_neighbour_served_by_another_is_not_sent() -> None:
+    engine = _engine()
+    item = news(ROOT, created=T0)
+    judgement = engine.judge(item.raw, T0, None)
+    assert judgement is not None
+    engine.add(item.raw, judgement, T0 - 1000.0)  # settled
+    engine.tick(T0)
+    behind = frames.Beacon(b"\x00" * 4, 0).encode()  # neighbour 7 holds nothing
+    engine.hear(PacketReceived(behind, 7, hops=0, snr=-12.0), T0 + 1)
+    assert engine.anti_entropy.inconsistent
+    asks_other = frames.Request(8, 0, (item.id[: frames.PREFIX_LEN],)).encode()
+    engine.hear(PacketReceived(asks_other, 7, hops=0, snr=-12.0), T0 + 2)
+    assert not engine.anti_entropy.inconsistent  # 8 answers 7, and we hear that
+    sends = []
+    now = T0 + 2
+    while now < T0 + 60:
+        now = max(now + 0.5, engine.next_deadline() or now + 0.5)
+        sends += engine.tick(now)
+    assert not any(s.payload[0] == frames.SUMMARY for s in sends)
