@@ -181,9 +181,11 @@ class Node:
         return None
 
     def enqueue(self, entry: Queued) -> bool:
-        """Add to the bounded queue; when full, a higher-priority entry evicts the lowest."""
+        """Add to the bounded queue; when full, a higher-priority entry evicts the back
+        (``replaceLowerPriorityPacket``), else it is refused."""
         if len(self.queue) >= TX_QUEUE_SIZE:
-            worst = min(self.queue, key=lambda q: (q.priority, -q.seq))
+            # the queue's back (MeshPacketQueue.cpp): lowest priority, our own after relays, newest
+            worst = max(self.queue, key=lambda q: (-q.priority, not q.relay, q.seq))
             if worst.priority >= entry.priority:
                 return False
             self.queue.remove(worst)

@@ -93,3 +93,18 @@ def test_router_late_window_is_the_worst_client_delay() -> None:
     for snr in (-20.0, 0.0, 10.0):
         expected = (2 * CW_MAX + (1 << cw_size_for_snr(snr))) * slot
         assert late_window_delay(snr, slot) == pytest.approx(expected)
+
+
+def test_a_full_queue_evicts_its_back() -> None:
+    # MeshPacketQueue: the back is the lowest priority, our own after relays, the newest
+    from relay.sim.firmware import TX_QUEUE_SIZE, Node, Packet, Queued, Role
+
+    node = Node(0, 1, "n", Role.CLIENT, RebroadcastMode.ALL)
+    for seq in range(TX_QUEUE_SIZE):
+        own = seq % 2 == 0
+        pkt = Packet(0, seq, 3, 3, b"", True, 1.0)
+        assert node.enqueue(Queued(pkt, 0.0, 64, seq, relay=not own))
+    newest_own = max(q.seq for q in node.queue if not q.relay)
+    assert not node.enqueue(Queued(Packet(0, 99, 3, 3, b"", True, 1.0), 0.0, 64, 99, False))
+    assert node.enqueue(Queued(Packet(0, 100, 3, 3, b"", True, 1.0), 0.0, 100, 100, False))
+    assert newest_own not in {q.seq for q in node.queue}
