@@ -109,6 +109,8 @@ def build_report(result: SimResult) -> Report:
         "duration_s": sc.duration,
         "preset": preset.name,
         "region": sc.region.name,
+        "channel_plan": sc.channel_plan,
+        "firmware": sc.firmware,
         "nodes": len(result.nodes),
         "engine_nodes": sum(1 for f in figs if f.engine),
         "items": n_items,
@@ -233,7 +235,7 @@ def format_text(report: Report) -> str:
     lines = [
         f"scenario {s['scenario']}  engine {s['engine']}  seed {s['seed']}  "
         f"{s['nodes']} nodes ({s['engine_nodes']} with engine)  {s['duration_s']:g} s  "
-        f"{s['preset']} {s['region']}",
+        f"{s['preset']} {s['region']}  channel plan {s['channel_plan']}  firmware {s['firmware']}",
         f"items {s['items']}  delivery {num(d['ratio'], '{:.1%}')} "
         f"({d['delivered']}/{d['reachable']} reachable node-items)",
     ]
@@ -253,7 +255,9 @@ def format_text(report: Report) -> str:
         f"lost receptions: collisions {loss['collisions']}  half-duplex {loss['half_duplex']}  "
         f"random {loss['random']}  asleep {loss['asleep']}; relays cancelled "
         f"{loss['relays_cancelled']}; drops: queue {loss['queue_drops']}  "
-        f"duty cycle {loss['duty_cycle_drops']}",
+        f"duty cycle {loss['duty_cycle_drops']}  CORE_PORTNUMS_ONLY "
+        f"{loss['core_portnums_only_drops']}  undecryptable {loss['opaque_drops']}; "
+        f"relayed undecrypted {loss['opaque_relays']}",
         f"channel utilisation mean {ch['utilization_mean_pct']:.2f} %  peak 60 s "
         f"{ch['utilization_peak_pct']:.1f} %  air_util_tx max {ch['air_util_tx_max_pct']:.2f} %",
         "duty cycle: "
