@@ -7,8 +7,9 @@ changes the running config at once; a *change* of role installs that role's defa
 ``CORE_PORTNUMS_ONLY`` and default intervals, the ROUTER trap); NONE is refused for router roles;
 ``node_info_broadcast_secs`` is raised to an hour; deprecated roles become CLIENT. Saving and
 reloading the radio (``tx_power`` 0 or above the region's cap becomes the cap) wait for the commit
-inside a transaction, else happen after each edit. A real radio reboots 7 s after a commit; pass
-``on_commit`` (e.g. a delayed ``EmulatedRadio.reboot``) to emulate that.
+inside a transaction, else happen after each edit. The emulated radio reboots 7 s after a commit,
+as a real one does (:mod:`relay.radio.emu_phone`); an ``on_commit`` hook, when set, replaces that
+reboot (tests use it to reboot or re-enumerate on their own schedule).
 """
 
 from __future__ import annotations
