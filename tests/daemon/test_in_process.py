@@ -29,7 +29,10 @@ async def test_built_from_its_parts_without_the_environment(
     ahead = 600.0  # the daemon's wall clock runs ten minutes ahead of this machine's
     keystore = Keystore(tmp_path / "home" / "keys", kdf=KDF_PRESETS["fast"])
     daemon = await open_daemon(
-        paths, keystore=keystore, clocks=Clocks(wall=lambda: time.time() + ahead), sim_interval=0.3
+        paths,
+        keystore=keystore,
+        clocks=Clocks(monotonic=lambda: time.monotonic() + 1e6, wall=lambda: time.time() + ahead),
+        sim_interval=0.3,
     )
     # every component exists before run(): nothing is None until started
     assert daemon.core.engine is not None and daemon.link is not None
@@ -41,7 +44,7 @@ async def test_built_from_its_parts_without_the_environment(
     try:
         await asyncio.wait_for(daemon.started.wait(), 30)
         timer = daemon._timer
-        assert timer is not None  # the core's next wake-up, on the loop's clock
+        assert timer is not None  # the core's next wake-up, moved onto the loop's clock
         assert timer.when() <= asyncio.get_running_loop().time() + 30.0
         node = Node(daemon, paths.home, paths.socket, dict(os.environ))
         status = await node.wait_for(lambda: trusted_and_up(node), timeout=30)
