@@ -52,6 +52,7 @@ class AntiEntropy:
         self.started = False
         self.inconsistent = False  # a neighbour's set differs: next Trickle firing is a summary
         self.owed: set[int] = set()  # the neighbours whose difference made us inconsistent
+        self.asking: OrderedDict[int, float] = OrderedDict()  # neighbour -> its last request
         self.seen_mismatch: OrderedDict[tuple[int, bytes, bytes], tuple[float, float]] = (
             OrderedDict()
         )
@@ -147,8 +148,7 @@ class AntiEntropy:
     ) -> None:
         answer_hops = max(0, event.hops or 0)
         if isinstance(frame, frames.Request):
-            if frame.responder != self.node:
-                self._served(event.sender)
+            self._served(event.sender, now)
             self._on_request(frame, now, answer_hops)
             return
         if isinstance(frame, frames.Sketch):
@@ -159,12 +159,19 @@ class AntiEntropy:
             self.trickle.consistent()
         elif isinstance(frame, frames.Summary):
             self._on_summary(frame, event.sender, now, answer_hops, mine)
+        elif now - self.asking.get(event.sender, -1e18) < self.config.imin:
+            pass  # it is catching up by requests everyone here hears: its digest is moving
         elif not self._already_handled(event.sender, frame.digest, mine.digest, now):
             self._mark_inconsistent(now, event.sender)
 
-    def _served(self, asker: int) -> None:
-        """``asker`` asked another neighbour: that exchange, which we overhear, serves it, so our
-        summary is not owed to it any more."""
+    def _served(self, asker: int, now: float) -> None:
+        """``asker`` asked a neighbour (us or another): that exchange, which we hear, serves it,
+        so our summary is not owed to it any more, and for ``imin`` its beacons (whose digest
+        moves with every answer) make us owe none."""
+        self.asking[asker] = now
+        self.asking.move_to_end(asker)
+        while len(self.asking) > MAX_MISMATCHES:
+            self.asking.popitem(last=False)
         self.owed.discard(asker)
         if not self.owed:
             self.inconsistent = False

@@ -275,6 +275,9 @@ def test_a_summary_owed_to_a_neighbour_served_by_another_is_not_sent() -> None:
     asks_other = frames.Request(8, 0, (item.id[: frames.PREFIX_LEN],)).encode()
     engine.hear(PacketReceived(asks_other, 7, hops=0, snr=-12.0), T0 + 2)
     assert not engine.anti_entropy.inconsistent  # 8 answers 7, and we hear that
+    moving = frames.Beacon(b"\x00\x00\x00\x01", 1).encode()  # 7's digest moves as answers come
+    engine.hear(PacketReceived(moving, 7, hops=0, snr=-12.0), T0 + 3)
+    assert not engine.anti_entropy.inconsistent  # within imin of its request: not our turn
     sends = []
     now = T0 + 2
     while now < T0 + 60:
