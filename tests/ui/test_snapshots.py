@@ -34,10 +34,14 @@ async def settle(pilot: Any) -> None:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
     await pilot.pause(0.2)
-    editable = list(pilot.app.screen.query("Input, TextArea"))
-    for _ in range(50 if editable else 0):  # a dialog pushed by a worker takes focus a bit later
+    editable: list[Any] = []
+    for _ in range(100):  # a dialog pushed by a worker, or a field focused after the first
+        screen = pilot.app.screen  # refresh, takes focus a bit later (seconds on a busy machine)
+        editable = list(screen.query("Input, TextArea"))
         focused = pilot.app.focused
-        if focused is not None and focused.screen is pilot.app.screen:
+        if not editable or (
+            focused is not None and focused.screen is screen and focused in editable
+        ):
             break
         await pilot.pause(0.1)
     for widget in editable:
@@ -45,7 +49,8 @@ async def settle(pilot: Any) -> None:
         # got focus after its blink was turned off would otherwise hide its cursor, by chance)
         widget.cursor_blink = True
         widget.cursor_blink = False
-    await pilot.pause()
+        widget.refresh()  # pausing the blink sets the cursor visible but repaints nothing
+    await pilot.pause(0.3)  # and let that repaint land before the screenshot
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
