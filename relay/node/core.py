@@ -219,6 +219,15 @@ class NodeCore:
             self._notices.append(DeliveryChanged(ident, delivery))
         return self._output([])
 
+    def heard(self, ident: bytes) -> Output:
+        """The radio heard a neighbour relay one of our packets for ``ident`` (its implicit ACK):
+        the delivery moves from queued or sent to "heard" (never back from "held")."""
+        delivery = self.deliveries.get(ident)
+        if delivery is not None and delivery.state in ("queued", "sent"):
+            delivery.state = "heard"
+            self._notices.append(DeliveryChanged(ident, delivery))
+        return self._output([])
+
     @property
     def backlog(self) -> bool:
         """Background work waits — verdicts to re-judge, texts to read for search: call
