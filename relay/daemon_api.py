@@ -23,7 +23,7 @@ from relay.crypto.keys import (
     generate_identity,
     key_id,
 )
-from relay.crypto.keystore import KeystoreError, WrongPassphrase
+from relay.crypto.keystore import DuressEntered, KeystoreError, WrongPassphrase
 from relay.daemon_port import DaemonPort
 from relay.daemon_views import bulletin_json
 from relay.ingest import Outcome
@@ -123,6 +123,9 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
             # Argon2id (256 MiB, seconds on a Pi) in a worker: the radio and other clients go on
             passphrase = str(params.get("passphrase", ""))
             identity = await asyncio.to_thread(daemon.keystore.unlock, name, passphrase)
+        except DuressEntered:  # the home is wiped: stop, looking like a wrong passphrase
+            _stop_soon(daemon)
+            raise ApiFailure("wrong-passphrase", f"wrong passphrase for {name!r}") from None
         except WrongPassphrase:
             raise ApiFailure("wrong-passphrase", f"wrong passphrase for {name!r}") from None
         except KeystoreError as exc:
@@ -197,12 +200,22 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         daemon.verdicts_changed(changed)
         return {"changed": len(changed)}
 
+    async def shutdown(params: dict[str, Any]) -> Any:
+        """Stop the daemon, as SIGTERM does, once this answer is on its way."""
+        _stop_soon(daemon)
+        return {"stopping": True}
+
     return {
         "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
         "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
         "trust.add": trust_add, "trust.remove": trust_remove, "import": import_bundle,
-        "share.decode": share_decode,
+        "share.decode": share_decode, "shutdown": shutdown,
     }  # fmt: skip
+
+
+def _stop_soon(daemon: DaemonPort) -> None:
+    """Set the daemon's stop event after the current answer has been written."""
+    asyncio.get_running_loop().call_soon(daemon.stop.set)
 
 
 def _forgery_matches(f: dict[str, Any], q: Query) -> bool:

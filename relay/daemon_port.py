@@ -7,6 +7,7 @@ methods, and a test can serve the methods from any object with these members.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -26,6 +27,10 @@ class DaemonPort(Protocol):
 
     @property
     def store(self) -> Store: ...
+
+    @property
+    def stop(self) -> asyncio.Event:
+        """Set it to shut the daemon down (the ``shutdown`` method, a duress unlock)."""
 
     @property
     def keystore(self) -> Keystore: ...

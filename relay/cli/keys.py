@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
     new.add_argument("name")
     new.set_defaults(handler=keys_new)
     ksub.add_parser("list", help="list identities").set_defaults(handler=keys_list)
+    duress = ksub.add_parser(
+        "duress", help="set a duress passphrase: entered at an unlock prompt, it wipes this node"
+    )
+    duress.add_argument("--clear", action="store_true", help="forget the duress passphrase")
+    duress.set_defaults(handler=keys_duress)
     export = ksub.add_parser("export", help="print an identity's share string")
     export.add_argument("name", nargs="?")
     export.add_argument("--qr", action="store_true", help="also print a terminal QR code")
@@ -81,6 +86,19 @@ def keys_new(args: argparse.Namespace) -> int:
     print(f"created {inert_line(identity.name)}")
     print(f"fingerprint {identity.fingerprint}")
     print(encode_share(identity.public_key, identity.name))
+    return 0
+
+
+def keys_duress(args: argparse.Namespace) -> int:
+    keystore = Keystore()
+    if args.clear:
+        print("duress passphrase forgotten" if keystore.clear_duress() else "none was set")
+        return 0
+    keystore.set_duress(get_passphrase("Duress passphrase: ", confirm=True))
+    print(
+        "duress passphrase set: entered at any unlock prompt (CLI, UI, API), it wipes this "
+        "node's keys, store and settings instead of unlocking; see docs/keys.md"
+    )
     return 0
 
 

@@ -23,6 +23,7 @@ import os
 import secrets
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +45,13 @@ from relay.crypto.keys import (
     key_id,
 )
 from relay.errors import UserError
+from relay.wipe import wipe_files, wipe_home
 
 FORMAT = "jarshy-identity"
 FORMAT_VERSION = 1
 SUFFIX = ".key"
+DURESS_FILE = "duress"  # an Argon2id hash of the duress passphrase (docs/keys.md)
+DURESS_FORMAT = "jarshy-duress"
 MAX_FILE_BYTES = 64 * 1024
 KDF_ENV = "JARSHY_KDF"
 PASSPHRASE_ENV = "JARSHY_PASSPHRASE"
@@ -70,6 +74,11 @@ class KeyNotFound(KeystoreError):
 
 class WrongPassphrase(KeystoreError):
     """The passphrase does not open this identity (the file is left untouched)."""
+
+
+class DuressEntered(WrongPassphrase):
+    """The duress passphrase was entered: the home was wiped.  Its message is a wrong
+    passphrase's, so an onlooker sees an ordinary failure."""
 
 
 class CorruptKeyFile(KeystoreError):
@@ -280,7 +289,16 @@ def _write_atomically(target: Path, data: bytes, *, replace: bool) -> None:
 class Keystore:
     """The identities of this device, one encrypted file each (see the module docstring)."""
 
-    def __init__(self, path: Path | None = None, *, kdf: KdfParams | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        kdf: KdfParams | None = None,
+        on_duress: Callable[[Path], None] | None = None,
+    ) -> None:
+        """``on_duress(keystore dir)`` runs when the duress passphrase is entered at
+        :meth:`unlock` (default :func:`wipe_after_duress`: the whole home)."""
+        self.on_duress = on_duress if on_duress is not None else wipe_after_duress
         if path is None:
             path = paths.keystore_dir()
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -342,7 +360,11 @@ class Keystore:
         stored = self._load(name)
         enc_key, check = _derive(passphrase, stored.salt, stored.kdf)
         if not hmac.compare_digest(check, stored.check):
-            raise WrongPassphrase(f"wrong passphrase for identity {stored.info.name!r}")
+            message = f"wrong passphrase for identity {stored.info.name!r}"
+            if self.is_duress(passphrase):
+                self.on_duress(self.path)
+                raise DuressEntered(message)
+            raise WrongPassphrase(message)
         try:
             seed = nacl.secret.Aead(enc_key).decrypt(
                 stored.ciphertext, _associated_data(stored.header), stored.nonce
@@ -374,10 +396,84 @@ class Keystore:
             raise KeyNotFound(f"no identity named {name!r} in {self.path}") from None
         _fsync_directory(self.path)
 
+    # -- the duress passphrase ----------------------------------------------------------------
+
+    @property
+    def duress_file(self) -> Path:
+        return self.path / DURESS_FILE
+
+    def set_duress(self, passphrase: str) -> None:
+        """Store an Argon2id hash of ``passphrase``: entered at an unlock prompt, it wipes.
+        Refused when it opens one of the identities (it would never wipe)."""
+        _check_new_passphrase(passphrase)
+        for info in self.list():
+            stored = self._load(info.name)
+            if hmac.compare_digest(_derive(passphrase, stored.salt, stored.kdf)[1], stored.check):
+                raise KeystoreError(
+                    f"that is the passphrase of {info.name!r}: choose a different duress passphrase"
+                )
+        salt = secrets.token_bytes(argon2id.SALTBYTES)
+        digest = _duress_hash(passphrase, salt, self.kdf)
+        document = {
+            "format": DURESS_FORMAT,
+            "version": FORMAT_VERSION,
+            "kdf": {"algorithm": _KDF_ALGORITHM, "opslimit": self.kdf.opslimit,
+                    "memlimit": self.kdf.memlimit, "salt": salt.hex()},
+            "hash": digest.hex(),
+        }  # fmt: skip
+        _write_atomically(self.duress_file, json.dumps(document).encode(), replace=True)
+
+    def clear_duress(self) -> bool:
+        """Forget the duress passphrase; False if none was set."""
+        try:
+            self.duress_file.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_directory(self.path)
+        return True
+
+    def has_duress(self) -> bool:
+        return self.duress_file.is_file()
+
+    def is_duress(self, passphrase: str) -> bool:
+        """True if ``passphrase`` is the duress passphrase (False with none set or a damaged
+        file: a broken duress file must never wipe)."""
+        try:
+            with open(self.duress_file, "rb") as handle:
+                doc = json.loads(handle.read(MAX_FILE_BYTES))
+            kdf_doc = doc["kdf"]
+            if doc["format"] != DURESS_FORMAT or kdf_doc["algorithm"] != _KDF_ALGORITHM:
+                return False
+            kdf = KdfParams(int(kdf_doc["opslimit"]), int(kdf_doc["memlimit"]))
+            if not (
+                argon2id.OPSLIMIT_MIN <= kdf.opslimit <= _MAX_OPSLIMIT
+                and argon2id.MEMLIMIT_MIN <= kdf.memlimit <= _MAX_MEMLIMIT
+            ):
+                return False
+            salt = _hex_field(kdf_doc, "salt", argon2id.SALTBYTES)
+            expected = bytes.fromhex(doc["hash"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return False
+        return hmac.compare_digest(_duress_hash(passphrase, salt, kdf), expected)
+
     def export_share(self, name: str) -> str:
         """The share string of identity ``name``'s public key."""
         info = self.public(name)
         return encode_share(info.public_key, info.name)
+
+
+def _duress_hash(passphrase: str, salt: bytes, kdf: KdfParams) -> bytes:
+    secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    return argon2id.kdf(32, secret, salt, opslimit=kdf.opslimit, memlimit=kdf.memlimit)
+
+
+def wipe_after_duress(keystore_dir: Path) -> None:
+    """The duress passphrase's default action: wipe the Jarshy home holding this keystore
+    (relay.wipe), or only the keystore's own folder when it lives elsewhere."""
+    if keystore_dir.name == "keys":
+        wipe_home(keystore_dir.parent)
+    else:
+        wipe_files(keystore_dir)
 
 
 def _check_new_passphrase(passphrase: str) -> None:

@@ -1,0 +1,109 @@
+"""`jarshy wipe`: the panic wipe of this node's home (keys, store, logs, config).
+
+The key files go first (nothing holds them open), then a running daemon is asked to stop through
+its API (`shutdown`) and awaited until its lock is free, then everything else (relay.wipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from relay import paths
+from relay.api_client import ApiClient, ApiError, NoDaemon
+from relay.errors import UserError
+from relay.wipe import WipeRefused, WipeReport, check_home, wipe_home
+
+STOP_TIMEOUT = 15.0  # seconds to wait for a running daemon to let go of the store
+
+
+def register(sub: Any) -> None:
+    wipe = sub.add_parser(
+        "wipe", help="destroy keys, store, logs and config of this node (panic wipe)"
+    )
+    wipe.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    wipe.add_argument("--socket", help="the running daemon's API socket")
+    wipe.set_defaults(handler=wipe_command)
+
+
+def wipe_command(args: argparse.Namespace) -> int:
+    where = paths.Paths.from_env()
+    socket = Path(args.socket) if args.socket else where.socket
+    try:
+        home = check_home(where.home)
+    except WipeRefused as exc:
+        raise UserError(str(exc)) from None
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("refusing to wipe without confirmation: pass --yes")
+        answer = input(f"Destroy every key, bulletin and setting in {home}? Type yes: ")
+        if answer.strip().lower() != "yes":
+            print("nothing wiped")
+            return 1
+    report = wipe(home, socket)
+    print(
+        f"wiped {home}: {report.files} file(s), {report.bytes / 1e6:.1f} MB overwritten "
+        f"in {report.seconds:.2f} s"
+    )
+    for path, why in report.failed:
+        print(f"could not wipe {path}: {why}", file=sys.stderr)
+    if report.failed:
+        return 1
+    print("flash media may keep old copies: see docs/threat-model.md (full-disk encryption)")
+    return 0
+
+
+def wipe(home: Path, socket: Path, timeout: float = STOP_TIMEOUT) -> WipeReport:
+    """Keys first, then stop a running daemon (bounded wait), then the rest of ``home``."""
+    started = time.perf_counter()
+    report = wipe_home(home, keys_only=True)
+    stopped = asyncio.run(stop_daemon(socket))
+    if stopped:
+        wait_for_lock(home / "daemon.lock", timeout)
+    rest = wipe_home(home) if home.exists() else WipeReport()
+    report.files += rest.files
+    report.bytes += rest.bytes
+    report.failed += rest.failed
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def stop_daemon(socket: Path) -> bool:
+    """Ask the daemon on ``socket`` to shut down; False if none answers."""
+    try:
+        async with ApiClient(socket) as api:
+            await api.call("shutdown")
+    except NoDaemon:
+        return False
+    except (ApiError, ConnectionError):
+        pass  # it went away while answering: stopping all the same
+    return True
+
+
+def wait_for_lock(lock: Path, timeout: float) -> bool:
+    """True once nobody holds the daemon's lock on ``lock`` (False after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+        else:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        finally:
+            os.close(fd)
+        time.sleep(0.02)
