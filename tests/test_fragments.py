@@ -81,7 +81,7 @@ def test_memory_and_count_are_bounded() -> None:
 
 def test_too_long_bulletin_refused() -> None:
     with pytest.raises(ValueError):
-        split(bytes(218 * MAX_FRAGMENTS + 1))
+        split(bytes(216 * MAX_FRAGMENTS + 1))
 
 
 @settings(max_examples=300, deadline=None)
@@ -187,7 +187,7 @@ def test_a_bulletin_that_fits_one_packet_is_never_reassembled() -> None:
 
 
 def test_a_long_bulletin_in_more_fragments_than_needed_is_refused() -> None:
-    """§5 rule 5: k must be ceil(L / 218); another cut is another spelling of the same bytes."""
+    """§5 rule 5: k must be ceil(L / 216); another cut is another spelling of the same bytes."""
     raw = long_bulletin(80, seed=9)
     k = len(split(raw)) - 1
     assert k + 1 <= MAX_FRAGMENTS

@@ -308,27 +308,27 @@ def test_every_fragment_that_split_makes_parses() -> None:
         parse(packet)
 
 
-def test_a_data_fragment_over_218_bytes_is_malformed() -> None:
+def test_a_data_fragment_over_216_bytes_is_malformed() -> None:
     head = bytes([FRAGMENT_BYTE]) + bytes(8) + bytes([2, 0])
-    parse(head + bytes(218))
+    parse(head + bytes(216))
     with pytest.raises(WireError) as info:
-        parse(head + bytes(219))
+        parse(head + bytes(217))
     assert info.value.code == "bad-fragment"
 
 
 @pytest.mark.parametrize(
     ("count", "total", "chunk", "ok"),
     [
-        (2, 232, 116, True),
-        (2, 436, 218, True),
-        (3, 437, 146, True),
-        (16, 3488, 218, True),
-        (2, 231, 116, False),  # fits one packet: never fragmented
+        (2, 230, 115, True),
+        (2, 432, 216, True),
+        (3, 433, 145, True),
+        (16, 3456, 216, True),
+        (2, 229, 115, False),  # fits one packet: never fragmented
         (2, 200, 100, False),
-        (3, 436, 146, False),  # k must be ceil(L / 218) = 2
+        (3, 432, 144, False),  # k must be ceil(L / 216) = 2
         (2, 300, 151, False),  # c must be ceil(L / k) = 150
         (2, 300, 149, False),
-        (16, 3489, 218, False),
+        (16, 3457, 216, False),  # over 16 x 216 bytes
     ],
 )
 def test_repair_fragment_length_rules(count: int, total: int, chunk: int, ok: bool) -> None:

@@ -35,8 +35,8 @@ HEADER_LEN = 13
 SIGNATURE_LEN = 64
 KEY_ID_LEN = 8
 ID_LEN = 8
-PACKET_MAX = 231  # bytes of application payload the firmware accepts on a private port
-MAX_BULLETIN = 16 * 218  # the most that 16 fragments carry
+PACKET_MAX = 229  # a frame: the firmware's 231-byte payload less the link's 2-byte magic (§1)
+MAX_BULLETIN = 16 * 216  # the most that 16 fragments carry
 SIGNING_DOMAIN = b"jarshy-bulletin-v1\x00"
 FRAGMENT_TYPE = 8  # frame types 8-15 are not bulletins (fragments, sync control)
 

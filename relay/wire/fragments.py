@@ -11,8 +11,9 @@ Fragment layout::
                   repair fragment: n as 2 bytes, then the XOR of all k data slices,
                   each zero-padded to c bytes
 
-With k = ceil(n / 218) every packet stays within 231 bytes.  One repair fragment lets a receiver
-rebuild any single lost data fragment (docs/protocol.md justifies it with loss figures).
+With k = ceil(n / 216) every frame stays within 229 bytes (231 on air with the link's magic).
+One repair fragment lets a receiver rebuild any single lost data fragment (docs/protocol.md
+justifies it with loss figures).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from relay.wire.bulletin import SIGNATURE_LEN as _SIG
 from relay.wire.errors import WireError
 
 FRAGMENT_HEADER = 11
-FRAGMENT_DATA_MAX = 218
+FRAGMENT_DATA_MAX = 216
 MAX_FRAGMENTS = 16
 FRAGMENT_BYTE = (VERSION << 4) | FRAGMENT_TYPE
 
@@ -86,8 +87,8 @@ def split(raw: bytes, repair: bool = True) -> list[bytes]:
 def parse(packet: bytes) -> Fragment:
     """Parse one fragment packet and apply every check it allows on its own (bounded).
 
-    Raises WireError: ``too-large`` (over 231 bytes), ``truncated`` (not a fragment, or no data),
-    ``bad-fragment`` (k outside 2..16, index above k, a data slice over 218 bytes, or a repair
+    Raises WireError: ``too-large`` (over 229 bytes), ``truncated`` (not a fragment, or no data),
+    ``bad-fragment`` (k outside 2..16, index above k, a data slice over 216 bytes, or a repair
     fragment whose L is not that of a fragmented bulletin in k fragments or whose XOR is not
     ceil(L / k) bytes). Checks that need several fragments belong to reassembly (section 5).
     """

@@ -316,7 +316,7 @@ def test_an_alert_by_a_key_the_node_trusts_passes_the_budget_from_a_radio_never_
 
 
 def test_a_whole_bulletin_over_one_packet_is_malformed() -> None:
-    """docs/protocol.md §5: a bulletin frame over 231 bytes in one radio packet is malformed (a
+    """docs/protocol.md §5: a bulletin frame over 229 bytes in one radio packet is malformed (a
     modified radio could send one); it is counted against its radio, never judged or held."""
     sync, judge = engine()
     raw = long_alert(seed=8).raw
