@@ -15,6 +15,10 @@ Rules, each from the firmware source:
 * a payload whose encoded ``Data`` would not fit is refused with TOO_LARGE; a full transmit
   queue answers with an error in QueueStatus; above the region's duty cycle DUTY_CYCLE_LIMIT
   (Router.cpp ``Router::send``);
+* a client may send one TEXT_MESSAGE_APP every 2 s and one POSITION, WAYPOINT or ALERT_APP
+  packet every 10 s, counted per client connection (src/mesh/PhoneAPI.cpp,
+  ``PhoneAPI::handleToRadioPacket``, ``lastPortNumToRadio``): a packet sooner is dropped with a
+  QueueStatus of res 0 (as if taken), and a text also gets a RATE_LIMIT_EXCEEDED routing error;
 * a hop limit above 7 becomes 3 (RadioInterface.cpp);
 * ``want_ack`` is reliable delivery (ReliableRouter.cpp, NextHopRouter.cpp): up to two
   retransmissions ``getRetransmissionMsec`` apart; an implicit ACK (hearing a neighbour relay
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from meshtastic.protobuf import admin_pb2, mesh_pb2, portnums_pb2, telemetry_pb2
@@ -38,6 +43,12 @@ MAX_DATA_LEN = 239  # 255-byte LoRa frame minus the 16-byte header: encoded Data
 ERRNO_OK = 0
 ERRNO_UNKNOWN = 32  # the firmware's answer when its TX queue is full
 DEFAULT_REBOOT_SECONDS = 7.0  # configuration.h
+PORT_GAPS = {  # PhoneAPI.cpp: TWO_SECONDS_MS for texts, TEN_SECONDS_MS for these others
+    portnums_pb2.PortNum.TEXT_MESSAGE_APP: 2.0,
+    portnums_pb2.PortNum.POSITION_APP: 10.0,
+    portnums_pb2.PortNum.WAYPOINT_APP: 10.0,
+    portnums_pb2.PortNum.ALERT_APP: 10.0,
+}
 REBOOTING_EDITS = ("set_config", "set_module_config", "set_owner")  # set_channel saves only
 Routing = mesh_pb2.Routing
 
@@ -57,6 +68,10 @@ class PhoneRadio(Protocol):
     queue_full: bool
     duty_cycle_percent: float | None
     from_phone: Any
+    port_times: dict[int, dict[int, float]]  # id(session) -> portnum -> last accepted (s)
+    rate_limited: int
+
+    phone_clock: Callable[[], float]
 
     @property
     def node_num(self) -> int: ...
@@ -125,6 +140,8 @@ def handle_phone_packet(radio: PhoneRadio, session: Session, packet: Any) -> Non
         packet.id = radio.next_id()
     radio.from_phone.append(packet)
     decoded = packet.HasField("decoded")
+    if decoded and _rate_limited(radio, session, packet):
+        return
     local = packet.to in (radio.node_num, 0)
     if decoded and local and packet.decoded.portnum == portnums_pb2.PortNum.ADMIN_APP:
         session.send_queue_status(ERRNO_OK, packet.id)
@@ -150,6 +167,26 @@ def handle_phone_packet(radio: PhoneRadio, session: Session, packet: Any) -> Non
     packet.hop_start = packet.hop_limit
     packet.rx_time = int(time.time())
     radio.send_own(packet, session)
+
+
+def _rate_limited(radio: PhoneRadio, session: Session, packet: Any) -> bool:
+    """PhoneAPI::handleToRadioPacket's per-port throttle (see the module docstring)."""
+    port = int(packet.decoded.portnum)
+    gap = PORT_GAPS.get(port)
+    if gap is None:
+        return False
+    now = radio.phone_clock()
+    times = radio.port_times.setdefault(id(session), {})
+    last = times.get(port)
+    if last is not None and now - last < gap:
+        radio.rate_limited += 1
+        session.send_queue_status(ERRNO_OK, packet.id)
+        if port == portnums_pb2.PortNum.TEXT_MESSAGE_APP:
+            error = Routing.Error.RATE_LIMIT_EXCEEDED
+            radio.to_phone(routing_reply(radio, error, packet.id, packet.channel), session)
+        return True
+    times[port] = now
+    return False
 
 
 def _handle_local(radio: PhoneRadio, session: Any, packet: Any) -> None:

@@ -16,8 +16,9 @@ packet is decoded with the radio's channels and judged by the rebroadcast mode
 hear each other at all (the medium's business, by :attr:`EmulatedRadio.air_channel`).
 
 Test hooks: :meth:`EmulatedRadio.reboot`, ``queue_full``, ``max_payload``,
-``duty_cycle_percent``. Everything runs on plain threads so the emulator works the same under
-asyncio tests, blocking tests and the ``jarshy radio emulate`` command.
+``duty_cycle_percent``, ``phone_clock`` (the clock of the client throttle). Everything runs on
+plain threads so the emulator works the same under asyncio tests, blocking tests and the
+``jarshy radio emulate`` command.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class EmulatedRadio(AirReceiver):
         # a long-running simulated daemon does not grow with every packet
         self.heard: deque[Any] = deque(maxlen=KEPT_PACKETS)
         self.from_phone: deque[Any] = deque(maxlen=KEPT_PACKETS)
+        # PhoneAPI's per-client, per-port throttle (emu_phone): its clock is a test hook
+        self.phone_clock: Callable[[], float] = time.monotonic
+        self.port_times: dict[int, dict[int, float]] = {}
+        self.rate_limited = 0  # client packets dropped by that throttle
         self.heard_event = threading.Condition()
         if medium is not None:
             medium.attach(self)
@@ -174,6 +179,7 @@ class EmulatedRadio(AirReceiver):
         with self._lock:
             if session in self._sessions:
                 self._sessions.remove(session)
+            self.port_times.pop(id(session), None)
 
     def sessions(self) -> list[ClientSession]:
         """Current client sessions."""

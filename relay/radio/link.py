@@ -4,7 +4,9 @@ Shaped after aiomqtt: ``async with RadioLink(address) as link`` connects, ``awai
 broadcasts a Jarshy frame on Jarshy's port and channel, received Jarshy frames arrive through
 ``on_packet`` as :class:`relay.sync.events.PacketReceived`, ``on_state`` reports
 :class:`LinkState` changes and ``on_acked`` what the radio later said about a ``want_ack``
-broadcast (:class:`PacketAcked`: a neighbour was heard relaying it, or not).
+broadcast (:class:`PacketAcked`: a neighbour was heard relaying it, or not). For the phone-app
+mirror, ``await link.send_text(...)`` broadcasts a plain text or alert on the primary channel and
+``on_text`` reports the texts other radios send there (:class:`TextHeard`).
 
 Rules that keep the threads apart:
 - the library's blocking calls (constructor, sendData, close) run in the link's own executor;
@@ -42,7 +44,7 @@ from relay.radio._iface import (
     close_interface,
 )
 from relay.radio.framing import JARSHY_PORT
-from relay.radio.link_receive import LinkReceiving, OnAcked, OnPacket
+from relay.radio.link_receive import LinkReceiving, OnAcked, OnPacket, OnText
 from relay.radio.link_send import LinkSending, Outcome
 from relay.radio.linktypes import (
     JARSHY_CHANNEL,
@@ -74,6 +76,7 @@ class RadioLink(LinkReceiving, LinkSending):
         on_packet: OnPacket | None = None,
         on_state: OnState | None = None,
         on_acked: OnAcked | None = None,
+        on_text: OnText | None = None,
         require_up: bool = True,
         handshake_timeout: int = 30,
         confirm_timeout: float = 2.0,
@@ -93,6 +96,7 @@ class RadioLink(LinkReceiving, LinkSending):
         self.on_packet = on_packet
         self.on_state = on_state
         self.on_acked = on_acked
+        self.on_text = on_text  # texts and alerts heard on the primary channel (the mirror's)
         self.require_up = require_up
         self.handshake_timeout = handshake_timeout
         self.confirm_timeout = confirm_timeout

@@ -6,7 +6,9 @@ the nodes heard; only packets on Jarshy's port, on Jarshy's channel index and ca
 magic reach ``on_packet``, with the magic stripped. Other applications' data on the same port is
 counted (``not_jarshy``) and otherwise ignored: it never reaches the engine, so it is never judged
 and never counted against its radio by the spam brake. The radio's own routing reports about a
-``want_ack`` broadcast become :class:`PacketAcked` events.
+``want_ack`` broadcast become :class:`PacketAcked` events. Broadcast texts and alerts on the
+primary channel go to ``on_text`` (the phone-app mirror listens for its neighbours' copies) and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -21,13 +23,21 @@ from typing import Any
 from meshtastic.protobuf import portnums_pb2
 
 from relay.radio.framing import unwrap
-from relay.radio.linktypes import NodeHeard, PacketAcked, RadioAddress, RadioInfo
+from relay.radio.linktypes import NodeHeard, PacketAcked, RadioAddress, RadioInfo, TextHeard
 from relay.sync.events import PacketReceived
 
 log = logging.getLogger("relay.radio.link")
 
 OnPacket = Callable[[PacketReceived], None]
 OnAcked = Callable[[PacketAcked], None]
+OnText = Callable[[TextHeard], None]
+PRIMARY = 0  # the public primary channel, where the phone apps read texts
+TEXT_PORTS = {
+    portnums_pb2.PortNum.TEXT_MESSAGE_APP: False,
+    portnums_pb2.PortNum.ALERT_APP: True,
+}  # port -> is an alert
+BROADCAST = 0xFFFFFFFF
+MAX_TEXT = 240  # bytes of a heard text looked at (a packet carries at most 233)
 MAX_ACKS = 256  # want_ack broadcasts awaiting the radio's word (oldest forgotten first)
 
 
@@ -40,6 +50,7 @@ class LinkReceiving:
     channel_index: int
     on_packet: OnPacket | None
     on_acked: OnAcked | None
+    on_text: OnText | None
     stats: dict[str, int]
     _iface: Any
     _info: dict[str, Any]
@@ -70,6 +81,9 @@ class LinkReceiving:
             sender, snr, hops, time.time(), old.long_name if old else None
         )
         self._status_changed()
+        if port in TEXT_PORTS:
+            self._text_heard(raw, sender, hops, TEXT_PORTS[port])
+            return
         if port != self.port_num:
             return
         if int(raw.channel) != self.channel_index:
@@ -93,6 +107,17 @@ class LinkReceiving:
             self.on_packet(event)
         except Exception:
             log.exception("on_packet callback failed")
+
+    def _text_heard(self, raw: Any, sender: int, hops: int | None, alert: bool) -> None:
+        """A broadcast text or alert on the primary channel: for the mirror only (never judged,
+        never stored); its bytes decoded leniently and bounded."""
+        if self.on_text is None or int(raw.channel) != PRIMARY or raw.to != BROADCAST:
+            return
+        text = bytes(raw.decoded.payload)[:MAX_TEXT].decode("utf-8", errors="replace")
+        try:
+            self.on_text(TextHeard(sender, text, alert, hops))
+        except Exception:
+            log.exception("on_text callback failed")
 
     def _own_report(self, port: int, raw: Any, packet: dict[str, Any]) -> None:
         """A packet from our own radio to us: telemetry, or a routing report on a broadcast."""

@@ -32,6 +32,7 @@ from relay.radio.linktypes import (
     SendStatus,
 )
 
+TEXT_MAX = 233  # bytes of a text the library sends (DATA_PAYLOAD_LEN)
 SEND_STUCK = 30  # seconds a send may wait inside the library for room before the link rebuilds
 Outcome = tuple[str, Any]  # ("queue", (res, free, maxlen)) or ("nak", error name)
 
@@ -127,6 +128,38 @@ class LinkSending:
             if want_ack and result.ok:
                 self._expect_ack(result.packet_id, frame)
             return result
+
+    async def send_text(self, text: str, alert: bool = False) -> SendResult:
+        """Broadcast ``text`` on the primary channel (index 0) as the phone apps read it:
+        TEXT_MESSAGE_APP, or ALERT_APP with ``alert``. Raises ValueError over
+        :data:`TEXT_MAX` bytes of UTF-8, LinkDown without a radio. The firmware refuses a
+        client's second text within 2 s and second alert within 10 s (PhoneAPI.cpp): the
+        caller spaces them (relay.node.mirror)."""
+        data = text.encode("utf-8")
+        if not data or len(data) > TEXT_MAX:
+            raise ValueError(f"a text must be 1..{TEXT_MAX} bytes of UTF-8, not {len(data)}")
+        port = portnums_pb2.PortNum.ALERT_APP if alert else portnums_pb2.PortNum.TEXT_MESSAGE_APP
+        async with self._send_lock:
+            iface = self._iface
+            if iface is None or self.state is not LinkState.UP:
+                raise LinkDown(f"radio {self.address} is {self.state.value}")
+            if self._queue is not None and self._queue[0] == 0:
+                await self._probe_queue(iface)
+                return SendResult(SendStatus.QUEUE_FULL, queue_free=0, queue_max=self._queue[1])
+            try:
+                sent = await asyncio.wait_for(
+                    self._run(
+                        iface.sendData, data, destinationId="^all", portNum=int(port),
+                        wantAck=False, onResponse=self._on_response, channelIndex=0,
+                    ),
+                    SEND_STUCK,
+                )  # fmt: skip
+            except Exception as exc:
+                self.last_error = exc
+                if iface is self._iface:
+                    self._lost.set()
+                raise LinkDown(f"radio {self.address}: send failed: {exc}") from exc
+            return await self._confirm(iface, int(sent.id))
 
     async def _confirm(self, iface: Any, packet_id: int) -> SendResult:
         assert self._loop is not None

@@ -168,6 +168,17 @@ class PacketAcked:
 
 
 @dataclass(frozen=True, slots=True)
+class TextHeard:
+    """A plain text (TEXT_MESSAGE_APP) or alert (ALERT_APP) another radio broadcast on the
+    primary channel: unauthenticated, for the mirror's suppression only."""
+
+    sender: int
+    text: str
+    alert: bool
+    hops: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LinkHealth:
     """How the link has fared, for ``jarshy status`` (monotonic seconds, counts since start)."""
 
