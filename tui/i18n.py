@@ -155,6 +155,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "added": {"en": "✔ now trusting {name}; {n} verdicts changed", "ru": "✔ теперь доверяем {name}; изменено вердиктов: {n}", "kk": "✔ енді {name} сенімді; {n} шешім өзгерді"},
     "removed": {"en": "✔ stopped trusting {name}; {n} verdicts changed", "ru": "✔ больше не доверяем {name}; изменено вердиктов: {n}", "kk": "✔ {name} енді сенімді емес; {n} шешім өзгерді"},
     "confirm_remove": {"en": "Stop trusting {name} ({fp})?", "ru": "Больше не доверять {name} ({fp})?", "kk": "{name} ({fp}) кілтіне сенуді тоқтату керек пе?"},
+    "wipe": {"en": "Wipe", "ru": "Стереть", "kk": "Өшіру"},
+    "confirm_wipe": {
+        "en": "Wipe this node NOW? Every key, bulletin and setting in {home} is destroyed and the daemon stops. This cannot be undone.",
+        "ru": "Стереть этот узел СЕЙЧАС? Все ключи, бюллетени и настройки в {home} будут уничтожены, демон остановится. Отменить нельзя.",
+        "kk": "Бұл түйінді ҚАЗІР өшіру керек пе? {home} ішіндегі барлық кілт, бюллетень және баптау жойылады, демон тоқтайды. Қайтару мүмкін емес.",
+    },
+    "wiping": {"en": "Wiping…", "ru": "Стираем…", "kk": "Өшіріп жатырмыз…"},
+    "wiped": {"en": "Jarshy: this node was wiped.", "ru": "Jarshy: узел стёрт.", "kk": "Jarshy: түйін өшірілді."},
+    "wipe_failed": {"en": "Wipe failed: {why}", "ru": "Стереть не удалось: {why}", "kk": "Өшіру сәтсіз: {why}"},
+    "daemon_left": {
+        "en": "Jarshy: the daemon keeps running in the background and relaying ({socket}); stop it with `jarshy daemon stop`.",
+        "ru": "Jarshy: демон продолжает работать в фоне и ретранслировать ({socket}); остановить: `jarshy daemon stop`.",
+        "kk": "Jarshy: демон фонда жұмысын және таратуын жалғастырады ({socket}); тоқтату: `jarshy daemon stop`.",
+    },
+    "own_key": {"en": "my own key", "ru": "мой ключ", "kk": "өз кілтім"},
     # mesh
     "link": {"en": "Link", "ru": "Связь", "kk": "Байланыс"},
     "radio": {"en": "Radio", "ru": "Радио", "kk": "Радио"},

@@ -63,11 +63,15 @@ def ensure_daemon(path: Path, timeout: float = START_TIMEOUT) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     from tui.app import JarshyApp
+    from tui.i18n import t
 
     path = Path(getattr(args, "socket", None) or default_socket())
     if not ensure_daemon(path):
         log = jarshy_home() / "daemon.log"
         print(f"jarshy: the daemon did not answer on {path}; see {log}", file=sys.stderr)
         return 1
-    JarshyApp(path).run()
+    app = JarshyApp(path)
+    app.run()
+    if daemon_answers(path):
+        print(t("daemon_left", app.lang, socket=path), file=sys.stderr)
     return 0

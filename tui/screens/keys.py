@@ -3,6 +3,9 @@ its fingerprint has been shown for checking."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -22,7 +25,10 @@ class KeysScreen(BaseScreen):
     """Who I sign as, whom I trust, and adding or removing a trusted root."""
 
     HEADING = "keys_trust"
-    BINDINGS = [Binding("r,delete", "remove", "Remove", id="remove")]
+    BINDINGS = [
+        Binding("r,delete", "remove", "Remove", id="remove"),
+        Binding("f9", "wipe", "Wipe", id="wipe"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -151,3 +157,40 @@ class KeysScreen(BaseScreen):
             return
         check.update(t("removed", self.lang, name=safe(root["name"]), n=removed["changed"]))
         self.load()
+
+    def action_wipe(self) -> None:
+        self.wipe()
+
+    @work(exclusive=True, group="change")
+    async def wipe(self) -> None:
+        """The panic wipe, after one confirmation: `jarshy wipe --yes` in a subprocess (it stops
+        the daemon through its API first; the UI touches no file itself), then the UI exits."""
+        socket = getattr(self.app, "socket_path", None)
+        home = wipe_home_shown()
+        if not await self.app.push_screen_wait(
+            ConfirmScreen(t("confirm_wipe", self.lang, home=safe(str(home))), self.lang)
+        ):
+            return
+        check = self.query_one("#share-check", Static)
+        check.update(t("wiping", self.lang))
+        argv = [sys.executable, "-m", "relay.cli", "wipe", "--yes"]
+        if socket is not None:
+            argv += ["--socket", str(socket)]
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            why = safe(err.decode(errors="replace").strip() or f"exit {proc.returncode}")
+            check.update(t("wipe_failed", self.lang, why=why))
+            return
+        self.app.exit(message=t("wiped", self.lang))
+
+
+def wipe_home_shown() -> Path:
+    """The home `jarshy wipe` will wipe (the same rule as the CLI's: $JARSHY_HOME or the
+    platform's data dir), to name it in the question."""
+    from tui.launch import jarshy_home
+
+    return jarshy_home()
