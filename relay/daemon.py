@@ -27,6 +27,7 @@ from relay.api import ApiServer
 from relay.crypto.keys import Identity
 from relay.crypto.keystore import Keystore
 from relay.daemon_api import handlers
+from relay.daemon_mirror import mirror_offer, mirror_status, run_mirror
 from relay.daemon_views import bulletin_json, forgery_json, status_view
 from relay.ingest import Changes, Ingest, IngestResult
 from relay.node.core import (
@@ -38,14 +39,16 @@ from relay.node.core import (
     Output,
     VerdictChanged,
 )
+from relay.node.mirror import Mirror
 from relay.paths import Paths
 from relay.radio.link import RadioLink
-from relay.radio.linktypes import LinkState
+from relay.radio.linktypes import LinkState, PacketAcked, TextHeard
 from relay.radio_quarantine import RadioQuarantine
 from relay.shutdown import shutdown_watchdog, stop_on_signals
 from relay.store import Store
 from relay.sync.events import PacketReceived, SendPacket
 from relay.transmit import About, Transmitter
+from relay.wire.fragments import carried_id
 
 log = logging.getLogger("jarshy.daemon")
 
@@ -96,6 +99,7 @@ class Daemon:
         clocks: Clocks | None = None,
         lock: Releasable | None = None,
         seed: int | None = None,
+        mirror: bool = False,
     ) -> None:
         self.paths = paths
         self.keystore = keystore
@@ -107,6 +111,13 @@ class Daemon:
         seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
         self.core = NodeCore(store, seed=seed)  # ingest, trust, sync engine, deliveries
         self.link = link(radio, self._on_packet, self._on_state)
+        # What the radio later says about a broadcast (a neighbour relayed it: "heard"), and the
+        # texts other radios send on channel 0 (the mirror's suppression); the link asks for
+        # want_ack on flooded broadcasts once someone listens to its ACKs.
+        self.link.on_acked = self._on_acked
+        self.link.ack_relayed = True
+        self.link.on_text = self._on_text
+        self.mirror = Mirror(seed, enabled=mirror)  # the phone-app mirror (relay.daemon_mirror)
         self.link_state = LinkState.CONNECTING
         self.quarantine = RadioQuarantine(
             lambda: self.link, paths.ignored(self.simulate), wall=self.clocks.wall
@@ -125,6 +136,7 @@ class Daemon:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._rejudging = False
+        self._mirror_wake = asyncio.Event()
 
     @property
     def simulate(self) -> bool:
@@ -168,6 +180,10 @@ class Daemon:
                     asyncio.create_task(self.transmitter.run()),
                     asyncio.create_task(self._status_loop()),
                 ]
+                if self.mirror.enabled:
+                    mirror = run_mirror(self.mirror, self.link, self.queue, self.clocks.monotonic,
+                                        self.radio_preset, self._mirror_wake)  # fmt: skip
+                    tasks.append(asyncio.create_task(mirror))
                 self._arm()
                 stack.callback(self._disarm)
                 stack.push_async_callback(_cancel, tasks)
@@ -255,6 +271,18 @@ class Daemon:
     def _on_packet(self, event: PacketReceived) -> None:
         self._emit(self.core.receive(event, *self._now()))
 
+    def _on_acked(self, event: PacketAcked) -> None:
+        """A neighbour was heard relaying our broadcast: the bulletin it carries was heard."""
+        ident = carried_id(event.payload) if event.heard else None
+        if ident is not None:
+            self._emit(self.core.heard(ident))
+
+    def _on_text(self, heard: TextHeard) -> None:
+        """A text another radio sent on channel 0: only the mirror looks at it (it carries no
+        signature: never judged, never stored)."""
+        if self.mirror.enabled and self.mirror.heard(heard.text, self.clocks.monotonic()):
+            self._mirror_wake.set()
+
     def _now(self) -> tuple[float, float]:
         """(monotonic, wall): timers run on the first, signed times on the second."""
         return self.clocks.monotonic(), self.clocks.wall()
@@ -266,6 +294,9 @@ class Daemon:
         if out.ignores:
             self.quarantine.apply(out.ignores)
         for notice in out.notices:
+            if isinstance(notice, BulletinHeld | VerdictChanged) and self.mirror.enabled:
+                mirror_offer(self.mirror, self.store, notice.id, *self._now())
+                self._mirror_wake.set()
             if isinstance(notice, BulletinHeld):
                 self._forget_forgery(notice.id)  # the genuine copy arrived after a junk one
                 self._announce(notice.id)
@@ -365,6 +396,8 @@ class Daemon:
             "address": self.radio_address,
             "simulated": self.simulate,
             "ignored_radios": self.quarantine.status(),
+            "health": self.link.health.as_dict(),
+            "mirror": mirror_status(self.mirror),
         }
 
     def status(self) -> dict[str, Any]:

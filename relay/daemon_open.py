@@ -59,11 +59,13 @@ async def open_daemon(
     link: LinkFactory = radio_link,
     keystore: Keystore | None = None,
     sim_interval: float | None = None,
+    mirror: bool = False,
 ) -> Daemon:
     """A daemon on ``radio``, or on the simulated mesh when there is none (or ``simulate``).
 
     A malformed radio address raises ValueError before anything opens.  ``sim_interval`` sets
-    the simulated publishers' pace (else ``$JARSHY_SIM_INTERVAL``, else 12 s)."""
+    the simulated publishers' pace (else ``$JARSHY_SIM_INTERVAL``, else 12 s). ``mirror``
+    re-broadcasts trusted bulletins as plain text for the phone apps (docs/radio.md)."""
     simulated = simulate or radio is None
     if radio is not None:
         parse_address(radio)
@@ -84,7 +86,7 @@ async def open_daemon(
         assert radio is not None
         daemon = Daemon(
             paths, keystore, store, radio, link=link, simulation=simulation, clocks=clocks,
-            lock=lock,
+            lock=lock, mirror=mirror,
         )  # fmt: skip
         if simulation is not None and not store.roots():
             wall = daemon.wall()

@@ -4,7 +4,9 @@ Real parts all the way: emulated Meshtastic radios on a shared in-process medium
 radio served over TCP on loopback and reached through the real meshtastic library.  Three
 simulated neighbours publish demo bulletins from a newsroom (trusted in simulated mode only, since
 its key is public) and a stranger (unknown key); a fourth radio, a visitor's, sends a forgery (a
-bulletin in the newsroom's name signed by another key), so the feed shows every verdict.  After its
+bulletin in the newsroom's name signed by another key), so the feed shows every verdict; a
+resident's stock radio (:attr:`SimulatedMesh.phone_address`) shows what the phone app would of a
+mirroring daemon (`--mirror`).  After its
 third forgery the spam brake has the daemon's radio ignore the visitor's (see `jarshy status`),
 while another application's data on Jarshy's port (no Jarshy magic) is dropped by the link and
 never counted against its radio.  The radios carry Jarshy on a primary channel named "Jarshy"
@@ -65,7 +67,9 @@ class SimulatedMesh:
     home: EmulatedRadio = field(init=False)
     neighbours: list[EmulatedRadio] = field(init=False, default_factory=list)
     forger: EmulatedRadio = field(init=False)
+    phone: EmulatedRadio = field(init=False)  # a resident's stock radio with the phone app
     transport: TcpTransport | None = field(init=False, default=None)
+    phone_transport: TcpTransport | None = field(init=False, default=None)
     _task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def start(self) -> str:
@@ -84,10 +88,31 @@ class SimulatedMesh:
         state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14,
                                   channel_name=CHANNEL)  # fmt: skip
         self.forger = EmulatedRadio(state, medium=self.medium, seed=5)
-        for radio in (self.home, *self.neighbours, self.forger):
+        state = RadioState.create(0x4A530006, long_name="Resident phone", region="KZ_863",
+                                  tx_power=14, channel_name=CHANNEL)  # fmt: skip
+        self.phone = EmulatedRadio(state, medium=self.medium, seed=6, telemetry_interval=None)
+        for radio in (self.home, *self.neighbours, self.forger, self.phone):
             radio.start()
         self.transport = TcpTransport(self.home, port=0).start()
+        self.phone_transport = TcpTransport(self.phone, port=0).start()
         return f"tcp:127.0.0.1:{self.transport.port}"
+
+    @property
+    def phone_address(self) -> str:
+        """Where the resident's radio serves its phone app (relay.radio.emu_app.AppClient):
+        what a plain Meshtastic user in range sees of the mirror."""
+        assert self.phone_transport is not None
+        return f"tcp:127.0.0.1:{self.phone_transport.port}"
+
+    def send_text(self, radio: EmulatedRadio, text: str, alert: bool = False) -> None:
+        """A plain text (or alert) on channel 0 from a neighbour, as its app or mirror sends it."""
+        packet = mesh_pb2.MeshPacket()
+        packet.to = BROADCAST
+        packet.hop_limit = 3
+        port = portnums_pb2.PortNum.ALERT_APP if alert else portnums_pb2.PortNum.TEXT_MESSAGE_APP
+        packet.decoded.portnum = port
+        packet.decoded.payload = text.encode()
+        radio.handle_phone_packet(_SilentSession(), packet)  # type: ignore[arg-type]
 
     def run_publishers(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._publish_loop())
@@ -97,10 +122,11 @@ class SimulatedMesh:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self.transport is not None:
-            self.transport.close()
-        forger = [self.forger] if hasattr(self, "forger") else []
-        for radio in (*([self.home] if hasattr(self, "home") else []), *self.neighbours, *forger):
+        for transport in (self.transport, self.phone_transport):
+            if transport is not None:
+                transport.close()
+        extra = [getattr(self, name) for name in ("home", "forger", "phone") if hasattr(self, name)]
+        for radio in (*extra, *self.neighbours):
             radio.stop()
         if hasattr(self, "medium"):
             self.medium.close()

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "relay.cli.sim",
     "relay.cli.daemon",
     "relay.cli.channel",
+    "relay.cli.verify",
     "relay.cli.wipe",
     "tui.cli",
 )
