@@ -14,6 +14,7 @@ from typing import Any
 from relay import __version__
 from relay.api import ApiFailure, Handler
 from relay.bundle import RECORD_KEY, BundleError, load_bundle
+from relay.cap.export import MSG_TYPES, CapExportError, alert_xml
 from relay.compose import DraftError, build, draft_from_params
 from relay.crypto.keys import (
     Identity,
@@ -48,6 +49,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         return daemon.store
 
     async def hello(params: dict[str, Any]) -> Any:
+        _trust_own_identities(daemon)
         return {"api": 1, "version": __version__, "simulated": daemon.simulate}
 
     async def get_status(params: dict[str, Any]) -> Any:
@@ -84,6 +86,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
 
     async def publish(params: dict[str, Any]) -> Any:
         identity = _identity(daemon, params.get("identity"))
+        _trust_own_identities(daemon)
         raw = _sign(params, identity, daemon.wall())
         try:
             ident, packets = daemon.publish_local(raw)
@@ -111,6 +114,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
                 "airtime_ms": airtime, "preset": daemon.radio_preset()}  # fmt: skip
 
     async def identities(params: dict[str, Any]) -> Any:
+        _trust_own_identities(daemon)
         return [
             {"name": i.name, "key_id": i.key_id.hex(), "fingerprint": i.fingerprint,
              "unlocked": i.name in daemon.unlocked}
@@ -131,6 +135,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         except KeystoreError as exc:
             raise ApiFailure("not-found", str(exc)) from None
         daemon.unlocked[identity.name] = identity
+        _trust_own_identities(daemon)
         return {
             "name": identity.name,
             "key_id": identity.key_id.hex(),
@@ -200,6 +205,49 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         daemon.verdicts_changed(changed)
         return {"changed": len(changed)}
 
+    async def cap_export(params: dict[str, Any]) -> Any:
+        """A trusted (or our own, not revoked) safety alert, correction or retraction as CAP 1.2
+        (docs/cap.md): the same document as `jarshy export --cap`."""
+        prefix = str(params.get("id", ""))
+        if not re.fullmatch(r"[0-9a-fA-F]{6,16}", prefix):
+            raise ApiFailure("bad-params", "id must be 6 to 16 hex digits")
+        rows = store().get_by_prefix(prefix)
+        if not rows:
+            raise ApiFailure("not-found", f"no bulletin {prefix}")
+        if len(rows) > 1:
+            raise ApiFailure(
+                "bad-params", f"{prefix} names {len(rows)} bulletins: give more digits"
+            )
+        row = rows[0]
+        own = {info.key_id for info in daemon.keystore.list()}
+        mine = row.author in own and row.status is not Status.REVOKED
+        if row.status is not Status.TRUSTED and not mine:
+            raise ApiFailure(
+                "bad-params",
+                f"{row.id.hex()}: its verdict is {row.status}; only trusted bulletins and this "
+                "node's own are given as CAP (a CAP reader cannot see Jarshy's verdict)",
+            )
+        if row.kind not in MSG_TYPES:
+            raise ApiFailure("bad-params", f"a {KIND_NAMES[row.kind]} bulletin has no CAP form")
+        try:
+            bulletin = wire.decode(row.raw)
+        except WireError as exc:
+            raise ApiFailure("bad-params", f"{row.id.hex()} does not decode ({exc})") from None
+        original = None
+        if row.ref is not None:
+            held = store().get(row.ref)
+            if held is None:
+                raise ApiFailure(
+                    "not-found", f"the alert it changes ({row.ref.hex()}) is not held here"
+                )
+            original = wire.decode(held.raw)
+        try:
+            xml = alert_xml(bulletin, original, row.signer_name)
+        except CapExportError as exc:
+            raise ApiFailure("bad-params", f"{row.id.hex()}: {exc}") from None
+        return {"id": row.id.hex(), "kind": KIND_NAMES[row.kind],
+                "msg_type": MSG_TYPES[row.kind], "xml": xml.decode("utf-8")}  # fmt: skip
+
     async def shutdown(params: dict[str, Any]) -> Any:
         """Stop the daemon, as SIGTERM does, once this answer is on its way."""
         _stop_soon(daemon)
@@ -209,8 +257,19 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         "hello": hello, "status": get_status, "query": query, "get": get, "publish": publish,
         "size": size, "identities": identities, "unlock": unlock, "trust.list": trust_list,
         "trust.add": trust_add, "trust.remove": trust_remove, "import": import_bundle,
-        "share.decode": share_decode, "shutdown": shutdown,
+        "share.decode": share_decode, "shutdown": shutdown, "cap.export": cap_export,
     }  # fmt: skip
+
+
+def _trust_own_identities(daemon: DaemonPort) -> None:
+    """Make each identity in the keystore a trusted root named after it, if it is not one yet:
+    a journalist's own bulletins are trusted on their own node (public keys need no passphrase).
+    A key revoked stays revoked: the trust graph puts revocations above roots."""
+    roots = {kid for kid, _, _ in daemon.store.roots()}
+    for info in daemon.keystore.list():
+        if info.key_id not in roots:
+            changed = daemon.ingest.add_root(info.public_key, info.name, daemon.wall())
+            daemon.verdicts_changed(changed)
 
 
 def _stop_soon(daemon: DaemonPort) -> None:

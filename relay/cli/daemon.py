@@ -32,7 +32,13 @@ from relay.wire.fields import (
 
 
 def register(sub: Any) -> None:
-    daemon = sub.add_parser("daemon", help="run the relay (simulated mesh when no --radio)")
+    daemon = sub.add_parser(
+        "daemon", help="run the relay (simulated mesh when no --radio); `daemon stop` stops it"
+    )
+    daemon.add_argument(
+        "action", nargs="?", choices=["run", "stop"], default="run",
+        help="run (default) or stop the running daemon through its API",
+    )  # fmt: skip
     daemon.add_argument("--radio", help="serial:/dev/ttyUSB0, serial:auto or tcp:HOST[:PORT]")
     daemon.add_argument("--socket", help="API socket path")
     daemon.add_argument("--simulate", action="store_true", help="the simulated mesh, always")
@@ -68,6 +74,8 @@ def register(sub: Any) -> None:
 
 
 def daemon_command(args: argparse.Namespace) -> int:
+    if args.action == "stop":
+        return stop_command(args)
     from relay.daemon_open import open_daemon
     from relay.logs import configure_logging
 
@@ -92,6 +100,28 @@ def daemon_command(args: argparse.Namespace) -> int:
     os._exit(code)
 
 
+def stop_command(args: argparse.Namespace) -> int:
+    """Ask the running daemon to shut down (the API's ``shutdown``) and wait until it is gone."""
+    from relay.api_client import daemon_answers
+
+    async def work(api: ApiClient) -> int:
+        await api.call("shutdown")
+        return 0
+
+    from relay.cli.wipe import wait_for_lock
+
+    with_api(args, work)
+    deadline = time.monotonic() + STOP_WAIT
+    while daemon_answers(_socket(args)):
+        if time.monotonic() > deadline:
+            raise UserError(f"the daemon at {_socket(args)} still answers after {STOP_WAIT:g} s")
+        time.sleep(0.1)
+    if not wait_for_lock(paths.Paths.from_env().lock, max(0.0, deadline - time.monotonic())):
+        raise UserError(f"the daemon has not let go of its store after {STOP_WAIT:g} s")
+    print(f"daemon stopped ({_socket(args)})")
+    return 0
+
+
 def _socket(args: argparse.Namespace) -> Path:
     return Path(args.socket) if getattr(args, "socket", None) else paths.socket_path()
 
@@ -110,6 +140,8 @@ def with_api(args: argparse.Namespace, work: Callable[[ApiClient], Awaitable[int
 
     return asyncio.run(main())
 
+
+STOP_WAIT = 30.0  # seconds `daemon stop` waits for the daemon to go
 
 BADGES = {
     "trusted": "✔ TRUSTED",
@@ -251,31 +283,95 @@ def status_command(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(s, ensure_ascii=False))
             return 0
-        link = s["link"]
-        sim = " (SIMULATED)" if link["simulated"] else ""
-        say(f"link: {link['state']} {link['address']}{sim}")
-        radio = s.get("radio") or {}
-        if radio:
-            say(f"radio: {radio.get('name')} {radio.get('model')} fw {radio.get('firmware')} "
-                f"{radio.get('region')} {radio.get('preset')} {radio.get('role')}")  # fmt: skip
-        say(
-            f"channel utilisation: {s.get('channel_utilization')} %  "
-            f"air_util_tx: {s.get('air_util_tx')} %"
-        )
-        say(f"airtime: {s['airtime']['used_s']} of {s['airtime']['budget_s']} s per hour")
-        say(f"queue: {s['queue']['depth']} {s['queue']['by_priority']}")
-        say(f"nodes heard: {len(s['nodes'])}; bulletins: {s['counts']}")
-        held = s.get("untrusted") or {}
-        if held:
-            say(
-                f"untrusted held: {held['rows']} of {held['rows_limit']} bulletins, "
-                f"{held['bytes'] // 1024} of {held['bytes_limit'] // 1024} KiB; "
-                f"refused {held['refused']}, evicted {held['evicted']}"
-                + ("; re-judging stored verdicts" if held.get("rejudging") else "")
-            )
-        for ignored in link.get("ignored_radios", []):
-            until = time.strftime("%H:%M", time.localtime(ignored["until"]))
-            say(f"ignored (spam brake): {ignored['node']} until {until}")
+        roots = await api.call("trust.list")
+        for line in status_lines(s, len(roots), time.time()):
+            say(line)
         return 0
 
     return with_api(args, work)
+
+
+STATUS_WORDS = {"trusted": "trusted", "unknown_key": "unknown key", "pending_key": "key pending",
+                "revoked": "revoked"}  # fmt: skip
+
+
+def duration(seconds: float) -> str:
+    """A duration in words a person reads: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def _percent(value: Any) -> str:
+    return "not reported" if not isinstance(value, int | float) else f"{value:.1f} %"
+
+
+def _counted(items: dict[str, int], words: dict[str, str] | None = None) -> str:
+    shown = [f"{n} {(words or {}).get(k, k)}" for k, n in items.items() if n]
+    return ", ".join(shown) if shown else "none"
+
+
+def status_lines(s: dict[str, Any], roots: int, now: float) -> list[str]:
+    """The ``status`` answer as lines of human text: no Python values, durations in words."""
+    link = s["link"]
+    sim = " (simulated mesh)" if link.get("simulated") else ""
+    lines = [f"link: {link['state']} to {link['address']}{sim}; up {duration(s['uptime_s'])}"]
+    radio = s.get("radio") or {}
+    if radio:
+        known = [str(radio[k]) for k in ("name", "model") if radio.get(k)]
+        detail = [f"{label} {radio[k]}" for k, label in
+                  (("firmware", "firmware"), ("region", "region"), ("preset", "preset"),
+                   ("role", "role")) if radio.get(k)]  # fmt: skip
+        lines.append("radio: " + ", ".join(known + detail))
+    else:
+        lines.append("radio: not connected yet")
+    lines.append(
+        f"channel utilisation: {_percent(s.get('channel_utilization'))}; "
+        f"this radio's transmissions: {_percent(s.get('air_util_tx'))}"
+    )
+    air = s["airtime"]
+    busy = "; channel busy, sending paused" if air.get("busy") else ""
+    lines.append(
+        f"airtime: {air['used_s']:g} s used of {air['budget_s']:g} s per "
+        f"{duration(air['window_s'])}{busy}"
+    )
+    queue = s["queue"]
+    waiting = _counted(queue.get("by_priority") or {})
+    dropped = _counted(queue.get("dropped") or {})
+    lines.append(
+        f"queue: {queue['depth']} waiting"
+        + (f" ({waiting})" if queue["depth"] else "")
+        + (f"; dropped: {dropped}" if queue.get("dropped") else "")
+    )
+    lines.append(
+        f"nodes heard: {len(s['nodes'])}; bulletins held: {_counted(s['counts'], STATUS_WORDS)}"
+    )
+    held = s.get("untrusted") or {}
+    if held:
+        lines.append(
+            f"untrusted held: {held['rows']} of {held['rows_limit']} bulletins, "
+            f"{held['bytes'] // 1024} of {held['bytes_limit'] // 1024} KiB; "
+            f"refused {held['refused']}, evicted {held['evicted']}"
+            + ("; re-judging stored verdicts" if held.get("rejudging") else "")
+        )
+    for ignored in link.get("ignored_radios", []):
+        until = time.strftime("%H:%M", time.localtime(ignored["until"]))
+        left = duration(ignored["until"] - now)
+        lines.append(f"ignored (spam brake): {ignored['node']} for {left} more (until {until})")
+    if not roots:
+        lines.append(
+            "WARNING: this node trusts no key, so it relays no news (strangers' bulletins are "
+            "held, not forwarded): add a newsroom's key with `jarshy trust add SHARE` after "
+            "checking its fingerprint (docs/operators.md §9)"
+        )
+    else:
+        lines.append(f"trusted roots: {roots}")
+    return lines

@@ -80,12 +80,22 @@ def keys_new(args: argparse.Namespace) -> int:
         name=identity.name,
     )
     signed = wire.sign(announcement, identity)
-    with open_node() as node:
+    share = encode_share(identity.public_key, identity.name)
+    # Your own identity is trusted on your own node: a root named after it (by the running
+    # daemon, the one writer of trust while it runs; else in the store directly).
+    _running_daemon("trust.add", share=share, name=identity.name)
+    with open_node() as node:  # also when a daemon runs: it may hold another (simulated) store
         node.learn_key(identity.public_key, now())
+        node.add_root(identity.public_key, identity.name, now())
         node.ingest(signed.raw, now(), source="local")
     print(f"created {inert_line(identity.name)}")
     print(f"fingerprint {identity.fingerprint}")
-    print(encode_share(identity.public_key, identity.name))
+    print(share)
+    print(
+        "next: give this share string to your readers (`jarshy keys export --qr` shows a QR "
+        "code); each runs `jarshy trust add STRING` and checks the fingerprint above with you "
+        "in person or by voice before trusting it. Your own bulletins show as trusted here."
+    )
     return 0
 
 
