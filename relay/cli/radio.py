@@ -34,6 +34,13 @@ def register(subparsers: Any) -> None:
     emulate.add_argument("--preset", default="LONG_FAST", help="modem preset (LONG_FAST)")
     emulate.add_argument("--role", default="CLIENT", help="device role (CLIENT)")
     emulate.add_argument(
+        "--firmware", metavar="VERSION", help="firmware version it reports, e.g. 2.8.0 (2.7.18)"
+    )
+    emulate.add_argument(
+        "--channel-num", type=int, default=None, metavar="N",
+        help="pin lora.channel_num (1-based frequency slot; 0 hashes the primary channel's name)",
+    )  # fmt: skip
+    emulate.add_argument(
         "--link", metavar="PATH", help="with --pty: also create this symlink to the pty"
     )
     emulate.set_defaults(handler=run_emulate)
@@ -57,22 +64,37 @@ def _node_num(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a node number: {text!r}") from None
 
 
+def _firmware(text: str) -> str:
+    """A firmware version as the radio reports it (digits and dots, maybe a suffix)."""
+    import re
+
+    if not re.fullmatch(r"\d+\.\d+(\.\d+)?([.-][A-Za-z0-9.]+)?", text):
+        raise UserError(f"bad radio setting: firmware version {inert_line(text, 30)} (e.g. 2.8.0)")
+    return text
+
+
 def run_emulate(args: argparse.Namespace) -> int:
     """Run the emulator until interrupted."""
     import random
 
     from relay.radio.emulator import EmulatedRadio
     from relay.radio.medium import InProcessMedium
-    from relay.radio.state import RadioState
+    from relay.radio.state import FIRMWARE_VERSION, RadioState
     from relay.radio.transports import PtyTransport, TcpTransport
 
     node_num = args.node_num or random.randint(0x10000000, 0xFFFFFFF0)
+    firmware = FIRMWARE_VERSION if not args.firmware else _firmware(args.firmware)
     try:
         state = RadioState.create(
-            node_num, long_name=args.name, region=args.region, preset=args.preset, role=args.role
-        )
+            node_num, long_name=args.name, region=args.region, preset=args.preset, role=args.role,
+            firmware_version=firmware,
+        )  # fmt: skip
     except ValueError as exc:  # unknown enum names come back as ValueError too
         raise UserError(f"bad radio setting: {exc}") from None
+    if args.channel_num is not None:
+        if not 0 <= args.channel_num <= 10_000:
+            raise UserError(f"bad radio setting: channel number {args.channel_num} (0..10000)")
+        state.config.lora.channel_num = args.channel_num
     medium = InProcessMedium(time_scale=1.0)
     radio = EmulatedRadio(state, medium=medium)
     transport: PtyTransport | TcpTransport
@@ -87,7 +109,8 @@ def run_emulate(args: argparse.Namespace) -> int:
         raise UserError(f"cannot start the emulator: {exc}") from None
     radio.start()
     owner = inert_line(state.owner.long_name)
-    print(f"emulated radio !{node_num:08x} ({owner}) on {where}", flush=True)
+    firmware = inert_line(state.metadata.firmware_version)
+    print(f"emulated radio !{node_num:08x} ({owner}, firmware {firmware}) on {where}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
