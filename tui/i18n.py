@@ -169,7 +169,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Jarshy: демон продолжает работать в фоне и ретранслировать ({socket}); остановить: `jarshy daemon stop`.",
         "kk": "Jarshy: демон фонда жұмысын және таратуын жалғастырады ({socket}); тоқтату: `jarshy daemon stop`.",
     },
-    "own_key": {"en": "my own key", "ru": "мой ключ", "kk": "өз кілтім"},
     # mesh
     "link": {"en": "Link", "ru": "Связь", "kk": "Байланыс"},
     "radio": {"en": "Radio", "ru": "Радио", "kk": "Радио"},

@@ -63,7 +63,6 @@ def ensure_daemon(path: Path, timeout: float = START_TIMEOUT) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     from tui.app import JarshyApp
-    from tui.i18n import t
 
     path = Path(getattr(args, "socket", None) or default_socket())
     if not ensure_daemon(path):
@@ -72,6 +71,14 @@ def main(args: argparse.Namespace) -> int:
         return 1
     app = JarshyApp(path)
     app.run()
-    if daemon_answers(path):
-        print(t("daemon_left", app.lang, socket=path), file=sys.stderr)
+    note = left_running(path, app.lang)
+    if note:
+        print(note, file=sys.stderr)
     return 0
+
+
+def left_running(path: Path, lang: str) -> str | None:
+    """What to say on quitting when a daemon keeps running (relaying) on ``path``, else None."""
+    from tui.i18n import t
+
+    return t("daemon_left", lang, socket=path) if daemon_answers(path) else None

@@ -1,4 +1,4 @@
-"""The UI's panic wipe (Keys screen, F9, one confirmation) against a real daemon."""
+"""The UI's panic wipe (Keys screen, F9, one confirmation) and its quit note, against real daemons."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from tests.daemon.conftest import start_daemon
 from tests.ui.conftest import until
 from tui.app import JarshyApp
+from tui.launch import left_running
 from tui.screens import KeysScreen
 from tui.screens.dialogs import ConfirmScreen
 
@@ -48,3 +49,14 @@ async def test_wipe_from_the_keys_screen_stops_the_daemon_and_leaves_nothing(
         )
     finally:
         await asyncio.to_thread(daemon.stop)
+
+
+async def test_quitting_says_a_daemon_keeps_running(tmp_path: Path) -> None:
+    daemon = await asyncio.to_thread(start_daemon, tmp_path / "home", "--simulate")
+    try:
+        for lang, word in (("en", "keeps running"), ("ru", "продолжает"), ("kk", "жалғастырады")):
+            note = left_running(daemon.socket, lang)
+            assert note is not None and word in note and "jarshy daemon stop" in note
+    finally:
+        await asyncio.to_thread(daemon.stop)
+    assert left_running(daemon.socket, "en") is None  # nothing left behind: nothing to say
