@@ -21,7 +21,8 @@ Feed rows show: badge, kind/severity, author, language, area; then the time the 
         s minimum severity · x clear filters
   Bulletin: ↑↓ choose a linked correction, enter opens it
   Compose: tab moves between fields · ctrl+s signs and sends (asks for the passphrase if locked)
-  Keys & trust: paste a share string, check its fingerprint, then "Trust this key"; r removes a root""",
+  Keys & trust: paste a share string, check its fingerprint, then "Trust this key"; r removes a root;
+  F9 wipes this node (keys, bulletins, settings) after one question""",
     "ru": """[b]Значки[/b] — каждый бюллетень подписан автором; значок говорит, что доказывает подпись:
   [bold green]✔ ДОВЕРЕН[/]       подписан ключом, которому вы доверяете, или заверенным им ключом
   [bold yellow]? НЕИЗВ. КЛЮЧ[/]   подпись верна, но за ключ никто из доверенных не ручается — считайте слухом
@@ -40,7 +41,8 @@ Feed rows show: badge, kind/severity, author, language, area; then the time the 
          s важность · x сбросить фильтры
   Бюллетень: ↑↓ выбрать связанное исправление, enter — открыть
   Написать: tab — следующее поле · ctrl+s — подписать и отправить (спросит пароль)
-  Ключи: вставьте строку ключа, сверьте отпечаток, «Доверять ключу»; r — удалить""",
+  Ключи: вставьте строку ключа, сверьте отпечаток, «Доверять ключу»; r — удалить;
+  F9 — стереть узел (ключи, бюллетени, настройки) после одного вопроса""",
     "kk": """[b]Белгілер[/b] — әр бюллетень авторының қолтаңбасымен келеді; белгі оның нені дәлелдейтінін айтады:
   [bold green]✔ СЕНІМДІ[/]        сіз сенетін кілтпен немесе ол куәландырған кілтпен қол қойылған
   [bold yellow]? БЕЙТАНЫС КІЛТ[/]  қолтаңба дұрыс, бірақ бұл кілтке сенімді ешкім кепіл емес — қауесет деп санаңыз
@@ -59,5 +61,6 @@ Feed rows show: badge, kind/severity, author, language, area; then the time the 
          s маңыздылық · x сүзгілерді тазалау
   Бюллетень: ↑↓ байланысты түзетуді таңдау, enter — ашу
   Жазу: tab — келесі өріс · ctrl+s — қол қойып жіберу (құпия сөзді сұрайды)
-  Кілттер: кілт жолын қойып, саусақ ізін салыстырып, «Кілтке сену»; r — жою""",
+  Кілттер: кілт жолын қойып, саусақ ізін салыстырып, «Кілтке сену»; r — жою;
+  F9 — түйінді өшіру (кілттер, бюллетеньдер, баптаулар), бір сұрақтан кейін""",
 }
