@@ -60,7 +60,6 @@ def draw_map(fig: Figure, ax: Axes, result: SimResult, report: Report) -> None:
                 if j > i:
                     ax.plot((figs[i].x, figs[j].x), (figs[i].y, figs[j].y), color="#d5dbe5", lw=0.5)
     size = 28.0 if len(figs) <= 250 else max(3.0, 7000.0 / len(figs))
-    p99 = report.summary["latency_s"]["p99"] or 1.0
     plain = [f for f in figs if not f.engine]
     missed = [f for f in figs if f.engine and f.expected and f.delivered < f.expected]
     timed = [f for f in figs if f.engine and f.latencies]
@@ -75,10 +74,11 @@ def draw_map(fig: Figure, ax: Axes, result: SimResult, report: Report) -> None:
             [f.x for f in idle], [f.y for f in idle], s=size, c="white", edgecolors="#555",
             linewidths=0.6, label="received nothing timed (origin only)", zorder=2,
         )  # fmt: skip
-    norm = Normalize(0.0, p99)
+    medians = [median(f.latencies) for f in timed]
+    norm = Normalize(0.0, max(medians, default=1.0) or 1.0)  # the slowest node's median
     dots = ax.scatter(
         [f.x for f in timed], [f.y for f in timed], s=size,
-        c=[median(f.latencies) for f in timed], cmap=colormaps["viridis"], norm=norm, zorder=3,
+        c=medians, cmap=colormaps["viridis"], norm=norm, zorder=3,
     )  # fmt: skip
     if missed:
         ax.scatter(
@@ -87,7 +87,7 @@ def draw_map(fig: Figure, ax: Axes, result: SimResult, report: Report) -> None:
             label=f"missed some of what it could get ({len(missed)})",
         )  # fmt: skip
     bar = fig.colorbar(dots, ax=ax, shrink=0.7, pad=0.01)
-    bar.set_label("median latency (s), scale up to the run's p99")
+    bar.set_label("median latency per node (s)")
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
