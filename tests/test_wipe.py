@@ -136,3 +136,16 @@ def test_duress_through_the_cli_prompt_and_clear(tmp_path: Path) -> None:
     unlock = cli(home, "keys", "revoke", passphrase="panic now")
     assert unlock.returncode != 0 and "wrong passphrase" in unlock.stderr
     assert_nothing_readable(home, seed)
+
+
+def test_a_damaged_duress_file_never_wipes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    keystore, _ = make_home(home)
+    keystore.set_duress("under duress")
+    document = keystore.duress_file.read_text()
+    keystore.duress_file.write_text(document.replace('"hash": "', '"hash": "zz'))
+    with pytest.raises(KeystoreError, match="wrong passphrase") as caught:
+        keystore.unlock("Newsroom", "under duress")
+    assert not isinstance(caught.value, DuressEntered)
+    assert (home / "keys" / "Newsroom.key").exists() and (home / "jarshy.sqlite3").exists()
+    assert keystore.unlock("Newsroom", PASS).name == "Newsroom"
