@@ -149,3 +149,19 @@ def test_a_damaged_duress_file_never_wipes(tmp_path: Path) -> None:
     assert not isinstance(caught.value, DuressEntered)
     assert (home / "keys" / "Newsroom.key").exists() and (home / "jarshy.sqlite3").exists()
     assert keystore.unlock("Newsroom", PASS).name == "Newsroom"
+
+
+def test_the_cli_duress_hook_wipes_like_jarshy_wipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relay.cli.wipe import wipe_on_duress
+
+    home = tmp_path / "home"
+    make_home(home)
+    monkeypatch.setenv("JARSHY_HOME", str(home))
+    monkeypatch.delenv("JARSHY_SOCKET", raising=False)
+    keystore = Keystore(home / "keys", kdf=KDF_PRESETS["fast"], on_duress=wipe_on_duress)
+    keystore.set_duress("under duress")
+    with pytest.raises(DuressEntered):
+        keystore.unlock("Newsroom", "under duress")
+    assert not home.exists()

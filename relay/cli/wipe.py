@@ -107,3 +107,14 @@ def wait_for_lock(lock: Path, timeout: float) -> bool:
         finally:
             os.close(fd)
         time.sleep(0.02)
+
+
+def wipe_on_duress(keystore_dir: Path) -> None:
+    """A ``Keystore(on_duress=...)`` hook for CLI prompts: the same order as `jarshy wipe`
+    (keys, then a running daemon stopped through its API, then the rest), so a daemon still
+    running cannot write into the home after it was wiped.  Quiet: the caller reports a wrong
+    passphrase."""
+    where = paths.Paths.from_env()
+    home = keystore_dir.parent if keystore_dir.name == "keys" else keystore_dir
+    with contextlib.suppress(WipeRefused, OSError):
+        wipe(home, where.socket)
