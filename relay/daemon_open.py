@@ -65,8 +65,10 @@ async def open_daemon(
 
     A malformed radio address raises ValueError before anything opens.  ``sim_interval`` sets
     the simulated publishers' pace (else ``$JARSHY_SIM_INTERVAL``, else 12 s). ``mirror``
-    re-broadcasts trusted bulletins as plain text for the phone apps (docs/radio.md)."""
+    re-broadcasts trusted bulletins as plain text for the phone apps (docs/radio.md); so does
+    ``$JARSHY_MIRROR=1`` (the setting for a service's environment)."""
     simulated = simulate or radio is None
+    mirror = mirror or os.environ.get("JARSHY_MIRROR", "").lower() in ("1", "true", "yes", "on")
     if radio is not None:
         parse_address(radio)
     paths.made()

@@ -17,11 +17,13 @@ from relay.daemon_open import open_daemon
 from relay.mirror_text import codes_in, mirror_code
 from relay.paths import Paths
 from relay.radio.emu_app import AppClient, AppMessage
+from relay.radio.linktypes import PacketAcked
 from relay.simulated import DEMO_NEWSROOM, SimulatedMesh
 from relay.store import Query
 from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind, SafetyInfo
+from relay.wire.fragments import split
 from tests.daemon.conftest import PASSPHRASE, ROOT, Node
 
 
@@ -113,3 +115,17 @@ async def test_a_neighbours_mirror_heard_first_suppresses_ours(tmp_path: Path) -
         other, _ = node.daemon.publish_local(newsroom("Автобус №7 ходит"))
         assert mirror.waiting == 1 and mirror_code(other) not in mirror._done
         assert node.daemon.store.count(Query()) == before + 2  # our two; the heard text: none
+
+
+async def test_the_links_implicit_ack_marks_our_bulletin_heard(tmp_path: Path) -> None:
+    async with mirroring(tmp_path / "home") as node:
+        raw = newsroom("Свет дадут в 20:00")
+        ident, _ = node.daemon.publish_local(raw)
+        assert node.daemon.link.ack_relayed  # the link asks the firmware for implicit ACKs
+        on_acked = node.daemon.link.on_acked
+        assert on_acked is not None
+        node.daemon.deliveries[ident].state = "sent"
+        on_acked(PacketAcked(7, split(raw)[0], heard=False, error="MAX_RETRANSMIT"))
+        assert node.daemon.deliveries[ident].state == "sent"  # not heard: no change
+        on_acked(PacketAcked(8, split(raw)[0], heard=True))
+        assert node.daemon.deliveries[ident].state == "heard"
