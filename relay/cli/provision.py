@@ -158,6 +158,11 @@ def provision_command(args: argparse.Namespace) -> int:
     print(f"provisioned {where}: {len(changes)} change(s), read back")
     if region.note:
         print(f"note: {region.note}")
+    if profile.mirror:
+        print(
+            "mirror: this profile re-broadcasts trusted bulletins for the Meshtastic phone app; "
+            "run this node's daemon with --mirror (or JARSHY_MIRROR=1)"
+        )
     return 0
 
 

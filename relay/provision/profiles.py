@@ -79,6 +79,7 @@ class Profile:
     description: str
     relays: bool
     source: Path
+    mirror: bool = False  # the daemon, not the radio: run it with --mirror (docs/operators.md)
     config: Settings = field(default_factory=dict)
     module_config: Settings = field(default_factory=dict)
     channel: dict[str, Any] = field(default_factory=dict)
@@ -165,9 +166,12 @@ def load_profile(name_or_path: str) -> Profile:
     relays = data.get("relays", True)
     if not isinstance(relays, bool):
         raise fail(source, "relays", f"{relays!r} is not a boolean", "true, false")
+    mirror = data.get("mirror", False)
+    if not isinstance(mirror, bool):
+        raise fail(source, "mirror", f"{mirror!r} is not a boolean", "true, false")
     profile = Profile(
         name=source.stem, description=str(data.get("description") or "").strip(),
-        relays=relays, source=source,
+        relays=relays, source=source, mirror=mirror,
     )  # fmt: skip
     config_descriptor = localonly_pb2.LocalConfig.DESCRIPTOR
     module_descriptor = localonly_pb2.LocalModuleConfig.DESCRIPTOR

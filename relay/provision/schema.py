@@ -24,6 +24,7 @@ CHANNEL_KEYS = ("name", "psk", "uplink_enabled", "downlink_enabled", "position_p
 PROFILE_KEYS = {
     "description": "text shown by `jarshy radio provision --help`",
     "relays": "true if nodes with this profile must relay Jarshy packets",
+    "mirror": "true if this node's daemon should mirror trusted bulletins for the phone app",
     "owner": "long name of the node (optional)",
     "owner_short": "short name, up to 4 characters (optional)",
     "channel": "the Jarshy channel: " + ", ".join(CHANNEL_KEYS),

@@ -113,3 +113,17 @@ def test_power_above_the_legal_limit_is_refused(tmp_path: Path) -> None:
 def test_an_antenna_too_strong_for_the_region_is_refused() -> None:
     with pytest.raises(ProfileError, match="leaves no transmit power with a 12 dBi antenna"):
         desired_settings(load_profile("gateway"), load_region("KZ_433"), 12)
+
+
+def test_relay_profiles_say_the_daemon_mirrors_and_a_bad_mirror_value_is_refused(
+    tmp_path: Path,
+) -> None:
+    from relay.provision.profiles import ProfileError, load_profile
+
+    assert load_profile("rooftop-relay").mirror and load_profile("gateway").mirror
+    assert not load_profile("resident-receiver").mirror
+    bad = tmp_path / "bad.yaml"
+    text = (load_profile("gateway").source).read_text(encoding="utf-8")
+    bad.write_text(text.replace("mirror: true", "mirror: sometimes"), encoding="utf-8")
+    with pytest.raises(ProfileError, match="mirror"):
+        load_profile(str(bad))
