@@ -48,6 +48,7 @@ DEMO_FORGER = Identity("Forger", hashlib.sha256(b"jarshy-demo:forger").digest())
 BROADCAST = 0xFFFFFFFF
 CHANNEL = "Jarshy"
 OTHER_APP = b'{"app":"weather","t":-3}'  # someone else's data on our port: not Jarshy's
+KEPT = 256  # packets each emulated radio remembers: the main job runs for days (memory flat)
 
 
 class _SilentSession:
@@ -78,19 +79,23 @@ class SimulatedMesh:
         self.home = EmulatedRadio(
             RadioState.create(0x4A530001, long_name="Jarshy (simulated)", region="KZ_863",
                               tx_power=14, channel_name=CHANNEL), medium=self.medium,
-            telemetry_interval=30.0, seed=1,
+            telemetry_interval=30.0, seed=1, kept_packets=KEPT,
         )  # fmt: skip
         for num, name in ((0x4A530002, "Newsroom relay"), (0x4A530003, "Market"),
                           (0x4A530004, "Rooftop")):  # fmt: skip
             state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14,
                                       channel_name=CHANNEL)  # fmt: skip
-            self.neighbours.append(EmulatedRadio(state, medium=self.medium, seed=num))
+            self.neighbours.append(
+                EmulatedRadio(state, medium=self.medium, seed=num, kept_packets=KEPT)
+            )
         state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14,
                                   channel_name=CHANNEL)  # fmt: skip
-        self.forger = EmulatedRadio(state, medium=self.medium, seed=5)
+        self.forger = EmulatedRadio(state, medium=self.medium, seed=5, kept_packets=KEPT)
         state = RadioState.create(0x4A530006, long_name="Resident phone", region="KZ_863",
                                   tx_power=14, channel_name=CHANNEL)  # fmt: skip
-        self.phone = EmulatedRadio(state, medium=self.medium, seed=6, telemetry_interval=None)
+        self.phone = EmulatedRadio(
+            state, medium=self.medium, seed=6, telemetry_interval=None, kept_packets=KEPT
+        )
         for radio in (self.home, *self.neighbours, self.forger, self.phone):
             radio.start()
         self.transport = TcpTransport(self.home, port=0).start()

@@ -68,6 +68,7 @@ class EmulatedRadio(AirReceiver):
         duty_cycle_percent: float | None = None,
         max_payload: int | None = None,
         seed: int | None = None,
+        kept_packets: int = KEPT_PACKETS,
     ) -> None:
         self.state = state
         self.medium = medium
@@ -99,8 +100,8 @@ class EmulatedRadio(AirReceiver):
         self._timers: list[threading.Timer] = []
         # the latest packets delivered to the phone / asked for by it (for tests); bounded, so
         # a long-running simulated daemon does not grow with every packet
-        self.heard: deque[Any] = deque(maxlen=KEPT_PACKETS)
-        self.from_phone: deque[Any] = deque(maxlen=KEPT_PACKETS)
+        self.heard: deque[Any] = deque(maxlen=kept_packets)  # bounded: memory stays flat
+        self.from_phone: deque[Any] = deque(maxlen=kept_packets)
         # PhoneAPI's per-client, per-port throttle (emu_phone): its clock is a test hook
         self.phone_clock: Callable[[], float] = time.monotonic
         self.port_times: dict[int, dict[int, float]] = {}
