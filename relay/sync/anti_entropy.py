@@ -162,7 +162,10 @@ class AntiEntropy:
         elif now - self.asking.get(event.sender, -1e18) < self.config.imin:
             pass  # it is catching up by requests everyone here hears: its digest is moving
         elif not self._already_handled(event.sender, frame.digest, mine.digest, now):
-            self._mark_inconsistent(now, event.sender)
+            # a node that lacks more than a page of what the neighbour holds does not show its
+            # own page (the neighbour's lists what it needs): it beacons soon (Trickle reset)
+            far_behind = frame.count > mine.count + self.config.summary_size
+            self._mark_inconsistent(now, event.sender, summary=not far_behind)
 
     def _served(self, asker: int, now: float) -> None:
         """``asker`` asked a neighbour (us or another): that exchange, which we hear, serves it,
@@ -287,9 +290,10 @@ class AntiEntropy:
             reach |= {r ^ part for r in reach}
         return target in reach
 
-    def _mark_inconsistent(self, now: float, peer: int) -> None:
-        self.inconsistent = True
-        self.owed.add(peer)
+    def _mark_inconsistent(self, now: float, peer: int, summary: bool = True) -> None:
+        if summary:
+            self.inconsistent = True
+            self.owed.add(peer)
         if not self.meter.busy(now):  # on a busy channel catch-up waits for the Trickle pace
             self.trickle.reset(now)
 

@@ -284,3 +284,17 @@ def test_a_summary_owed_to_a_neighbour_served_by_another_is_not_sent() -> None:
         now = max(now + 0.5, engine.next_deadline() or now + 0.5)
         sends += engine.tick(now)
     assert not any(s.payload[0] == frames.SUMMARY for s in sends)
+
+
+def test_a_node_far_behind_beacons_instead_of_showing_its_page() -> None:
+    engine = _engine()
+    for step in range(40):  # quiet: the timer backs off to Imax
+        engine.tick(T0 + 60.0 * step)
+    now = T0 + 2400.0
+    ahead = frames.Beacon(b"\x00\x00\x00\x01", 100).encode()  # holds 100, we hold none
+    engine.hear(PacketReceived(ahead, 7, hops=0, snr=-12.0), now)
+    assert not engine.anti_entropy.inconsistent  # its own page is what it will ask from
+    assert engine.anti_entropy.trickle.interval == engine.config.imin  # but it beacons soon
+    near = frames.Beacon(b"\x00\x00\x00\x02", 3).encode()  # a small difference: pages both ways
+    engine.hear(PacketReceived(near, 8, hops=0, snr=-12.0), now + 1)
+    assert engine.anti_entropy.inconsistent
