@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 PREAMBLE_SYMBOLS = 16
 """Meshtastic's preamble length in symbols."""
@@ -162,8 +163,10 @@ def data_encoding_bytes(app_payload_bytes: int, portnum: int = 256) -> int:
     )
 
 
+@lru_cache(maxsize=64)
 def firmware_tuple(version: str | None) -> tuple[int, int, int]:
-    """``"2.7.18.abc"`` -> ``(2, 7, 18)``; None or garbage means :data:`DEFAULT_FIRMWARE`."""
+    """``"2.7.18.abc"`` -> ``(2, 7, 18)``; None or garbage means :data:`DEFAULT_FIRMWARE`
+    (remembered: every airtime computation asks)."""
     text = version or DEFAULT_FIRMWARE
     parts: list[int] = []
     for piece in text.split(".")[:3]:
