@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
 
 def tui_command(args: argparse.Namespace) -> int:
     from tui.app import JarshyApp
-    from tui.launch import default_socket
+    from tui.home import default_socket
 
     JarshyApp(Path(args.socket) if args.socket else default_socket()).run()
     return 0

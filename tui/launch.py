@@ -8,29 +8,15 @@ waits a bounded time for its socket, then opens (and keeps retrying, with a bann
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import platformdirs
-
 from relay.api_client import daemon_answers
+from tui.home import default_socket, jarshy_home
 
 START_TIMEOUT = 20.0
-
-
-def jarshy_home() -> Path:
-    """$JARSHY_HOME or the platform's user data dir (the same rule as the daemon's)."""
-    override = os.environ.get("JARSHY_HOME")
-    return Path(override) if override else Path(platformdirs.user_data_dir("jarshy"))
-
-
-def default_socket() -> Path:
-    """$JARSHY_SOCKET, else jarshy.sock in the Jarshy home (the API's documented default)."""
-    override = os.environ.get("JARSHY_SOCKET")
-    return Path(override) if override else jarshy_home() / "jarshy.sock"
 
 
 def start_daemon(path: Path) -> subprocess.Popen[bytes]:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.home import jarshy_home
 from tui.i18n import t
 from tui.screens.base import API_ERRORS, BaseScreen, api_failure
 from tui.screens.dialogs import ConfirmScreen
@@ -191,6 +192,4 @@ class KeysScreen(BaseScreen):
 def wipe_home_shown() -> Path:
     """The home `jarshy wipe` will wipe (the same rule as the CLI's: $JARSHY_HOME or the
     platform's data dir), to name it in the question."""
-    from tui.launch import jarshy_home
-
     return jarshy_home()
