@@ -211,10 +211,13 @@ class Daemon:
             self._lock.release()
 
     def _learn_own_keys(self) -> None:
-        """Our identities' public keys (readable without a passphrase): our bulletins verify."""
+        """Our identities' public keys (readable without a passphrase) are trusted roots named
+        after them, from the start: our own bulletins read as trusted (a revoked one stays
+        revoked: its revocation is evidence the graph applies)."""
+        roots = {key_id for key_id, _, _ in self.store.roots()}
         for info in self.keystore.list():
-            if info.key_id not in self.ingest.state.keys:
-                self.ingest.learn_key(info.public_key, self.wall())
+            if info.key_id not in roots:
+                self.ingest.add_root(info.public_key, info.name, self.wall())
 
     # -- the node core's timer ------------------------------------------------------------------
 

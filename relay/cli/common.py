@@ -44,7 +44,9 @@ def choose_identity_name(keystore: Keystore, name: str | None) -> str:
 
 def unlock_identity(name: str | None) -> Identity:
     """Unlock an identity for signing (passphrase from JARSHY_PASSPHRASE or a prompt)."""
-    keystore = Keystore()
+    from relay.cli.wipe import wipe_on_duress
+
+    keystore = Keystore(on_duress=wipe_on_duress)  # a duress passphrase stops the daemon too
     chosen = choose_identity_name(keystore, name)
     keystore.public(chosen)  # a clear "not found" before asking for a passphrase
     return keystore.unlock(chosen, get_passphrase(f"Passphrase for {chosen}: "))

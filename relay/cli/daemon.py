@@ -42,6 +42,12 @@ def register(sub: Any) -> None:
     daemon.add_argument("--radio", help="serial:/dev/ttyUSB0, serial:auto or tcp:HOST[:PORT]")
     daemon.add_argument("--socket", help="API socket path")
     daemon.add_argument("--simulate", action="store_true", help="the simulated mesh, always")
+    daemon.add_argument(
+        "--mirror",
+        action="store_true",
+        help="re-broadcast trusted bulletins as plain text for the Meshtastic phone app "
+        "(also JARSHY_MIRROR=1; docs/operators.md)",
+    )
     daemon.add_argument("--verbose", action="store_true")
     daemon.set_defaults(handler=daemon_command)
 
@@ -85,7 +91,7 @@ def daemon_command(args: argparse.Namespace) -> int:
         where = paths.Paths(where.home, Path(args.socket))
 
     async def run() -> int:
-        daemon = await open_daemon(where, args.radio, simulate=args.simulate)
+        daemon = await open_daemon(where, args.radio, simulate=args.simulate, mirror=args.mirror)
         return await daemon.run()
 
     try:
