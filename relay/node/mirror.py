@@ -12,8 +12,10 @@ Rules (docs/radio.md, "The phone-app mirror"):
 * only TRUSTED bulletins of kind news, correction, retraction and safety, not expired; a verdict
   that turns (revoked, untrusted) or an expiry that passes cancels a mirror not yet sent;
 * a bulletin waits a hold-off (random in a window, shorter for severe and extreme alerts) before its
-  first message; a text heard on channel 0 from another radio carrying the same code in that time
-  cancels it, as the frontier relay cancels a relay it overhears: one mirror per neighbourhood;
+  first message; another radio's text on channel 0 that is that first message word for word
+  (heard before or during the hold-off) cancels it, as the frontier relay cancels a relay it
+  overhears: one mirror per neighbourhood. A code typed into any other text cancels nothing:
+  anyone can type a code;
 * severe and extreme safety alerts go out as ALERT_APP, everything else as TEXT_MESSAGE_APP; the
   firmware refuses a client's second text within 2 s and its second alert within 10 s
   (PhoneAPI::handleToRadioPacket in meshtastic/firmware src/mesh/PhoneAPI.cpp: TWO_SECONDS_MS for
@@ -41,6 +43,7 @@ URGENT_HOLD_OFF = (1.0, 5.0)  # severe and extreme alerts
 MIRRORED_KINDS = ("news", "safety", "correction", "retraction")
 FORGET_AFTER = 24 * 3600.0  # seconds a code heard or sent is remembered
 MAX_REMEMBERED = 4096
+HEARD_PER_CODE = 4  # texts remembered per code heard before its bulletin (anyone can type one)
 
 
 class MirrorPort(Enum):
@@ -103,6 +106,9 @@ class Mirror:
         self._rng = random.Random(seed)
         self._pending: dict[str, _Pending] = {}
         self._done: dict[str, float] = {}  # code -> when sent or heard: never mirrored again
+        # code -> hashes of texts heard carrying it (a few each): a mirror heard before its
+        # bulletin arrives here counts only if it is the very first message we would send
+        self._heard: dict[str, set[int]] = {}
         self._last: dict[MirrorPort, float] = {}
 
     # -- inputs --------------------------------------------------------------------------------
@@ -119,12 +125,17 @@ class Mirror:
         if not offer.trusted or source.kind not in MIRRORED_KINDS or _expired(offer, now):
             self.stats.refused += 1
             return False
+        texts = mirror_texts(source)
+        if hash(texts[0]) in self._heard.pop(code, ()):
+            self.stats.cancelled_heard += 1  # a neighbour mirrored it, word for word, already
+            self._remember(code, now)
+            return False
         urgent = source.kind == "safety" and offer.severity in ("severe", "extreme")
         port = MirrorPort.ALERT if urgent else MirrorPort.TEXT
         low, high = URGENT_HOLD_OFF if urgent else HOLD_OFF
         self._pending[code] = _Pending(
             offer, code, port, _priority(source.kind, offer.severity),
-            now + self._rng.uniform(low, high), mirror_texts(source),
+            now + self._rng.uniform(low, high), texts,
         )  # fmt: skip
         return True
 
@@ -140,17 +151,24 @@ class Mirror:
         return True
 
     def heard(self, text: str, now: float) -> list[str]:
-        """A text another radio sent on channel 0: the codes it carries are mirrored already.
-        Returns the codes whose own mirror this cancelled (before its first part went out)."""
+        """A text another radio sent on channel 0. Anyone can type a code, so it cancels our
+        mirror only if it is our own first message, word for word (the phone apps around saw
+        the right text); a code heard in any other text changes nothing. Returns the codes whose
+        mirror this cancelled (before its first part went out)."""
         cancelled = []
         for code in codes_in(text)[:4]:
             pending = self._pending.get(code)
-            if pending is not None and pending.sent == 0:
+            if pending is not None and pending.sent == 0 and text == pending.texts[0]:
                 del self._pending[code]
                 self.stats.cancelled_heard += 1
                 cancelled.append(code)
-            if code not in self._pending:
                 self._remember(code, now)
+            elif pending is None and code not in self._done:
+                seen = self._heard.setdefault(code, set())
+                if len(seen) < HEARD_PER_CODE:
+                    seen.add(hash(text))
+                while len(self._heard) > MAX_REMEMBERED:
+                    del self._heard[next(iter(self._heard))]
         return cancelled
 
     def tick(self, now: float, blocked_above: int | None = None) -> list[MirrorSend]:

@@ -106,7 +106,7 @@ async def test_a_neighbours_mirror_heard_first_suppresses_ours(tmp_path: Path) -
         mirror = node.daemon.mirror
 
         async def remembered() -> bool:
-            return code in mirror._done
+            return code in mirror._heard
 
         await node.wait_for(remembered, timeout=30)
         before = node.daemon.store.count(Query())

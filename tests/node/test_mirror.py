@@ -85,6 +85,21 @@ def test_a_neighbours_mirror_heard_first_cancels_ours_and_later_offers() -> None
     assert not mirror.offer(offer(1), 2000)  # mirrored in this neighbourhood already
 
 
+def test_a_typed_code_in_another_text_cancels_nothing_before_or_after_the_offer() -> None:
+    """Anyone can type a code: only our own first message, word for word, counts as a mirror."""
+    mirror = Mirror()
+    code1, code2 = mirror_code(ident(1)), mirror_code(ident(2))
+    for n in range(20):  # typed before the bulletin arrives, in many texts
+        mirror.heard(f"fake {n} #{code1}", 1.0)
+    assert mirror.offer(offer(1), 2.0)  # still mirrored
+    mirror.offer(offer(2), 2.0)
+    assert mirror.heard(f"Newsroom: Water back at 19:00 #{code2}", 3.0) == []  # not our text
+    assert {s.code for _, s in run(mirror, 1000, 3.0)} == {code1, code2}
+    # heard word for word before the bulletin: this neighbourhood has it
+    mirror.heard(f"Newsroom: Water back at 18:00 #{mirror_code(ident(3))}", 1001.0)
+    assert not mirror.offer(offer(3), 1002.0) and mirror.waiting == 0
+
+
 def test_a_revoked_or_expiring_bulletin_is_dropped_before_it_goes_out() -> None:
     mirror = Mirror()
     mirror.offer(offer(1), 0)
