@@ -30,7 +30,7 @@ from relay.daemon_views import bulletin_json
 from relay.ingest import Outcome
 from relay.lora import PRESETS, packet_airtime
 from relay.node.core import Rejected
-from relay.store import Query, Store
+from relay.store import Query, Store, StoredBulletin
 from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
@@ -47,6 +47,16 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
 
     def store() -> Store:
         return daemon.store
+
+    def by_prefix(params: dict[str, Any]) -> tuple[str, list[StoredBulletin]]:
+        """The bulletins whose id starts with ``params["id"]`` (6 to 16 hex digits); never none."""
+        prefix = str(params.get("id", ""))
+        if not re.fullmatch(r"[0-9a-fA-F]{6,16}", prefix):
+            raise ApiFailure("bad-params", "id must be 6 to 16 hex digits")
+        rows = store().get_by_prefix(prefix)
+        if not rows:
+            raise ApiFailure("not-found", f"no bulletin {prefix}")
+        return prefix, rows
 
     async def hello(params: dict[str, Any]) -> Any:
         _trust_own_identities(daemon)
@@ -67,12 +77,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
         return {"bulletins": found, "total": total}
 
     async def get(params: dict[str, Any]) -> Any:
-        prefix = str(params.get("id", ""))
-        if not re.fullmatch(r"[0-9a-fA-F]{6,16}", prefix):
-            raise ApiFailure("bad-params", "id must be 6 to 16 hex digits")
-        rows = store().get_by_prefix(prefix)
-        if not rows:
-            raise ApiFailure("not-found", f"no bulletin {prefix}")
+        _, rows = by_prefix(params)
         row, wall = rows[0], daemon.wall()
         refers = store().get(row.ref) if row.ref else None
         if refers is not None and refers.author != row.author:
@@ -208,12 +213,7 @@ def handlers(daemon: DaemonPort) -> dict[str, Handler]:
     async def cap_export(params: dict[str, Any]) -> Any:
         """A trusted (or our own, not revoked) safety alert, correction or retraction as CAP 1.2
         (docs/cap.md): the same document as `jarshy export --cap`."""
-        prefix = str(params.get("id", ""))
-        if not re.fullmatch(r"[0-9a-fA-F]{6,16}", prefix):
-            raise ApiFailure("bad-params", "id must be 6 to 16 hex digits")
-        rows = store().get_by_prefix(prefix)
-        if not rows:
-            raise ApiFailure("not-found", f"no bulletin {prefix}")
+        prefix, rows = by_prefix(params)
         if len(rows) > 1:
             raise ApiFailure(
                 "bad-params", f"{prefix} names {len(rows)} bulletins: give more digits"
