@@ -6,16 +6,11 @@ never enter the store; `jarshy verify CODE` finds the bulletin and its verdict."
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from relay.crypto.keystore import KDF_PRESETS, Keystore
-from relay.daemon_open import open_daemon
 from relay.mirror_text import codes_in, mirror_code
-from relay.paths import Paths
 from relay.radio.emu_app import AppClient, AppMessage
 from relay.radio.linktypes import PacketAcked
 from relay.simulated import DEMO_NEWSROOM, SimulatedMesh
@@ -24,24 +19,11 @@ from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind, SafetyInfo
 from relay.wire.fragments import split
-from tests.daemon.conftest import PASSPHRASE, ROOT, Node
+from tests.daemon.conftest import Node, running
 
 
-@asynccontextmanager
-async def mirroring(home: Path) -> AsyncIterator[Node]:
-    paths = Paths.at(home, home / "api.sock")
-    keystore = Keystore(paths.made().keystore, kdf=KDF_PRESETS["fast"])
-    daemon = await open_daemon(paths, keystore=keystore, sim_interval=0.5, mirror=True)
-    task = asyncio.create_task(daemon.run(signals=False))
-    await asyncio.wait_for(daemon.started.wait(), 30)
-    env = dict(os.environ)
-    env.update(JARSHY_HOME=str(home), JARSHY_SOCKET=str(paths.socket), JARSHY_KDF="fast",
-               JARSHY_PASSPHRASE=PASSPHRASE, PYTHONPATH=str(ROOT))  # fmt: skip
-    try:
-        yield Node(daemon, home, paths.socket, env)
-    finally:
-        daemon.stop.set()
-        assert await asyncio.wait_for(task, 30) == 0
+def mirroring(home: Path) -> AbstractAsyncContextManager[Node]:
+    return running(home, sim_interval=0.5, mirror=True)
 
 
 def newsroom(text: str, kind: Kind = Kind.NEWS, severity: str | None = None) -> bytes:
