@@ -1,6 +1,9 @@
-"""Builders for bulletins used across tests."""
+"""Builders for bulletins used across tests, and a wait for a condition."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 from relay.crypto.keys import Identity
 from relay.wire import bulletin as wire
@@ -76,3 +79,10 @@ def announcement(author: Identity, name: str | None = None, created: int = T0) -
         name=name or author.name,
     )
     return wire.sign(content, author)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait until ``predicate()`` holds (TimeoutError after ``timeout`` seconds)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)

@@ -25,15 +25,10 @@ from relay.sync.events import PacketReceived
 from relay.wire import bulletin as wire
 from relay.wire.fields import Content, Kind
 from tests.conftest import make_identity
+from tests.helpers import until
 
 Emu = Any  # tests/radio/conftest.py:Emu
 WAIT = 15.0
-
-
-async def until(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 def forged(i: int) -> bytes:

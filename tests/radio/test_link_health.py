@@ -19,15 +19,10 @@ import pytest
 from relay.radio._iface import close_interface, open_interface
 from relay.radio.link import RadioLink
 from relay.radio.linktypes import LinkState
+from tests.helpers import until
 
 Emu = Any  # tests/radio/conftest.py:Emu
 WAIT = 15.0
-
-
-async def until(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 async def test_a_displaced_tcp_link_backs_off_and_says_so(
