@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "relay.cli.channel",
     "relay.cli.verify",
     "relay.cli.wipe",
+    "relay.cli.installer",
     "tui.cli",
 )
 
