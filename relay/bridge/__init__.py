@@ -1,0 +1,1 @@
+"""Bridges between meshes over IP: the MQTT link (trusted bulletins only) and Meshtastic's MQTT envelopes."""

@@ -1,0 +1,1 @@
+"""Messages in English, Russian and Kazakh for every surface (CLI and UI), and local times/durations."""
