@@ -19,6 +19,7 @@ from relay.crypto.keystore import (
     Keystore,
     KeystoreError,
     PassphraseUnavailable,
+    WeakPassphrase,
     WrongPassphrase,
     get_passphrase,
     kdf_from_env,
@@ -69,8 +70,8 @@ def test_create_list_unlock(store: Keystore, home: Path) -> None:
 
 
 def test_passphrase_is_nfc_normalised(store: Keystore) -> None:
-    store.create("x", "\u0439")  # й precomposed
-    assert store.unlock("x", "\u0438\u0306").name == "x"  # и + combining breve
+    store.create("x", "ключ \u0439 в кармане")  # й precomposed
+    assert store.unlock("x", "ключ \u0438\u0306 в кармане").name == "x"  # и + combining breve
 
 
 def test_file_and_directory_modes(store: Keystore) -> None:
@@ -115,7 +116,7 @@ def test_wrong_passphrase_leaves_file_untouched(store: Keystore) -> None:
 def test_duplicate_name_refused(store: Keystore) -> None:
     first = store.create("anna", PASS)
     with pytest.raises(KeystoreError, match="already exists"):
-        store.create("anna", "other")
+        store.create("anna", "another long passphrase")
     assert store.unlock("anna", PASS) == first
 
 
@@ -306,7 +307,7 @@ def test_change_passphrase(store: Keystore) -> None:
     assert store.public("anna").created == created
     assert _mode(store.path / "anna.key") == 0o600
     with pytest.raises(WrongPassphrase):
-        store.change_passphrase("anna", "wrong", "x")
+        store.change_passphrase("anna", "wrong", "a new long passphrase")
 
 
 def test_kdf_parameters_are_recorded_and_used(home: Path) -> None:
@@ -379,3 +380,74 @@ def test_passphrase_from_tty(monkeypatch: pytest.MonkeyPatch) -> None:
         get_passphrase("? ", confirm=True)
     with pytest.raises(KeystoreError, match="empty"):
         get_passphrase("? ")
+
+
+WEAK = [
+    ("short", "is 5 characters long"),
+    ("Анна2024!", "characters long"),
+    ("aaaaaaaaaaaaaaaa", "1 different character"),
+    ("abababab1212", "different characters"),
+    ("0123456789", "only digits"),
+    ("19870412 5550123", "only digits"),
+    ("311220-070119", "only digits"),
+    ("abcdefghijkl", "run"),
+    ("qwertyuiop!!", "run"),
+    ("йцукенгшщз", "run"),
+    ("9876543210zyxw", None),
+    ("Password123!", "common"),
+    ("пароль 2024!!", "common"),
+    ("passwordpassword", "common"),
+    ("iloveyou  2025", "common"),
+    ("anna anna anna", "different characters"),
+    ("Almaty Desk 2024", "own name"),
+    ("almatydesk!!", "own name"),
+]
+
+
+@pytest.mark.parametrize(("passphrase", "why"), WEAK)
+def test_very_weak_passphrases_are_refused_with_the_reason_and_what_to_do(
+    store: Keystore, passphrase: str, why: str | None
+) -> None:
+    name = "Almaty Desk"
+    with pytest.raises(WeakPassphrase) as refused:
+        store.create(name, passphrase)
+    message = str(refused.value)
+    assert message.startswith("refusing a weak passphrase: ") and "\n" not in message
+    assert why is None or why in message, message
+    assert "at least 10 characters" in message and "--force-weak-passphrase" in message
+    assert _only_files(store.path) == []  # nothing written
+    assert store.create(name, passphrase, allow_weak=True).name == name  # forced: taken
+
+
+@pytest.mark.parametrize(
+    "passphrase",
+    [PASS, "test passphrase", "другой пароль", "Тау самалы 1987", "Kök şay, 3 qasyq", "x7#Lp9!q2Zr",
+     "Almaty Desk in the old cinema", "20191231 0455 0123 7788"],
+)  # fmt: skip
+def test_ordinary_passphrases_pass(store: Keystore, passphrase: str) -> None:
+    assert store.create("Almaty Desk", passphrase).name == "Almaty Desk"
+
+
+def test_a_weak_new_passphrase_is_refused_on_change_too(store: Keystore) -> None:
+    store.create("anna", PASS)
+    with pytest.raises(WeakPassphrase, match="run"):
+        store.change_passphrase("anna", PASS, "qwerty12345")
+    assert store.unlock("anna", PASS).name == "anna"  # the old one still opens it
+
+
+def test_keys_new_refuses_a_weak_passphrase_unless_forced(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from relay.cli import main
+
+    monkeypatch.setenv("JARSHY_PASSPHRASE", "12345678")
+    assert main(["keys", "new", "Desk"]) != 0
+    err = capsys.readouterr().err
+    assert "refusing a weak passphrase: it is 8 characters long" in err
+    assert not list((home / "keys").glob("*.key"))
+    assert main(["keys", "new", "Desk", "--force-weak-passphrase"]) == 0
+    out = capsys.readouterr().out
+    assert "created Desk" in out and "jarshy keys share" in out and "out loud" in out
+    assert "--trust" in out
+    assert main(["keys", "share", "Desk"]) == 0
+    assert capsys.readouterr().out.startswith("jarshy:")

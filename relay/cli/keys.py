@@ -29,6 +29,10 @@ def register(sub: Any) -> None:
     ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     new = ksub.add_parser("new", help="create an identity (encrypted with a passphrase)")
     new.add_argument("name")
+    new.add_argument(
+        "--force-weak-passphrase", action="store_true",
+        help="accept a passphrase that is refused as very weak (short, common, a run, the name)",
+    )  # fmt: skip
     new.set_defaults(handler=keys_new)
     ksub.add_parser("list", help="list identities").set_defaults(handler=keys_list)
     duress = ksub.add_parser(
@@ -36,7 +40,9 @@ def register(sub: Any) -> None:
     )
     duress.add_argument("--clear", action="store_true", help="forget the duress passphrase")
     duress.set_defaults(handler=keys_duress)
-    export = ksub.add_parser("export", help="print an identity's share string")
+    export = ksub.add_parser(
+        "share", aliases=["export"], help="print an identity's share string (to give readers)"
+    )
     export.add_argument("name", nargs="?")
     export.add_argument("--qr", action="store_true", help="also print a terminal QR code")
     export.set_defaults(handler=keys_export)
@@ -71,7 +77,7 @@ def register(sub: Any) -> None:
 def keys_new(args: argparse.Namespace) -> int:
     keystore = Keystore()
     passphrase = get_passphrase(f"New passphrase for {args.name}: ", confirm=True)
-    identity = keystore.create(args.name, passphrase)
+    identity = keystore.create(args.name, passphrase, allow_weak=args.force_weak_passphrase)
     announcement = Content(
         kind=Kind.ANNOUNCEMENT,
         author=identity.key_id,
@@ -92,9 +98,11 @@ def keys_new(args: argparse.Namespace) -> int:
     print(f"fingerprint {identity.fingerprint}")
     print(share)
     print(
-        "next: give this share string to your readers (`jarshy keys export --qr` shows a QR "
-        "code); each runs `jarshy trust add STRING` and checks the fingerprint above with you "
-        "in person or by voice before trusting it. Your own bulletins show as trusted here."
+        "next: give this share string to your readers and relays (`jarshy keys share --qr` "
+        "prints it again with a QR code). Each reader runs `jarshy trust add STRING`, each relay "
+        "`jarshy radio provision ... --trust STRING`; read the fingerprint above out loud to "
+        "them, in person or by voice, and have them check it before they trust the key. Your "
+        "own bulletins show as trusted on this node."
     )
     return 0
 

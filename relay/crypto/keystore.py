@@ -1,10 +1,10 @@
 """Identities encrypted at rest: one JSON file per identity in ``relay.paths.keystore_dir()``.
 
-The secret (the 32-byte Ed25519 seed) is sealed with XChaCha20-Poly1305 under a key derived from
-the passphrase with Argon2id; the name, public key, creation time and KDF parameters stay in clear
-so that ``list`` and ``public`` need no passphrase, and are bound to the ciphertext as associated
-data so that editing them is detected. Files are written 0600 through a temporary file, fsync and
-an atomic rename, in a 0700 directory. The format is specified in docs/keys.md.
+Each file is sealed under its passphrase (the format, the KDF and the parser are in
+relay.crypto.keyfile); the name, public key, creation time and KDF parameters stay in clear so
+that ``list`` and ``public`` need no passphrase. Files are written 0600 through a temporary file,
+fsync and an atomic rename, in a 0700 directory. The format is specified in docs/keys.md. A new
+signing key's passphrase is refused when very weak (relay.crypto.passphrase) unless forced.
 
 ``JARSHY_KDF`` picks the Argon2id cost of *new* files: ``moderate`` (default), ``interactive``,
 ``sensitive`` or ``fast``. ``fast`` is the libsodium minimum and exists for tests only: a key
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import hmac
 import json
 import os
@@ -24,220 +23,67 @@ import secrets
 import sys
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.secret
 
 from relay import paths
-from relay.crypto.keys import (
-    PUBLIC_KEY_LEN,
-    SEED_LEN,
-    Identity,
-    check_name,
-    encode_share,
-    fingerprint,
-    generate_identity,
-    key_id,
+from relay.crypto.keyfile import (
+    _KDF_ALGORITHM,
+    _MAX_MEMLIMIT,
+    _MAX_OPSLIMIT,
+    FORMAT_VERSION,
+    KDF_ENV,
+    KDF_PRESETS,
+    CorruptKeyFile,
+    DuressEntered,
+    KdfParams,
+    KeyInfo,
+    KeyNotFound,
+    KeystoreError,
+    PassphraseUnavailable,
+    WeakPassphrase,
+    WrongPassphrase,
+    _associated_data,
+    _derive,
+    _hex_field,
+    _KeyFile,
+    _parse,
+    _seal,
+    check_identity_name,
+    kdf_from_env,
 )
-from relay.errors import UserError
+from relay.crypto.keys import Identity, encode_share, generate_identity
+from relay.crypto.passphrase import advice, weakness
 from relay.wipe import wipe_files, wipe_home
 
-FORMAT = "jarshy-identity"
-FORMAT_VERSION = 1
+__all__ = [
+    "KDF_ENV",
+    "KDF_PRESETS",
+    "CorruptKeyFile",
+    "DuressEntered",
+    "KdfParams",
+    "KeyInfo",
+    "KeyNotFound",
+    "Keystore",
+    "KeystoreError",
+    "PassphraseUnavailable",
+    "WeakPassphrase",
+    "WrongPassphrase",
+    "check_identity_name",
+    "get_passphrase",
+    "kdf_from_env",
+    "wipe_after_duress",
+]
+
 SUFFIX = ".key"
 DURESS_FILE = "duress"  # an Argon2id hash of the duress passphrase (docs/keys.md)
 DURESS_FORMAT = "jarshy-duress"
 MAX_FILE_BYTES = 64 * 1024
-KDF_ENV = "JARSHY_KDF"
 PASSPHRASE_ENV = "JARSHY_PASSPHRASE"
-
-_KDF_ALGORITHM = "argon2id13"
-_CIPHER_ALGORITHM = "xchacha20poly1305-ietf"
-_CHECK_LEN = 16
-_ENC_PERSON = b"jarshy-ks-enc-v1"
-_CHECK_PERSON = b"jarshy-ks-chk-v1"
-_FORBIDDEN_NAME_CHARS = frozenset('/\\:*?"<>|')
-
-
-class KeystoreError(UserError):
-    """A keystore operation that cannot be done; the message says what to do about it."""
-
-
-class KeyNotFound(KeystoreError):
-    """No identity of that name in the keystore."""
-
-
-class WrongPassphrase(KeystoreError):
-    """The passphrase does not open this identity (the file is left untouched)."""
-
-
-class DuressEntered(WrongPassphrase):
-    """The duress passphrase was entered: the home was wiped.  Its message is a wrong
-    passphrase's, so an onlooker sees an ordinary failure."""
-
-
-class CorruptKeyFile(KeystoreError):
-    """The key file is unreadable, malformed, or was modified after it was written."""
-
-
-class PassphraseUnavailable(KeystoreError):
-    """No passphrase source: ``JARSHY_PASSPHRASE`` is unset and there is no terminal to ask on."""
-
-
-@dataclass(frozen=True)
-class KdfParams:
-    """Argon2id cost: ``opslimit`` passes over ``memlimit`` bytes of memory."""
-
-    opslimit: int
-    memlimit: int
-
-
-KDF_PRESETS: dict[str, KdfParams] = {
-    "fast": KdfParams(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN),  # tests only
-    "interactive": KdfParams(argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE),
-    "moderate": KdfParams(argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
-    "sensitive": KdfParams(argon2id.OPSLIMIT_SENSITIVE, argon2id.MEMLIMIT_SENSITIVE),
-}
-# A file asking for more than this is refused rather than allowed to exhaust memory or time.
-_MAX_OPSLIMIT = 4 * argon2id.OPSLIMIT_SENSITIVE
-_MAX_MEMLIMIT = argon2id.MEMLIMIT_SENSITIVE
-
-
-def kdf_from_env() -> KdfParams:
-    """The KDF preset named by ``$JARSHY_KDF`` (default ``moderate``)."""
-    preset = os.environ.get(KDF_ENV, "moderate").strip().lower() or "moderate"
-    try:
-        return KDF_PRESETS[preset]
-    except KeyError:
-        choices = ", ".join(sorted(KDF_PRESETS))
-        raise KeystoreError(f"{KDF_ENV}={preset!r} is not one of: {choices}") from None
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """The public part of a stored identity, readable without the passphrase."""
-
-    name: str
-    public_key: bytes
-    key_id: bytes
-    fingerprint: str
-    created: datetime
-
-
-@dataclass(frozen=True)
-class _KeyFile:
-    info: KeyInfo
-    kdf: KdfParams
-    salt: bytes
-    nonce: bytes
-    check: bytes
-    ciphertext: bytes
-    header: dict[str, Any]
-
-
-def check_identity_name(name: str) -> str:
-    """``name`` in NFC if it can name a stored identity, else ``KeystoreError``.
-
-    Besides the rules of ``keys.check_name`` (any script, at most 40 bytes): not empty, no path or
-    shell-hostile characters (``/ \\ : * ? " < > |``), no leading dot.
-    """
-    try:
-        name = check_name(name)
-    except ValueError as exc:
-        raise KeystoreError(f"invalid identity name: {exc}") from None
-    if not name:
-        raise KeystoreError("an identity needs a name")
-    if name.startswith(".") or any(c in _FORBIDDEN_NAME_CHARS for c in name):
-        raise KeystoreError(
-            f'invalid identity name {name!r}: no leading dot and none of / \\ : * ? " < > |'
-        )
-    return name
-
-
-def _derive(passphrase: str, salt: bytes, kdf: KdfParams) -> tuple[bytes, bytes]:
-    """(encryption key, passphrase check value) from the passphrase."""
-    secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-    master = argon2id.kdf(32, secret, salt, opslimit=kdf.opslimit, memlimit=kdf.memlimit)
-    enc_key = hashlib.blake2b(master, digest_size=32, person=_ENC_PERSON).digest()
-    check = hashlib.blake2b(master, digest_size=_CHECK_LEN, person=_CHECK_PERSON).digest()
-    return enc_key, check
-
-
-def _associated_data(header: dict[str, Any]) -> bytes:
-    return json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def _seal(identity: Identity, passphrase: str, kdf: KdfParams, created: datetime) -> bytes:
-    salt = secrets.token_bytes(argon2id.SALTBYTES)
-    nonce = secrets.token_bytes(nacl.secret.Aead.NONCE_SIZE)
-    header: dict[str, Any] = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "name": identity.name,
-        "public_key": identity.public_key.hex(),
-        "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "kdf": {
-            "algorithm": _KDF_ALGORITHM,
-            "opslimit": kdf.opslimit,
-            "memlimit": kdf.memlimit,
-            "salt": salt.hex(),
-        },
-    }
-    enc_key, check = _derive(passphrase, salt, kdf)
-    sealed = nacl.secret.Aead(enc_key).encrypt(identity.seed, _associated_data(header), nonce)
-    document = dict(header)
-    document["cipher"] = {
-        "algorithm": _CIPHER_ALGORITHM,
-        "nonce": nonce.hex(),
-        "check": check.hex(),
-        "ciphertext": sealed.ciphertext.hex(),
-    }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _hex_field(obj: dict[str, Any], key: str, length: int) -> bytes:
-    value = bytes.fromhex(obj[key])
-    if len(value) != length:
-        raise ValueError(f"{key} is {len(value)} bytes, expected {length}")
-    return value
-
-
-def _parse(data: bytes, where: Path) -> _KeyFile:
-    try:
-        doc = json.loads(data)
-        if doc["format"] != FORMAT:
-            raise ValueError(f"format is {doc['format']!r}")
-        if doc["version"] != FORMAT_VERSION:
-            raise ValueError(f"unsupported version {doc['version']!r}; upgrade Jarshy")
-        kdf_doc, cipher = doc["kdf"], doc["cipher"]
-        if kdf_doc["algorithm"] != _KDF_ALGORITHM or cipher["algorithm"] != _CIPHER_ALGORITHM:
-            raise ValueError("unknown algorithm")
-        kdf = KdfParams(int(kdf_doc["opslimit"]), int(kdf_doc["memlimit"]))
-        if not (
-            argon2id.OPSLIMIT_MIN <= kdf.opslimit <= _MAX_OPSLIMIT
-            and argon2id.MEMLIMIT_MIN <= kdf.memlimit <= _MAX_MEMLIMIT
-        ):
-            raise ValueError("KDF parameters out of range")
-        public_key = _hex_field(doc, "public_key", PUBLIC_KEY_LEN)
-        created = datetime.fromisoformat(doc["created"])
-        name = check_identity_name(doc["name"])
-        header = {k: doc[k] for k in ("format", "version", "name", "public_key", "created", "kdf")}
-        return _KeyFile(
-            info=KeyInfo(name, public_key, key_id(public_key), fingerprint(public_key), created),
-            kdf=kdf,
-            salt=_hex_field(kdf_doc, "salt", argon2id.SALTBYTES),
-            nonce=_hex_field(cipher, "nonce", nacl.secret.Aead.NONCE_SIZE),
-            check=_hex_field(cipher, "check", _CHECK_LEN),
-            ciphertext=_hex_field(cipher, "ciphertext", SEED_LEN + nacl.secret.Aead.MACBYTES),
-            header=header,
-        )
-    except (ValueError, KeyError, TypeError, AttributeError, KeystoreError) as exc:
-        raise CorruptKeyFile(f"{where} is not a valid Jarshy key file: {exc}") from None
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -326,10 +172,13 @@ class Keystore:
             raise CorruptKeyFile(f"{file} holds identity {parsed.info.name!r}, not {name!r}")
         return parsed
 
-    def create(self, name: str, passphrase: str) -> Identity:
-        """Generate a new identity, store it sealed with ``passphrase``, and return it."""
+    def create(self, name: str, passphrase: str, *, allow_weak: bool = False) -> Identity:
+        """Generate a new identity, store it sealed with ``passphrase``, and return it.
+
+        A very weak passphrase (relay.crypto.passphrase) raises ``WeakPassphrase`` unless
+        ``allow_weak``."""
         name = check_identity_name(name)
-        _check_new_passphrase(passphrase)
+        _check_new_passphrase(passphrase, name, allow_weak)
         file = self._file(name)
         if file.exists():
             raise KeystoreError(f"an identity named {name!r} already exists")
@@ -379,9 +228,9 @@ class Keystore:
             raise CorruptKeyFile(f"the key file of {stored.info.name!r} is inconsistent")
         return identity
 
-    def change_passphrase(self, name: str, old: str, new: str) -> None:
+    def change_passphrase(self, name: str, old: str, new: str, *, allow_weak: bool = False) -> None:
         """Re-seal identity ``name`` under ``new`` (atomically; the old file stays until done)."""
-        _check_new_passphrase(new)
+        _check_new_passphrase(new, name, allow_weak)
         stored = self._load(name)
         identity = self.unlock(name, old)
         data = _seal(identity, new, self.kdf, stored.info.created)
@@ -476,9 +325,14 @@ def wipe_after_duress(keystore_dir: Path) -> None:
         wipe_files(keystore_dir)
 
 
-def _check_new_passphrase(passphrase: str) -> None:
+def _check_new_passphrase(passphrase: str, name: str = "", allow_weak: bool = True) -> None:
+    """Refuse an empty passphrase, and a very weak one for a signing key unless allowed."""
     if not isinstance(passphrase, str) or not passphrase:
         raise KeystoreError("the passphrase must not be empty")
+    if not allow_weak:
+        reason = weakness(passphrase, name)
+        if reason is not None:
+            raise WeakPassphrase(advice(reason))
 
 
 def get_passphrase(prompt: str = "Passphrase: ", confirm: bool = False) -> str:
