@@ -89,7 +89,7 @@ def keys_new(args: argparse.Namespace) -> int:
     share = encode_share(identity.public_key, identity.name)
     # Your own identity is trusted on your own node: a root named after it (by the running
     # daemon, the one writer of trust while it runs; else in the store directly).
-    _running_daemon("trust.add", share=share, name=identity.name)
+    ask_daemon("trust.add", share=share, name=identity.name)
     with open_node() as node:  # also when a daemon runs: it may hold another (simulated) store
         node.learn_key(identity.public_key, now())
         node.add_root(identity.public_key, identity.name, now())
@@ -204,7 +204,7 @@ def keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _running_daemon(method: str, **params: object) -> Any:
+def ask_daemon(method: str, **params: object) -> Any:
     """Ask the running daemon (the one writer of the store while it runs); None if none runs."""
     import asyncio
 
@@ -226,7 +226,7 @@ def _running_daemon(method: str, **params: object) -> Any:
 def trust_add(args: argparse.Namespace) -> int:
     shared = read_share(args.share)
     name = args.name or shared.name or fingerprint(shared.public_key)
-    answer = _running_daemon("trust.add", share=args.share.strip(), name=name)
+    answer = ask_daemon("trust.add", share=args.share.strip(), name=name)
     if answer is not None:
         count, where = int(answer["changed"]), " (by the running daemon)"
     else:
@@ -247,7 +247,7 @@ def trust_list(args: argparse.Namespace) -> int:
 
 def _root_rows() -> list[tuple[str, str, str]]:
     """(key id hex, fingerprint, name) of the trusted roots: the running daemon's, else stored."""
-    listed = _running_daemon("trust.list")
+    listed = ask_daemon("trust.list")
     if listed is not None:
         return [(str(r["key_id"]), str(r["fingerprint"]), str(r["name"])) for r in listed]
     with open_node() as node:
@@ -265,7 +265,7 @@ def trust_remove(args: argparse.Namespace) -> int:
         found = "no" if not matches else "several"
         raise UserError(f"{found} trusted roots match {quoted(args.key)}; see `jarshy trust list`")
     kid_hex, name = matches[0]
-    answer = _running_daemon("trust.remove", key_id=kid_hex)
+    answer = ask_daemon("trust.remove", key_id=kid_hex)
     if answer is not None:
         count, where = int(answer["changed"]), " (by the running daemon)"
     else:

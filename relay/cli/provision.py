@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from relay.errors import UserError
 from relay.inert import inert_line
+
+if TYPE_CHECKING:
+    from relay.provision.trust_file import TrustedKey
 
 DEFAULT_RADIO = "serial:auto"
 
@@ -60,6 +64,16 @@ def register_radio_commands(sub: Any) -> None:
         "--reboot-wait", type=float, default=None, metavar="SECONDS",
         help="how long to wait for the radio's reboot after writing before reading back "
         "(default 15: it reboots 7 s after a commit)",
+    )  # fmt: skip
+    provision.add_argument(
+        "--trust", action="append", default=[], metavar="SHARE",
+        help="a newsroom key this relay trusts and forwards (its share string, from `jarshy keys "
+        "share`; check its fingerprint with the newsroom); repeatable",
+    )  # fmt: skip
+    provision.add_argument(
+        "--trust-file", action="append", default=[], metavar="FILE",
+        help="a trust file a newsroom publishes (`jarshy-trust 1`, one share string a line); "
+        "repeatable",
     )  # fmt: skip
     provision.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     provision.set_defaults(handler=provision_command)
@@ -111,6 +125,7 @@ def provision_command(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     region = load_region(args.region)
+    trusted = trusted_keys(args.trust, args.trust_file, profile.trust_files)
     desired = desired_settings(profile, region, args.antenna_gain_dbi, isolated=args.isolated)
     share = parse_url(args.channel_url) if args.channel_url else None
     wait = default_reboot_wait() if args.reboot_wait is None else max(args.reboot_wait, 0.0)
@@ -124,12 +139,14 @@ def provision_command(args: argparse.Namespace) -> int:
         if not changes:
             print(f"the radio already matches {where}: nothing to change")
             _print_plan(iface)
+            trust_newsrooms(trusted, relays=profile.relays, dry_run=args.dry_run)
             return 0
         print(f"{len(changes)} setting(s) differ from {where}:")
         for change in changes:
             print(f"  {inert_line(str(change))}")
         if args.dry_run:
             print("dry run: nothing written")
+            trust_newsrooms(trusted, relays=profile.relays, dry_run=True)
             return 0
         marker = Marker.of(iface)
         write(iface, desired, changes)
@@ -156,6 +173,7 @@ def provision_command(args: argparse.Namespace) -> int:
             print(f"  NOT APPLIED {inert_line(str(change))}")
         raise UserError(f"{len(left)} setting(s) did not take; see above", exit_code=1)
     print(f"provisioned {where}: {len(changes)} change(s), read back")
+    trust_newsrooms(trusted, relays=profile.relays, dry_run=False)
     if region.note:
         print(f"note: {region.note}")
     if profile.mirror:
@@ -194,3 +212,58 @@ def _print_plan(iface: Any) -> None:
             "note: this region has one frequency slot, so an isolated mesh shares it with the "
             "public mesh (stock radios hear Jarshy's packets and relay them undecrypted)"
         )
+
+
+def trusted_keys(
+    shares: list[str], files: list[str], profile_files: list[Path]
+) -> list[TrustedKey]:
+    """Every key to trust, checked before the radio is touched (one bad one refuses all)."""
+    from relay.provision.trust_file import merged, parse_share, read_trust_file
+
+    given = [parse_share(share) for share in shares]
+    read = [read_trust_file(Path(name).expanduser()) for name in files]
+    named = [read_trust_file(path) for path in profile_files]
+    return merged(given, *read, *named)
+
+
+def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -> None:
+    """Make ``trusted`` roots of this node's trust store (the running daemon's, if one runs);
+    warn when a relay ends up trusting nobody: it would forward no news. With nothing to trust
+    and no node yet, nothing is created."""
+    from relay.cli.common import now, open_node
+    from relay.cli.keys import ask_daemon
+    from relay.crypto.keys import encode_share
+    from relay.paths import Paths
+
+    if dry_run:
+        for item in trusted:
+            print(f"dry run: would trust {inert_line(item.name)} ({item.key.fingerprint})")
+        return
+    for item in trusted:
+        share = encode_share(item.key.public_key, item.key.name)
+        if ask_daemon("trust.add", share=share, name=item.name) is None:
+            with open_node() as node:
+                node.add_root(item.key.public_key, item.name, now())
+        print(
+            f"trusting {inert_line(item.name)} ({item.key.fingerprint}) from "
+            f"{inert_line(item.source)}: check this fingerprint with the newsroom"
+        )
+    if not relays:
+        return
+    where = Paths.from_env()
+    listed = ask_daemon("trust.list") if where.socket.exists() else None
+    if listed is not None:
+        count = len(listed)
+    elif where.database.exists():
+        with open_node() as node:
+            count = len(node.store.roots())
+    else:
+        count = 0
+    if count == 0:
+        print(
+            "WARNING: this relay trusts no newsroom key, so it stores and forwards no news: "
+            "run this again with --trust SHARE (the newsroom's `jarshy keys share`) or "
+            "--trust-file FILE (docs/operators.md)"
+        )
+    elif not trusted:
+        print(f"this node trusts {count} key(s) (`jarshy trust list`)")

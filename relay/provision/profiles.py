@@ -84,6 +84,7 @@ class Profile:
     module_config: Settings = field(default_factory=dict)
     channel: dict[str, Any] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
+    trust_files: list[Path] = field(default_factory=list)  # newsroom keys the node trusts
 
 
 def profile_names() -> list[str]:
@@ -182,6 +183,7 @@ def load_profile(name_or_path: str) -> Profile:
         source, "module_config", data.get("module_config") or {}, module_descriptor
     )
     profile.channel = schema.check_channel(source, data.get("channel") or {})
+    profile.trust_files = schema.check_trust_files(source, data.get("trust_files"))
     schema.check_required(source, data)
     for key, field_name, limit in (("owner", "long_name", 39), ("owner_short", "short_name", 4)):
         if key in data:

@@ -30,7 +30,9 @@ PROFILE_KEYS = {
     "channel": "the Jarshy channel: " + ", ".join(CHANNEL_KEYS),
     "config": "config sections as in --export-config: device, lora, position, power, display, ...",
     "module_config": "module config sections: telemetry, neighbor_info, ...",
+    "trust_files": "newsroom trust files to trust (paths relative to the profile), optional",
 }
+MAX_TRUST_FILES = 8
 REQUIRED = (
     "config.device.role",
     "config.device.rebroadcast_mode",
@@ -223,3 +225,18 @@ def check_required(source: Path, profile: dict[str, Any]) -> None:
             raise fail(
                 source, path, "missing; every profile sets it", "see firmware_config/profiles/"
             )
+
+
+def check_trust_files(source: Path, value: Any) -> list[Path]:
+    """``trust_files:``: a list of paths (relative to the profile's folder), at most a few."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_TRUST_FILES:
+        raise fail(source, "trust_files", "must be a list of paths", f"up to {MAX_TRUST_FILES}")
+    out = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or "\x00" in item:
+            raise fail(source, "trust_files", f"{item!r} is not a path", "a path to a trust file")
+        path = Path(item.strip()).expanduser()
+        out.append(path if path.is_absolute() else source.parent / path)
+    return out

@@ -72,6 +72,15 @@ class Radio:
         self.admin.on_commit = lambda: later(RESTART_DELAY, restart)
 
 
+@pytest.fixture(autouse=True)
+def node_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Provisioning writes the keys to trust into this node's store: a home of the test's own."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("JARSHY_HOME", str(home))
+    monkeypatch.delenv("JARSHY_SOCKET", raising=False)
+    return home
+
+
 @pytest.fixture
 def radio(tmp_path: Path) -> Iterator[Callable[..., Radio]]:
     """Factory: ``radio(role="ROUTER", region="UNSET")`` -> a fresh radio on a pty."""
