@@ -1,1 +1,1 @@
-"""The offline installer: a bundle of wheels that installs Jarshy with no network, and hands itself on."""
+"""The offline installer: a bundle of wheels that installs Jarshy with no network, handed on."""
