@@ -346,7 +346,10 @@ def encode_downlink(
         raise ValueError(f"hop limit {hop_limit} is outside 0..{HOP_MAX}")
     publisher = sender if gateway is None else gateway
     topic = downlink_topic(channel.name, publisher, root)
-    data = mesh_pb2.Data(portnum=JARSHY_PORT, payload=payload)
+    # The bitfield is always present since firmware 2.5 (Router.cpp perhapsEncode); builds with
+    # pre-hop drop refuse a packet with hop start 0 and none (NodeDB.cpp classifyHopStart). Its
+    # OK_TO_MQTT bit stays off: a downlinked packet is not for uplinking again.
+    data = mesh_pb2.Data(portnum=JARSHY_PORT, payload=payload, bitfield=0)
     packet = mesh_pb2.MeshPacket(
         **{"from": sender},  # "from" is a Python keyword
         to=BROADCAST,
