@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from relay.api import ApiServer
+from relay.bridge.core import Take
+from relay.bridge.gateway import offer_held, offer_row, take_in
+from relay.bridge.link import BridgeLink
+from relay.bridge.settings import BridgeSettings
 from relay.crypto.keys import Identity
 from relay.crypto.keystore import Keystore
 from relay.daemon_api import handlers
@@ -100,6 +104,7 @@ class Daemon:
         lock: Releasable | None = None,
         seed: int | None = None,
         mirror: bool = False,
+        bridge: BridgeSettings | None = None,
     ) -> None:
         self.paths = paths
         self.keystore = keystore
@@ -118,6 +123,10 @@ class Daemon:
         self.link.ack_relayed = True
         self.link.on_text = self._on_text
         self.mirror = Mirror(seed, enabled=mirror)  # the phone-app mirror (relay.daemon_mirror)
+        self.bridge = None  # the MQTT bridge between meshes (docs/bridge.md)
+        if bridge is not None:
+            self.bridge = BridgeLink(bridge, self._from_bridge, wall=self.clocks.wall,
+                                     monotonic=self.clocks.monotonic, seed=seed)  # fmt: skip
         self.link_state = LinkState.CONNECTING
         self.quarantine = RadioQuarantine(
             lambda: self.link, paths.ignored(self.simulate), wall=self.clocks.wall
@@ -184,6 +193,9 @@ class Daemon:
                     mirror = run_mirror(self.mirror, self.link, self.queue, self.clocks.monotonic,
                                         self.radio_preset, self._mirror_wake)  # fmt: skip
                     tasks.append(asyncio.create_task(mirror))
+                if self.bridge is not None:
+                    offer_held(self.bridge, self.store, self.wall())
+                    tasks.append(asyncio.create_task(self.bridge.run()))
                 self._arm()
                 stack.callback(self._disarm)
                 stack.push_async_callback(_cancel, tasks)
@@ -286,6 +298,12 @@ class Daemon:
         if self.mirror.enabled and self.mirror.heard(heard.text, self.clocks.monotonic()):
             self._mirror_wake.set()
 
+    def _from_bridge(self, take: Take) -> tuple[str, bool]:
+        """A bulletin from the MQTT bridge: judged like a radio frame, relayed if trusted."""
+        outcome, trusted, out = take_in(self.core, take, *self._now())
+        self._emit(out)
+        return outcome, trusted
+
     def _now(self) -> tuple[float, float]:
         """(monotonic, wall): timers run on the first, signed times on the second."""
         return self.clocks.monotonic(), self.clocks.wall()
@@ -300,6 +318,8 @@ class Daemon:
             if isinstance(notice, BulletinHeld | VerdictChanged) and self.mirror.enabled:
                 mirror_offer(self.mirror, self.store, notice.id, *self._now())
                 self._mirror_wake.set()
+            if isinstance(notice, BulletinHeld | VerdictChanged) and self.bridge is not None:
+                offer_row(self.bridge, self.store.get(notice.id), self.wall())
             if isinstance(notice, BulletinHeld):
                 self._forget_forgery(notice.id)  # the genuine copy arrived after a junk one
                 self._announce(notice.id)
@@ -408,6 +428,7 @@ class Daemon:
             simulated=self.simulate, link=self.link_status(), info=self.link.info,
             transmitter=self.transmitter, store=self.store, ingest=self.ingest,
             uptime_s=self.clocks.monotonic() - self.started_at,
+            bridge=None if self.bridge is None else self.bridge.status(),
         )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import IO
 
+from relay.bridge.settings import BridgeSettings, load_settings
 from relay.crypto.keystore import Keystore
 from relay.daemon import Clocks, Daemon, LinkFactory, radio_link
 from relay.errors import UserError
@@ -60,18 +61,23 @@ async def open_daemon(
     keystore: Keystore | None = None,
     sim_interval: float | None = None,
     mirror: bool = False,
+    bridge: BridgeSettings | str | None = None,
 ) -> Daemon:
     """A daemon on ``radio``, or on the simulated mesh when there is none (or ``simulate``).
 
     A malformed radio address raises ValueError before anything opens.  ``sim_interval`` sets
     the simulated publishers' pace (else ``$JARSHY_SIM_INTERVAL``, else 12 s). ``mirror``
     re-broadcasts trusted bulletins as plain text for the phone apps (docs/radio.md); so does
-    ``$JARSHY_MIRROR=1`` (the setting for a service's environment)."""
+    ``$JARSHY_MIRROR=1`` (the setting for a service's environment). ``bridge`` joins this mesh to
+    others over an MQTT broker: settings, or a URL (``jarshy daemon --bridge``); without it
+    ``$JARSHY_BRIDGE`` or ``<home>/bridge.toml`` (relay.bridge.settings, docs/bridge.md)."""
     simulated = simulate or radio is None
     mirror = mirror or os.environ.get("JARSHY_MIRROR", "").lower() in ("1", "true", "yes", "on")
     if radio is not None:
         parse_address(radio)
     paths.made()
+    if not isinstance(bridge, BridgeSettings):
+        bridge = load_settings(paths.home, bridge)  # UserError on a bad setting, before the lock
     lock = DaemonLock(paths.lock).acquire()
     async with contextlib.AsyncExitStack() as undo:
         undo.callback(lock.release)
@@ -88,7 +94,7 @@ async def open_daemon(
         assert radio is not None
         daemon = Daemon(
             paths, keystore, store, radio, link=link, simulation=simulation, clocks=clocks,
-            lock=lock, mirror=mirror,
+            lock=lock, mirror=mirror, bridge=bridge,
         )  # fmt: skip
         if simulation is not None and not store.roots():
             wall = daemon.wall()

@@ -95,6 +95,7 @@ def status_view(
     store: Store,
     ingest: Ingest,
     uptime_s: float,
+    bridge: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``status`` method's answer and the ``mesh`` event's data (docs/api.md)."""
     counts: Counter[str] = Counter()
@@ -145,6 +146,7 @@ def status_view(
         "counts": dict(counts),
         "untrusted": _untrusted(ingest),
         "uptime_s": round(uptime_s),
+        "bridge": bridge,  # relay.bridge.link.BridgeLink.status(), null without a bridge
     }
 
 

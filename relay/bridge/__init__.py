@@ -1,1 +1,2 @@
-"""Bridges between meshes over IP: the MQTT link (trusted bulletins only) and Meshtastic's MQTT envelopes."""
+"""Bridges between meshes over IP: the MQTT link (trusted bulletins only, docs/bridge.md) and
+Meshtastic's MQTT envelopes (docs/meshtastic-mqtt.md)."""

@@ -206,6 +206,29 @@ class NodeCore:
             self._notices.append(BulletinHeld(bulletin.id))
         return self.changed(result.changed, now, wall)
 
+    def bridged(
+        self, raw: bytes, origin: str, now: float, wall: float | None = None
+    ) -> tuple[IngestResult, Output]:
+        """A bulletin from the MQTT bridge (``origin``: its publisher): the same ingest as the
+        radio's (untrusted quotas per origin). A trusted one is new to this mesh: it goes out on
+        the radio at once, with an originator's hop limit, as if published here."""
+        wall = self._clocks(now, wall)
+        result = self.ingest.ingest(raw, wall, "bridge", origin=origin)
+        bulletin = result.textless
+        if result.outcome is not Outcome.ACCEPTED or bulletin is None:
+            if result.outcome is Outcome.REJECTED:
+                log.info("rejected a bulletin from the bridge (%s): %s", origin, result.reason)
+            return result, self._output([])
+        sends: list[SendPacket] = []
+        row = self.store.get(bulletin.id)
+        if row is not None:
+            judgement = judgement_for(bulletin, row.status, row.expires_at, wall)
+            if judgement.relayable:
+                sends = self.engine.publish(row.raw, self._for_engine(judgement), now)
+            self._notices.append(BulletinHeld(bulletin.id))
+        self._apply(result.changed, wall)
+        return result, self._output(sends)
+
     def changed(self, changes: Changes, now: float, wall: float | None = None) -> Output:
         """Verdicts that changed outside :meth:`receive` (roots added or removed, imports)."""
         self._apply(changes, self._clocks(now, wall))
