@@ -12,10 +12,11 @@ Pure: no I/O. Each rule follows a file of the Meshtastic firmware (2.7/2.8 sourc
 * **The nonce** (``CryptoEngine::initNonce``, src/mesh/CryptoEngine.cpp): 16 bytes, the packet id
   as a little-endian uint64, the sender's node number as a little-endian uint32, four zero bytes.
 * **The cipher** (``CryptoEngine::encryptAESCtr``): AES-128-CTR for a 16-byte key, AES-256-CTR
-  otherwise, the counter in the nonce's last four bytes; decrypting is encrypting
-  (``CryptoEngine::decrypt``). ``encryptPacket`` leaves anything over ``MAX_BLOCKSIZE`` (256
-  bytes, CryptoEngine.h) unencrypted, so no honest packet is longer; 16 blocks never carry the
-  4-byte counter over, so a whole-block counter (``cryptography``'s CTR) gives the same stream.
+  otherwise, the counter in the nonce's last four bytes (``setCounterSize(4)``); decrypting is
+  encrypting (``CryptoEngine::decrypt``). ``encryptPacket`` leaves anything over
+  ``MAX_BLOCKSIZE`` (256 bytes, CryptoEngine.h) unencrypted, so no honest packet is longer. The
+  keystream is made here from one AES block encryptor per channel, built once: a new CTR
+  context per packet cost more than the rest of decoding an envelope.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -36,13 +38,30 @@ TOPIC_UNSAFE = frozenset("/+#\0")  # the name is one MQTT topic level (MQTT.cpp:
 
 
 def aes_ctr(key: bytes, nonce: bytes, data: bytes) -> bytes:
-    """AES-CTR of ``data`` under a 16- or 32-byte key and a 16-byte initial counter block."""
+    """AES-CTR of ``data`` under a 16- or 32-byte key and a 16-byte initial counter block, the
+    counter being the block's last four bytes (big-endian, wrapping: ``setCounterSize(4)``)."""
+    return _ctr(_ecb(key), nonce, data)
+
+
+def _ecb(key: bytes) -> Any:
+    """A reusable AES block encryptor (the keystream is AES of the counter blocks)."""
     if len(key) not in (16, 32):
         raise ValueError(f"an AES key is 16 or 32 bytes, not {len(key)}")
+    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # the CTR keystream, block by block
+
+
+def _ctr(ecb: Any, nonce: bytes, data: bytes) -> bytes:
     if len(nonce) != 16:
         raise ValueError(f"an AES-CTR nonce is 16 bytes, not {len(nonce)}")
-    encryptor = Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor()
-    return encryptor.update(data) + encryptor.finalize()
+    if not data:
+        return b""
+    prefix, first = nonce[:12], int.from_bytes(nonce[12:], "big")
+    blocks = b"".join(
+        prefix + ((first + i) & 0xFFFFFFFF).to_bytes(4, "big") for i in range(-(-len(data) // 16))
+    )
+    stream = ecb.update(blocks)[: len(data)]
+    mixed = int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")
+    return mixed.to_bytes(len(data), "big")
 
 
 def packet_nonce(sender: int, packet_id: int) -> bytes:
@@ -63,6 +82,11 @@ class ChannelKey:
     name: str
     key: bytes = field(repr=False)  # expanded: b"" (no encryption), 16 or 32 bytes
     hash: int  # Channels::generateHash, 0..255
+    _ecb: Any = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.key:  # one block cipher per channel, reused for every packet
+            object.__setattr__(self, "_ecb", _ecb(self.key))
 
     @classmethod
     def from_psk(cls, name: str, psk: bytes) -> ChannelKey:
@@ -93,7 +117,7 @@ class ChannelKey:
             size = len(data)
             raise ValueError(f"the firmware encrypts at most {MAX_BLOCKSIZE} bytes, not {size}")
         nonce = packet_nonce(sender, packet_id)
-        return aes_ctr(self.key, nonce, data) if self.key else bytes(data)
+        return _ctr(self._ecb, nonce, data) if self.key else bytes(data)
 
 
 def check_channel_name(name: str) -> None:

@@ -144,6 +144,14 @@ def test_aes_ctr_matches_rfc3686_vectors(key: str, nonce: str, expected: str) ->
     assert out == bytes.fromhex(expected)
 
 
+def test_the_counter_is_the_last_four_bytes_and_wraps_there() -> None:
+    # rweather CTR with setCounterSize(4), as CryptoEngine::encryptAESCtr sets it
+    key, nonce = bytes(range(16)), bytes(12) + b"\xff\xff\xff\xff"
+    ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    stream = ecb.update(nonce + bytes(16))
+    assert aes_ctr(key, nonce, bytes(32)) == stream
+
+
 def test_nonce_is_id_u64_le_then_sender_u32_le_then_zeros() -> None:
     assert packet_nonce(0x11223344, 0xAABBCCDD) == bytes.fromhex("ddccbbaa000000004433221100000000")
     assert packet_nonce(1, 2) == struct.pack("<QII", 2, 1, 0)
