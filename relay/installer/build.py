@@ -93,7 +93,7 @@ def fetch_pip(into: Path) -> Path:
     """A pip wheel, to bootstrap a venv on systems without ensurepip (Debian's python3)."""
     into.mkdir(parents=True, exist_ok=True)
     run_pip(
-        ["download", "--quiet", "--no-deps", "--only-binary=:all:", "-d", str(into), "pip"],
+        ["download", "--no-deps", "--only-binary=:all:", "-d", str(into), "pip"],
         "fetching pip",
     )
     return one_new_wheel(into, before=set())
@@ -127,13 +127,13 @@ def fetch(target: Target, requirements: list[str], dest: Path, pure: Path) -> No
     """Download ``requirements`` (with dependencies) for ``target`` into ``dest``."""
     what = f"{target.key}: fetching {', '.join(Path(r).name for r in requirements)}"
     if target.here:
-        run_pip(["wheel", "--quiet", "-w", str(dest), *requirements], what)
+        run_pip(["wheel", "-w", str(dest), *requirements], what)
         return
     for _ in range(MAX_ROUNDS):
         try:
             run_pip(
                 [
-                    *("download", "--quiet", "-d", str(dest), "--find-links", str(pure)),
+                    *("download", "-d", str(dest), "--find-links", str(pure)),
                     *target.pip_flags(),
                     *requirements,
                 ],
@@ -150,7 +150,7 @@ def build_pure(missing: NoWheel, pure: Path, target: Target) -> None:
     before = {p.name for p in pure.glob("*.whl")}
     try:
         run_pip(
-            ["wheel", "--quiet", "--no-deps", "-w", str(pure), missing.requirement],
+            ["wheel", "--no-deps", "-w", str(pure), missing.requirement],
             f"building {missing.requirement}",
         )
     except NoWheel:

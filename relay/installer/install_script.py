@@ -14,10 +14,11 @@ KEPT_DIR = ("share", "jarshy-installer")  # inside the virtual environment
 
 INSTALL_SH = r"""#!/bin/sh
 # Jarshy offline installer: installs from the wheels beside this script, with no network.
-# Usage: sh install.sh [--venv DIR] [--python PYTHON] [--no-keep] [--check]
+# Usage: sh install.sh [--venv DIR] [--python PYTHON] [--no-keep] [--no-compile] [--check]
 #   --venv DIR   where to install (default: $XDG_DATA_HOME/jarshy/venv, ~/.local/share/jarshy/venv)
 #   --python PY  the Python 3.11-3.13 to use (default: python3)
 #   --no-keep    do not keep a copy of this bundle to hand on (jarshy share-installer)
+#   --no-compile install faster, start slower the first time (no byte-code compiled now)
 #   --check      only verify the bundle and say whether it fits this machine
 set -eu
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
@@ -25,14 +26,16 @@ python=${PYTHON:-python3}
 venv=${JARSHY_VENV:-"${XDG_DATA_HOME:-$HOME/.local/share}/jarshy/venv"}
 keep=yes
 check_only=no
+compile=--compile
 say() { printf 'jarshy-install: %s\n' "$*" >&2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --venv) [ $# -ge 2 ] || { say "--venv needs a directory"; exit 2; }; venv=$2; shift 2 ;;
         --python) [ $# -ge 2 ] || { say "--python needs a command"; exit 2; }; python=$2; shift 2 ;;
         --no-keep) keep=no; shift ;;
+        --no-compile) compile=--no-compile; shift ;;
         --check) check_only=yes; shift ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
         *) say "unknown option $1 (sh install.sh --help)"; exit 2 ;;
     esac
 done
@@ -57,7 +60,7 @@ if ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
         say "could not install pip from the bundle into $venv"; exit 1; }
 fi
 "$venv/bin/python" -m pip --isolated install --quiet --disable-pip-version-check --no-index \
-    --find-links "$here/wheels" --upgrade "$spec" || {
+    "$compile" --find-links "$here/wheels" --upgrade "$spec" || {
     say "pip could not install $spec from $here/wheels (its message is above)"; exit 1; }
 if [ "$keep" = yes ]; then
     kept="$venv/share/jarshy-installer"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from relay.errors import UserError
@@ -40,12 +40,12 @@ class RegistryUnreachable(UserError):
     """pip could not reach any package index."""
 
 
-@dataclass(frozen=True, slots=True)
-class NoWheel(Exception):
+class NoWheel(UserError):
     """pip found no distribution of ``requirement`` it was allowed to use."""
 
-    requirement: str
-    detail: str
+    def __init__(self, what: str, requirement: str, detail: str) -> None:
+        super().__init__(f"{what}: no usable distribution of {requirement} ({detail})")
+        self.requirement = requirement
 
 
 def run_pip(args: Sequence[str], what: str) -> str:
@@ -66,9 +66,25 @@ def run_pip(args: Sequence[str], what: str) -> str:
         raise RegistryUnreachable(
             f"{what}: the package registry could not be reached; {OFFLINE_ADVICE}"
         )
+    if no_match and "(from versions: none)" in output and not registry_answers():
+        raise RegistryUnreachable(
+            f"{what}: the package registry could not be reached; {OFFLINE_ADVICE}"
+        )
     if no_match:
-        raise NoWheel(no_match.group(1), last_error(output))
+        raise NoWheel(what, no_match.group(1), last_error(output))
     raise UserError(f"{what}: pip failed: {last_error(output)}")
+
+
+def registry_answers() -> bool:
+    """Whether pip's index answers at all: can it fetch pip itself, bypassing its cache?"""
+    with tempfile.TemporaryDirectory(prefix="jarshy-probe-") as tmp:
+        command = [sys.executable, "-m", "pip", "--disable-pip-version-check", "download"]
+        command += ["--no-deps", "--only-binary=:all:", "--no-cache-dir", "-d", tmp, "pip"]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            return False
+    return done.returncode == 0
 
 
 def last_error(output: str) -> str:
@@ -86,7 +102,7 @@ def last_error(output: str) -> str:
 def wheel_of(source: Path, into: Path, isolated_build: bool) -> Path:
     """Build the wheel of a project folder (no dependencies) into ``into``."""
     into.mkdir(parents=True, exist_ok=True)
-    args = ["wheel", "--no-deps", "--quiet", "-w", str(into), str(source)]
+    args = ["wheel", "--no-deps", "-w", str(into), str(source)]
     if not isolated_build:
         args.insert(1, "--no-build-isolation")
     run_pip(args, f"building the wheel of {source}")

@@ -84,7 +84,7 @@ def repack(dist: Distribution, into: Path) -> Path:
     for posix, path in body + info:
         if not path.is_file():
             raise Unrepackable(f"{posix} is listed in its RECORD but missing")
-    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"]).lower()
     version = dist.version.replace("-", "_")
     into.mkdir(parents=True, exist_ok=True)
     wheel = into / f"{name}-{version}-{compressed_tag(tags)}.whl"
