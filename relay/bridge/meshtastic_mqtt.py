@@ -19,7 +19,9 @@ docs/meshtastic-mqtt.md. Each rule follows the firmware (2.7/2.8 sources) or the
 * **Downlink** (MQTT.cpp ``onReceiveProto``): the radio needs ``packet``, ``channel_id`` and
   ``gateway_id``; it takes the packet only when ``channel_id`` names (case-insensitively) a
   channel with downlink on, ``gateway_id`` is not its own, ``from`` is neither its own nor
-  broadcast, and hop limit and hop start are at most 7 (``HOP_MAX``). A decoded packet is
+  broadcast, and hop limit and hop start are at most 7 (``HOP_MAX``); it relays the packet on
+  LoRa, with one hop less, only when the hop limit is above 0 and it is a rebroadcaster
+  (NextHopRouter.cpp ``perhapsRebroadcast``). A decoded packet is
   ignored when the radio's ``mqtt.encryption_enabled`` is on; an encrypted one is decrypted like
   one heard on air (Router.cpp ``perhapsDecode``: the channel hash picks the key, and the result
   must parse as a ``Data`` with a port other than 0), then relayed on LoRa.
@@ -335,15 +337,20 @@ def encode_downlink(
     ``checkXeddsaReceivePolicy``). ``packet_id`` (non-zero) with ``sender`` must not repeat: the
     radios drop a (sender, id) they have seen, and the pair is the cipher's nonce. ``gateway``
     (default: ``sender``) names the publisher in ``gateway_id`` and the topic; it must not be the
-    receiving radio's own number. ValueError on an empty or oversized frame or a bad number.
+    receiving radio's own number. The radio handles the packet as if heard on air and relays it
+    when ``hop_limit`` is at least 1, with one less (NextHopRouter.cpp ``perhapsRebroadcast``).
+    ValueError on an empty or oversized frame or a bad number.
     """
     payload = wrap(frame)  # ValueError if empty or over FRAME_MAX
     if sender == BROADCAST or not RESERVED_NODES <= sender <= 0xFFFFFFFF:
         raise ValueError(f"sender must be a node number from {RESERVED_NODES} to 0xfffffffe")
     if not 1 <= packet_id <= 0xFFFFFFFF:
         raise ValueError("a packet id is 1 to 0xffffffff")
-    if not 0 <= hop_limit <= HOP_MAX:
-        raise ValueError(f"hop limit {hop_limit} is outside 0..{HOP_MAX}")
+    if not 1 <= hop_limit <= HOP_MAX:
+        raise ValueError(
+            f"hop limit {hop_limit} is outside 1..{HOP_MAX}: the radio relays a downlink on air "
+            "only with hops left, and with one less"
+        )
     publisher = sender if gateway is None else gateway
     topic = downlink_topic(channel.name, publisher, root)
     # The bitfield is always present since firmware 2.5 (Router.cpp perhapsEncode); builds with

@@ -397,6 +397,7 @@ def stock_radio_takes(topic: str, wire: bytes, radio: int, channel: ChannelKey) 
     assert sender != radio and sender != BROADCAST  # isFromUs, shouldDropMqttDownlink
     assert p.hop_limit <= 7 and p.hop_start <= 7
     assert p.hop_start >= p.hop_limit  # NodeDB.cpp classifyHopStart: else INVALID, dropped
+    assert p.hop_limit > 0  # NextHopRouter.cpp perhapsRebroadcast: else never on air
     assert p.WhichOneof("payload_variant") == "encrypted"  # works with encryption_enabled on or off
     assert p.channel == xor(channel.name.encode()) ^ xor(channel.key)  # decryptForHash
     data = mesh_pb2.Data()
@@ -422,13 +423,13 @@ def test_downlink_is_what_a_stock_radio_takes_and_relays() -> None:
 
 def test_downlink_with_a_separate_gateway_id_and_hop_limit() -> None:
     down = encode_downlink(
-        bytes(FRAME_MAX), JARSHY, sender=5, packet_id=0xFFFFFFFF, gateway=GATEWAY, hop_limit=0
+        bytes(FRAME_MAX), JARSHY, sender=5, packet_id=0xFFFFFFFF, gateway=GATEWAY, hop_limit=1
     )
     assert down.topic == "msh/2/e/Jarshy/!deadbeef"
     env = mqtt_pb2.ServiceEnvelope()
     env.ParseFromString(down.payload)
     assert env.gateway_id == "!deadbeef" and getattr(env.packet, "from") == 5
-    assert env.packet.hop_limit == 0
+    assert (env.packet.hop_limit, env.packet.hop_start) == (1, 1)
     assert len(env.packet.encrypted) <= 256 and len(down.payload) < ENVELOPE_MAX
 
 
@@ -445,6 +446,7 @@ def test_downlink_refuses_caller_mistakes() -> None:
         {"sender": 5, "packet_id": 0},
         {"sender": 5, "packet_id": 1 << 32},
         {"sender": 5, "packet_id": 1, "hop_limit": 8},
+        {"sender": 5, "packet_id": 1, "hop_limit": 0},
         {"sender": 5, "packet_id": 1, "root": "msh/#"},
     ):
         with pytest.raises(ValueError):
@@ -459,7 +461,7 @@ def test_downlink_refuses_caller_mistakes() -> None:
     frame=st.binary(min_size=1, max_size=FRAME_MAX),
     sender=st.integers(4, 0xFFFFFFFE),
     ident=st.integers(1, 0xFFFFFFFF),
-    hop_limit=st.integers(0, 7),
+    hop_limit=st.integers(1, 7),
     psk=st.sampled_from([PSK, b"k" * 16, b"\x01", b"\x00"]),
 )
 def test_any_frame_downlinks_and_reads_back(
