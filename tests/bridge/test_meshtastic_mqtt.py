@@ -113,6 +113,32 @@ def test_public_longfast_channel_has_hash_8() -> None:
     assert ChannelKey.from_base64("LongFast", "AQ==").hash == 8
 
 
+# A real uplink captured on the public mesh, the test vector of the official C# library
+# (meshtastic/c-sharp, Meshtastic.Test/Crypto/PacketCryptoTests.cs): LongFast, default key, a
+# NODEINFO packet whose user's long name is "Meshtastic 65a4".
+REAL_FROM, REAL_ID = 4202784164, 1777428186
+REAL_ENCRYPTED = base64.b64decode(
+    "kiDV39nDDsi8AON+Czei6zUpy+F/7E+lyIpicxJR40KXBFmPkqFUEnobI5voQadha+s="
+)
+
+
+def test_a_real_captured_uplink_decrypts_to_its_known_content() -> None:
+    longfast = ChannelKey.from_base64("LongFast", "AQ==")
+    data = mesh_pb2.Data.FromString(longfast.crypt(REAL_FROM, REAL_ID, REAL_ENCRYPTED))
+    assert data.portnum == portnums_pb2.NODEINFO_APP
+    assert mesh_pb2.User.FromString(data.payload).long_name == "Meshtastic 65a4"
+    # The same packet as its envelope: hash 8 matches, and Jarshy refuses it for its port only.
+    packet = mesh_pb2.MeshPacket(
+        to=BROADCAST, channel=8, encrypted=REAL_ENCRYPTED, id=REAL_ID, hop_limit=3, hop_start=3
+    )
+    setattr(packet, "from", REAL_FROM)
+    wire = mqtt_pb2.ServiceEnvelope(
+        packet=packet, channel_id="LongFast", gateway_id="!fa8165a4"
+    ).SerializeToString()
+    got = decode_uplink("msh/US/2/e/LongFast/!fa8165a4", wire, longfast, root="msh/US")
+    assert refused(got) is Refusal.OTHER_PORT and "port 4;" in got.detail
+
+
 def test_key_expansion_follows_channels_getkey() -> None:
     assert not ChannelKey.from_psk("x", b"").encrypted
     assert not ChannelKey.from_psk("x", b"\x00").encrypted
