@@ -327,6 +327,19 @@ def test_wrong_key_with_the_same_channel_hash_is_undecryptable() -> None:
     assert refused(decode_uplink(TOPIC, wire, JARSHY, root="msh/KZ")) is Refusal.UNDECRYPTABLE
 
 
+def test_a_packet_without_payload_is_refused() -> None:
+    packet = mesh_pb2.MeshPacket(to=BROADCAST, id=9, hop_limit=1, hop_start=1)
+    setattr(packet, "from", SENDER)
+    wire = mqtt_pb2.ServiceEnvelope(packet=packet, channel_id="Jarshy", gateway_id="!deadbeef")
+    got = decode_uplink(TOPIC, wire.SerializeToString(), JARSHY, root="msh/KZ")
+    assert refused(got) is Refusal.NO_PACKET
+
+
+def test_hops_are_unknown_when_hop_start_is_below_hop_limit() -> None:
+    result = decode_uplink(TOPIC, envelope(hop_start=2, hop_limit=5), JARSHY, root="msh/KZ")
+    assert isinstance(result, Uplinked) and result.hops is None and result.hop_limit == 5
+
+
 def test_direct_packets_are_refused() -> None:
     wire = mqtt_pb2.ServiceEnvelope()
     wire.ParseFromString(envelope())
