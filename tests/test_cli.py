@@ -94,7 +94,7 @@ def test_bundle_round_trip(
     assert code == 0 and "exported 3 bulletins" in out  # announcement + 2
     monkeypatch.setenv("JARSHY_HOME", str(tmp_path / "other"))
     code, out, _ = run(capsys, "import", str(bundle))
-    assert code == 0 and "accepted 3" in out and "unknown_key: 3" in out
+    assert code == 0 and "accepted 3" in out and "unknown key: 3" in out
     code, out, _ = run(capsys, "import", str(bundle))
     assert "duplicates 3" in out
     damaged = tmp_path / "bad.jarshy"

@@ -10,7 +10,9 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from relay.cli.human import language
 from relay.errors import UserError
+from relay.i18n import translate
 from relay.inert import inert_line
 
 # Modules that contribute subcommands; each exposes ``register(subparsers)``.
@@ -73,10 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return default_action(args)
         return handler(args)
     except UserError as exc:
-        print(f"jarshy: {inert_line(str(exc))}", file=sys.stderr)  # one line, whatever it quotes
+        message = inert_line(str(exc))  # one line, whatever it quotes
+        print(translate("error", language(), message=message), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("jarshy: interrupted", file=sys.stderr)
+        print(translate("interrupted", language()), file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `jarshy read | head`: the reader left, which is fine
         import os

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from typing import Any
 
 from relay import vocabulary
 from relay.cli.common import now, open_node, read_bytes, unlock_identity, write_bytes
+from relay.cli.human import tr
+from relay.cli.inspect_view import describe_lines, verdict_line
+from relay.cli.sizes import draft_note
 from relay.compose import Draft, DraftError, Point, build, parse_ref
 from relay.crypto.keys import Identity, fingerprint
 from relay.errors import UserError
-from relay.inert import inert_block, inert_line, quoted
 from relay.ingest import Outcome
 from relay.packets import bulletin_from_packet_file, to_packet_file
 from relay.trust import Status, evaluate
@@ -78,11 +81,11 @@ def parse_duration(text: str) -> int:
     """Seconds in ``90m``, ``6h``, ``2d`` or a bare number of minutes."""
     match = _DURATION.match(text)
     if not match:
-        raise UserError(f"cannot read duration {text!r}: use e.g. 90m, 6h or 2d")
+        raise UserError(tr("err_duration", text=repr(text)))
     value, unit = int(match.group(1)), match.group(2) or "m"
     seconds = value * {"m": 60, "h": 3600, "d": 86400}[unit]
     if not 60 <= seconds <= 400 * 86400:
-        raise UserError("lifetime must be between 1 minute and 400 days")
+        raise UserError(tr("err_lifetime"))
     return seconds
 
 
@@ -91,7 +94,7 @@ def parse_point(text: str) -> Point:
         lat, lon, radius = (part.strip() for part in text.split(","))
         return Point(float(lat), float(lon), int(radius))
     except ValueError:
-        raise UserError("--point must be LAT,LON,RADIUS_M, e.g. 43.238,76.945,500") from None
+        raise UserError(tr("err_point")) from None
 
 
 FLAGS = {"text": "--text", "ref": "--ref", "point": "--point", "expires": "--expires"}
@@ -128,7 +131,7 @@ def sign_content(content: Content, identity: Identity) -> wire.Bulletin:
     try:
         return wire.sign(content, identity)
     except (ValueError, WireError) as exc:
-        raise UserError(f"cannot make this bulletin: {exc}") from None
+        raise UserError(tr("err_cannot_make", why=exc)) from None
 
 
 def compose_command(args: argparse.Namespace) -> int:
@@ -140,6 +143,9 @@ def compose_command(args: argparse.Namespace) -> int:
             return 1
         return publish_signed(sign_cap_content(*previewed, args.identity), args.out)
     build_content(args, bytes(8), int(now()))  # argument errors before the passphrase prompt
+    announce = draft_note(draft_from_args(args))  # before signing: packets, airtime, characters
+    if announce:
+        print(announce, file=sys.stderr)
     identity = unlock_identity(args.identity)
     content = build_content(args, identity.key_id, int(now()))
     return publish_signed(sign_content(content, identity), args.out)
@@ -151,10 +157,10 @@ def publish_signed(signed: wire.Bulletin, out: str) -> int:
     with open_node() as node:
         result = node.ingest(signed.raw, now(), source="local")
     if result.outcome is Outcome.REJECTED:
-        raise UserError(f"this node rejects the bulletin: {result.reason}")
+        raise UserError(tr("err_rejected", reason=result.reason))
     write_bytes(out, to_packet_file(signed.raw))
-    fits = "fits one packet" if len(packets) == 1 else f"{len(packets)} packets"
-    print(f"bulletin {signed.id.hex()}: {len(signed.raw)} bytes, {fits}, written to {out}")
+    fits = tr("fits_one") if len(packets) == 1 else tr("n_packets", n=len(packets))
+    print(tr("composed", id=signed.id.hex(), bytes=len(signed.raw), fits=fits, out=out))
     return 0
 
 
@@ -185,48 +191,6 @@ def describe(bulletin: wire.Bulletin, with_text: bool = True) -> dict[str, Any]:
     if c.revoked is not None:
         info["revoked"] = c.revoked.hex()
     return info
-
-
-# Fields whose values come from the bulletin's author (anyone, for an unverified bulletin): shown
-# inert and in quotes.  The text gets a block of its own, indented under TEXT_PREFIX.
-QUOTED_FIELDS = ("name", "reason", "signer", "claimed_name")
-TEXT_PREFIX = "    │ "
-VERDICT_WORDS = {
-    "trusted": "✔ TRUSTED",
-    "unknown_key": "? UNKNOWN KEY",
-    "pending_key": "… PENDING",
-    "revoked": "✖ REVOKED",
-    "invalid": "✖ INVALID",
-}
-
-
-def verdict_line(status: str, reason: str) -> str:
-    """The one line that says what Jarshy concluded; always printed first, at column 0."""
-    return f"verdict: {VERDICT_WORDS.get(status, inert_line(status))} — {inert_line(reason)}"
-
-
-def describe_lines(info: dict[str, Any]) -> list[str]:
-    """The fields of ``describe`` for a person: one labelled line each, every untrusted string
-    inert, the text as indented lines that can never start at column 0."""
-    lines = []
-    for key, value in info.items():
-        if value is None or (key == "text" and not value):
-            continue
-        if key == "text":
-            lines.append("text:")
-            lines += [TEXT_PREFIX + line for line in inert_block(value)]
-        elif key == "safety":
-            lines.append("safety:")
-            lines += [
-                f"    {k}: {quoted(v) if isinstance(v, str) else inert_line(str(v))}"
-                for k, v in value.items()
-                if v is not None
-            ]
-        elif key in QUOTED_FIELDS:
-            lines.append(f"{key}: {quoted(str(value))}")
-        else:
-            lines.append(f"{key}: {inert_line(str(value))}")
-    return lines
 
 
 def inspect_command(args: argparse.Namespace) -> int:
@@ -260,7 +224,7 @@ def inspect_command(args: argparse.Namespace) -> int:
     else:
         print(verdict_line(str(verdict.status), verdict.reason))
         extra = {k: v for k, v in judged.items() if k in ("signer", "claimed_name")}
-        for line in describe_lines({**info, **extra}):
+        for line in describe_lines({**info, **extra}, now()):
             print(line)
     return 1 if verdict.status is Status.INVALID else 0
 
@@ -271,13 +235,14 @@ def _report_invalid(args: argparse.Namespace, why: str, info: dict[str, Any] | N
                          ensure_ascii=False))  # fmt: skip
     else:
         print(verdict_line("invalid", why))
-        for line in describe_lines(info or {}):
+        for line in describe_lines(info or {}, now()):
             print(line)
     return 1
 
 
 def size_command(args: argparse.Namespace) -> int:
     from relay.crypto.keys import generate_identity
+    from relay.i18n.limits import one_packet_characters
     from relay.lora import PRESETS, packet_airtime
 
     scratch = generate_identity("size")
@@ -288,10 +253,12 @@ def size_command(args: argparse.Namespace) -> int:
     )  # fmt: skip
     signed = sign_content(build_content(args, scratch.key_id, int(now())), scratch)
     packets = split(signed.raw)
-    utf8 = len(args.text.encode())
-    print(f"text: {len(args.text)} characters, {utf8} bytes UTF-8 ({signed.content.lang})")
-    print(f"on air: {len(signed.raw)} bytes signed, {len(packets)} packet(s)")
-    print("fits one packet" if len(packets) == 1 else "does NOT fit one packet")
+    print(tr("size_text", chars=len(args.text), lang=signed.content.lang))
+    print(tr("size_air", bytes=len(signed.raw), packets=len(packets)))
+    print(tr("fits_one") if len(packets) == 1 else tr("size_not_fits"))
+    if len(packets) > 1:
+        chars = one_packet_characters(draft_from_args(args), int(now()))
+        print(tr("size_max", chars=chars))
     for name in PRESETS:
         seconds = sum(packet_airtime(len(p), name) for p in packets)
         print(f"  {name:<14} {seconds * 1000:8.0f} ms")

@@ -8,7 +8,9 @@ from typing import Any
 
 from relay.bundle import RECORD_KEY, BundleError, load_bundle, write_bundle
 from relay.cli.common import now, open_node, write_bytes
+from relay.cli.human import tr
 from relay.errors import UserError
+from relay.inert import inert_line
 from relay.ingest import Outcome
 from relay.trust import Status
 
@@ -40,7 +42,7 @@ def export_command(args: argparse.Namespace) -> int:
         rows = node.store.by_status(tuple(s for s in Status if s is not Status.INVALID))
         bulletins = [row.raw for row in sorted(rows, key=lambda r: r.received_at)]
     write_bytes(args.out, write_bundle(bulletins, dict.fromkeys(keys)))
-    print(f"exported {len(bulletins)} bulletins and {len(set(keys))} keys to {args.out}")
+    print(tr("exported", bulletins=len(bulletins), keys=len(set(keys)), out=args.out))
     return 0
 
 
@@ -66,13 +68,11 @@ def import_command(args: argparse.Namespace) -> int:
                 reasons[result.reason] += 1
             elif result.outcome is Outcome.ACCEPTED and result.verdict is not None:
                 outcomes[str(result.verdict.status)] += 1
-    print(
-        f"accepted {outcomes['accepted']}, duplicates {outcomes['duplicate']}, "
-        f"rejected {outcomes['rejected']}, keys {outcomes['keys']}"
-    )
+    print(tr("imported", accepted=outcomes["accepted"], duplicate=outcomes["duplicate"],
+             rejected=outcomes["rejected"], keys=outcomes["keys"]))  # fmt: skip
     for status in Status:
         if outcomes[str(status)]:
-            print(f"  {status}: {outcomes[str(status)]}")
+            print(tr("imported_status", status=tr(f"st_w_{status}"), n=outcomes[str(status)]))
     for reason, count in reasons.most_common():
-        print(f"  rejected: {reason} ×{count}")
+        print(tr("imported_rejected", reason=inert_line(reason), n=count))
     return 0

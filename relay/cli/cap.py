@@ -16,6 +16,7 @@ from relay.cap.mapping import Imported, MappingError, draft_from_alert
 from relay.cap.parse import MAX_CAP_BYTES, CapError, parse_alert
 from relay.cap.words import format_time
 from relay.cli.common import now, unlock_identity, write_bytes
+from relay.cli.human import tr
 from relay.compose import DraftError, build, parse_ref
 from relay.crypto.keystore import Keystore
 from relay.errors import UserError
@@ -174,7 +175,9 @@ def export_cap(store: Store, which: str, out: str, own: frozenset[bytes] = froze
             sys.stdout.flush()
         else:
             write_bytes(out, document)
-            print(f"{KIND_NAMES[row.kind]} {row.id.hex()} written to {out} as CAP 1.2")
+            print(
+                tr("cap_written", kind=tr(f"kind_{KIND_NAMES[row.kind]}"), id=row.id.hex(), out=out)
+            )
         return 0
     if out == "-":
         raise UserError("--cap all writes a file per alert: give a directory with --out")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from relay import paths
+from relay.cli.human import tr
 from relay.crypto.keys import Identity, SharedKey, ShareError, decode_share
 from relay.crypto.keystore import Keystore, get_passphrase
 from relay.errors import UserError
@@ -38,8 +39,8 @@ def choose_identity_name(keystore: Keystore, name: str | None) -> str:
     if len(names) == 1:
         return names[0]
     if not names:
-        raise UserError("no identity yet: create one with `jarshy keys new NAME`")
-    raise UserError(f"several identities ({', '.join(names)}): choose one with --as NAME")
+        raise UserError(tr("err_no_identity"))
+    raise UserError(tr("err_several_ids", names=", ".join(names)))
 
 
 def unlock_identity(name: str | None) -> Identity:
@@ -49,7 +50,7 @@ def unlock_identity(name: str | None) -> Identity:
     keystore = Keystore(on_duress=wipe_on_duress)  # a duress passphrase stops the daemon too
     chosen = choose_identity_name(keystore, name)
     keystore.public(chosen)  # a clear "not found" before asking for a passphrase
-    return keystore.unlock(chosen, get_passphrase(f"Passphrase for {chosen}: "))
+    return keystore.unlock(chosen, get_passphrase(tr("passphrase_prompt", name=chosen)))
 
 
 def read_share(text_or_file: str) -> SharedKey:
@@ -61,7 +62,7 @@ def read_share(text_or_file: str) -> SharedKey:
     try:
         return decode_share(candidate)
     except ShareError as exc:
-        raise UserError(f"not a valid share string ({exc})") from None
+        raise UserError(tr("err_bad_share", why=exc)) from None
 
 
 def read_bytes(path: str, limit: int = 64 * 1024 * 1024) -> bytes:
@@ -70,14 +71,14 @@ def read_bytes(path: str, limit: int = 64 * 1024 * 1024) -> bytes:
     try:
         size = file.stat().st_size
         if size > limit:
-            raise UserError(f"{path}: {size} bytes is more than the {limit} allowed")
+            raise UserError(tr("err_too_big", path=path, size=size, limit=limit))
         return file.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+        raise UserError(tr("err_no_file", path=path)) from None
     except IsADirectoryError:
-        raise UserError(f"{path}: is a directory") from None
+        raise UserError(tr("err_is_dir", path=path)) from None
     except PermissionError:
-        raise UserError(f"{path}: permission denied") from None
+        raise UserError(tr("err_denied", path=path)) from None
 
 
 def write_bytes(path: str, data: bytes) -> None:
@@ -85,4 +86,4 @@ def write_bytes(path: str, data: bytes) -> None:
     try:
         Path(path).write_bytes(data)
     except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror})") from None
+        raise UserError(tr("err_cannot_write", path=path, why=exc.strerror)) from None

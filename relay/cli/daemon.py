@@ -22,13 +22,19 @@ from relay.cli.bulletins import (
     parse_duration,
     parse_point,
 )
+from relay.cli.human import plain_wanted, tr
+from relay.cli.read_view import fold, format_bulletin, plain_block
+from relay.cli.status_text import duration, status_lines
 from relay.errors import UserError
-from relay.inert import inert_line, quoted
+from relay.inert import inert_line
 from relay.trust import Status
 from relay.wire.fields import (
     KIND_NAMES,
     SEVERITIES,
 )
+
+# The views live in relay.cli.read_view and relay.cli.status_text; named here for their callers.
+__all__ = ["duration", "fold", "format_bulletin", "register", "status_lines", "with_api"]
 
 
 def register(sub: Any) -> None:
@@ -58,7 +64,11 @@ def register(sub: Any) -> None:
 
     read = sub.add_parser("read", help="print the bulletins the daemon holds")
     read.add_argument("--json", action="store_true", help="one JSON object per line")
-    read.add_argument("--plain", action="store_true", help="no badges, for scripts")
+    read.add_argument(
+        "--plain", action="store_true",
+        help="screen-reader friendly: one block of labelled lines per bulletin, the verdict as a "
+        "word first, no symbols or box drawing (also JARSHY_PLAIN=1)",
+    )  # fmt: skip
     read.add_argument("--follow", action="store_true", help="keep printing new bulletins")
     read.add_argument("--kind", action="append", dest="kinds", choices=KIND_NAMES.values())
     read.add_argument("--trusted", action="store_true", help="trusted only")
@@ -120,11 +130,11 @@ def stop_command(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + STOP_WAIT
     while daemon_answers(_socket(args)):
         if time.monotonic() > deadline:
-            raise UserError(f"the daemon at {_socket(args)} still answers after {STOP_WAIT:g} s")
+            raise UserError(tr("err_daemon_answers", socket=_socket(args), s=f"{STOP_WAIT:g}"))
         time.sleep(0.1)
     if not wait_for_lock(paths.Paths.from_env().lock, max(0.0, deadline - time.monotonic())):
-        raise UserError(f"the daemon has not let go of its store after {STOP_WAIT:g} s")
-    print(f"daemon stopped ({_socket(args)})")
+        raise UserError(tr("err_daemon_lock", s=f"{STOP_WAIT:g}"))
+    print(tr("daemon_stopped", socket=_socket(args)))
     return 0
 
 
@@ -138,9 +148,7 @@ def with_api(args: argparse.Namespace, work: Callable[[ApiClient], Awaitable[int
             async with ApiClient(_socket(args)) as api:
                 return await work(api)
         except NoDaemon:
-            raise UserError(
-                f"no daemon at {_socket(args)}: start one with `jarshy daemon`"
-            ) from None
+            raise UserError(tr("err_no_daemon", socket=_socket(args))) from None
         except ApiError as exc:
             raise UserError(exc.message) from None
 
@@ -148,51 +156,6 @@ def with_api(args: argparse.Namespace, work: Callable[[ApiClient], Awaitable[int
 
 
 STOP_WAIT = 30.0  # seconds `daemon stop` waits for the daemon to go
-
-BADGES = {
-    "trusted": "✔ TRUSTED",
-    "unknown_key": "? UNKNOWN KEY",
-    "pending_key": "… PENDING",
-    "revoked": "✖ REVOKED",
-    "invalid": "✖ FORGED",
-}
-CONTINUATION = "    "  # where a line folded to the terminal's width goes on: never column 0
-
-
-def format_bulletin(b: dict[str, Any], plain: bool = False) -> str:
-    """One bulletin on one line, the verdict first: nothing the author wrote comes before it.
-
-    Every string from the bulletin is inert (relay.inert): its line breaks show as ``↵``, its
-    controls and bidi characters as ``\\u{..}``; a self-announced name is a quoted claim and the
-    text is quoted after a colon.
-    """
-    status = str(b["status"])
-    badge = inert_line(status) if plain else BADGES.get(status, inert_line(status))
-    if b.get("signer_name"):
-        who = inert_line(str(b["signer_name"]))
-    elif b.get("claimed_name"):
-        who = f"claims: {quoted(str(b['claimed_name']))}"
-    else:
-        who = inert_line(str(b["author"]))
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(b["created"]))
-    extra = f" [{inert_line(str(b['severity']))}]" if b.get("severity") else ""
-    kind, lang = inert_line(str(b["kind"])), inert_line(str(b["lang"]))
-    return f"{badge} {kind}{extra} {when} {who} ({lang}): {inert_line(str(b['text']))}"
-
-
-def fold(line: str, width: int) -> list[str]:
-    """``line`` cut to ``width`` terminal cells, every piece after the first indented.
-
-    A terminal wraps a long line to column 0 by itself, where a text padded to the right length
-    could put a fake verdict; on a terminal `read` folds its lines first.
-    """
-    from rich.cells import cell_len, chop_cells
-
-    if width <= len(CONTINUATION) + 10 or cell_len(line) <= width:
-        return [line]
-    first, *_ = chop_cells(line, width)
-    rest = line[len(first) :]
-    return [first] + [CONTINUATION + part for part in chop_cells(rest, width - len(CONTINUATION))]
 
 
 def send_command(args: argparse.Namespace) -> int:
@@ -204,18 +167,18 @@ def send_command(args: argparse.Namespace) -> int:
         name = args.identity or (names[0] if len(names) == 1 else None)
         if name is None:
             raise UserError(
-                "choose an identity with --as NAME"
-                if names
-                else "no identity: `jarshy keys new NAME`"
+                tr("err_several_ids", names=", ".join(names)) if names else tr("err_no_identity")
             )
         entry = next((i for i in ids if i["name"] == name), None)
         if entry is None:
-            raise UserError(f"no identity named {name!r}")
+            raise UserError(tr("err_no_such_identity", name=repr(name)))
         if not entry["unlocked"]:
             from relay.crypto.keystore import get_passphrase
 
             await api.call(
-                "unlock", identity=name, passphrase=get_passphrase(f"Passphrase for {name}: ")
+                "unlock",
+                identity=name,
+                passphrase=get_passphrase(tr("passphrase_prompt", name=name)),
             )
         params: dict[str, Any] = {"kind": args.kind, "text": args.text, "identity": name}
         if args.lang:
@@ -232,11 +195,11 @@ def send_command(args: argparse.Namespace) -> int:
                 point = parse_point(args.point)
                 safety["point"] = [point.latitude, point.longitude, point.radius_m]
             params["safety"] = {k: v for k, v in safety.items() if v is not None}
+        await announce_packets(api, params)
         result = await api.call("publish", **params)
-        print(
-            f"bulletin {result['id']}: {result['bytes']} bytes in {result['packets']} "
-            f"packet(s), {result['delivery']}"
-        )
+        delivery = result.get("delivery")
+        print(tr("sent_cli", id=result["id"], bytes=result["bytes"], packets=result["packets"],
+                 delivery=tr(f"dl_{delivery}") if delivery else "—"))  # fmt: skip
         return 0
 
     return with_api(args, work)
@@ -270,12 +233,25 @@ def _print(b: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(b, ensure_ascii=False))
     else:
-        line = format_bulletin(b, args.plain)
-        if sys.stdout.isatty():
-            print("\n".join(fold(line, shutil.get_terminal_size().columns)))
-        else:
-            print(line)
+        plain = plain_wanted(args.plain)
+        lines = plain_block(b, time.time()) if plain else [format_bulletin(b)]
+        for line in lines:
+            if sys.stdout.isatty():
+                print("\n".join(fold(line, shutil.get_terminal_size().columns)))
+            else:
+                print(line)
     sys.stdout.flush()
+
+
+async def announce_packets(api: ApiClient, params: dict[str, Any]) -> None:
+    """Before sending a text that needs more than one radio packet, say so on stderr: how many
+    packets, their airtime, and how many characters of it one packet holds."""
+    size = await api.call("size", **params)
+    if int(size.get("packets") or 1) <= 1:
+        return
+    from relay.cli.sizes import multi_packet_note
+
+    print(multi_packet_note(params, size), file=sys.stderr)
 
 
 def say(line: str) -> None:
@@ -295,89 +271,3 @@ def status_command(args: argparse.Namespace) -> int:
         return 0
 
     return with_api(args, work)
-
-
-STATUS_WORDS = {"trusted": "trusted", "unknown_key": "unknown key", "pending_key": "key pending",
-                "revoked": "revoked"}  # fmt: skip
-
-
-def duration(seconds: float) -> str:
-    """A duration in words a person reads: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def _percent(value: Any) -> str:
-    return "not reported" if not isinstance(value, int | float) else f"{value:.1f} %"
-
-
-def _counted(items: dict[str, int], words: dict[str, str] | None = None) -> str:
-    shown = [f"{n} {(words or {}).get(k, k)}" for k, n in items.items() if n]
-    return ", ".join(shown) if shown else "none"
-
-
-def status_lines(s: dict[str, Any], roots: int, now: float) -> list[str]:
-    """The ``status`` answer as lines of human text: no Python values, durations in words."""
-    link = s["link"]
-    sim = " (simulated mesh)" if link.get("simulated") else ""
-    lines = [f"link: {link['state']} to {link['address']}{sim}; up {duration(s['uptime_s'])}"]
-    radio = s.get("radio") or {}
-    if radio:
-        known = [str(radio[k]) for k in ("name", "model") if radio.get(k)]
-        detail = [f"{label} {radio[k]}" for k, label in
-                  (("firmware", "firmware"), ("region", "region"), ("preset", "preset"),
-                   ("role", "role")) if radio.get(k)]  # fmt: skip
-        lines.append("radio: " + ", ".join(known + detail))
-    else:
-        lines.append("radio: not connected yet")
-    lines.append(
-        f"channel utilisation: {_percent(s.get('channel_utilization'))}; "
-        f"this radio's transmissions: {_percent(s.get('air_util_tx'))}"
-    )
-    air = s["airtime"]
-    busy = "; channel busy, sending paused" if air.get("busy") else ""
-    lines.append(
-        f"airtime: {air['used_s']:g} s used of {air['budget_s']:g} s per "
-        f"{duration(air['window_s'])}{busy}"
-    )
-    queue = s["queue"]
-    waiting = _counted(queue.get("by_priority") or {})
-    dropped = _counted(queue.get("dropped") or {})
-    lines.append(
-        f"queue: {queue['depth']} waiting"
-        + (f" ({waiting})" if queue["depth"] else "")
-        + (f"; dropped: {dropped}" if queue.get("dropped") else "")
-    )
-    lines.append(
-        f"nodes heard: {len(s['nodes'])}; bulletins held: {_counted(s['counts'], STATUS_WORDS)}"
-    )
-    held = s.get("untrusted") or {}
-    if held:
-        lines.append(
-            f"untrusted held: {held['rows']} of {held['rows_limit']} bulletins, "
-            f"{held['bytes'] // 1024} of {held['bytes_limit'] // 1024} KiB; "
-            f"refused {held['refused']}, evicted {held['evicted']}"
-            + ("; re-judging stored verdicts" if held.get("rejudging") else "")
-        )
-    for ignored in link.get("ignored_radios", []):
-        until = time.strftime("%H:%M", time.localtime(ignored["until"]))
-        left = duration(ignored["until"] - now)
-        lines.append(f"ignored (spam brake): {ignored['node']} for {left} more (until {until})")
-    if not roots:
-        lines.append(
-            "WARNING: this node trusts no key, so it relays no news (strangers' bulletins are "
-            "held, not forwarded): add a newsroom's key with `jarshy trust add SHARE` after "
-            "checking its fingerprint (docs/operators.md §9)"
-        )
-    else:
-        lines.append(f"trusted roots: {roots}")
-    return lines

@@ -12,15 +12,12 @@ import json
 from typing import Any
 
 from relay.api_client import ApiClient, ApiError
-from relay.cli.daemon import format_bulletin, with_api
+from relay.cli.daemon import with_api
+from relay.cli.human import tr
+from relay.cli.read_view import format_bulletin
 from relay.errors import UserError
 from relay.inert import inert_line
 from relay.mirror_text import code_prefix, matches, mirror_code, normalize_code
-
-CAVEAT = (
-    "the code names this bulletin; the text you read on the public channel is not signed: "
-    "compare it with the text above"
-)
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +36,7 @@ def register(subparsers: Any) -> None:
 def verify_command(args: argparse.Namespace) -> int:
     code = normalize_code(args.code)
     if code is None:
-        raise UserError(f"{inert_line(args.code, 20)} is not a mirror code (6 of A-Z and 2-7)")
+        raise UserError(tr("verify_not_code", code=inert_line(args.code, 20)))
 
     async def work(api: ApiClient) -> int:
         prefix = _hex_prefix(code)
@@ -51,17 +48,17 @@ def verify_command(args: argparse.Namespace) -> int:
             got = None
         bulletin = None if got is None else got["bulletin"]
         if bulletin is None or not matches(bytes.fromhex(bulletin["id"]), code):
-            raise UserError(f"no bulletin with code #{code} on this node (not heard yet, or the "
-                            "code is not a real one)", exit_code=1)  # fmt: skip
+            raise UserError(tr("verify_not_found", code=code), exit_code=1)
         if args.json:
             print(json.dumps(bulletin, ensure_ascii=False))
             return 0
-        print(f"#{mirror_code(bytes.fromhex(bulletin['id']))} = bulletin {bulletin['id'][:16]}")
+        code_shown = mirror_code(bytes.fromhex(bulletin["id"]))
+        print(tr("verify_head", code=code_shown, id=bulletin["id"][:16]))
         print(format_bulletin(bulletin))
         if got and got.get("corrections"):
             for correction in got["corrections"]:
-                print("  corrected by: " + format_bulletin(correction))
-        print(f"note: {CAVEAT}")
+                print(tr("verify_corrected", line=format_bulletin(correction)))
+        print(tr("verify_caveat"))
         return 0 if bulletin["status"] == "trusted" else 3
 
     return with_api(args, work)
