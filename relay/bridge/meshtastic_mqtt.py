@@ -50,9 +50,10 @@ ROOT_MAX = 31  # module_config.options: MQTTConfig.root max_size 32, with its te
 ENVELOPE_MAX = 512  # an honest envelope is under 400 bytes: 256 encrypted + header + two short ids
 TOPIC_MAX = 128  # root (31) + "/2/e/" + channel (11) + "/!" + 8 hex digits, with room to spare
 HOP_MAX = 7  # MeshTypes.h; MQTT.cpp onReceiveProto refuses more
-DEFAULT_HOP_LIMIT = 3  # Default.h HOP_RELIABLE: what a stock radio puts on its own packets
+DEFAULT_HOP_LIMIT = 3  # MeshTypes.h HOP_RELIABLE: a stock radio's default hop limit
 RESERVED_NODES = 4  # NodeDB.cpp NUM_RESERVED: node numbers 0..3 are never a radio's
 _NODE_ID = re.compile(r"![0-9a-f]{8}")
+UNREADABLE = "unreadable"  # the detail of a refusal only the last guard caught
 
 
 class Refusal(enum.StrEnum):
@@ -199,17 +200,19 @@ def decode_uplink(
     root: str = DEFAULT_ROOT,
     allow_plaintext: bool = False,
 ) -> Uplinked | Refused:
-    """The Jarshy frame in one message from the broker, or why it is refused. Never raises.
+    """The Jarshy frame in one message from the broker, or why it is refused.
 
     ``topic`` and ``payload`` are the message as received; ``channel`` the Jarshy channel with its
     key. ``allow_plaintext`` takes decoded packets too (radios with ``mqtt.encryption_enabled``
     off); without the key anyone on the broker could then inject frames. Frames still have to
-    pass the node's verification and trust rules: this only unwraps them.
+    pass the node's verification and trust rules: this only unwraps them. Nothing from the broker
+    makes it raise; a bad ``root`` (the caller's mistake) is a ValueError.
     """
+    check_root(root)
     try:
         return _decode(topic, payload, channel, root, allow_plaintext)
-    except Exception as exc:  # a last guard: junk must never raise out of the bridge
-        return Refused(Refusal.NOT_ENVELOPE, f"unreadable ({type(exc).__name__})")
+    except Exception as exc:  # a last guard (the tests check it is never needed)
+        return Refused(Refusal.NOT_ENVELOPE, f"{UNREADABLE} ({type(exc).__name__})")
 
 
 def _decode(
