@@ -1,21 +1,209 @@
-"""Hand-written demo bulletins for the simulated mesh (fictional; not from any corpus split)."""
+"""What the simulated mesh publishes: a varied feed drawn from the project's bulletin corpus.
+
+Every trusted demo text is a corpus text (``tests/data/corpus/train.jsonl``, fictional events
+written for the project; the id says which) behind a marker that says it is a simulation, so a
+screenshot of the demo is never taken for news. Three authors publish: the simulated newsroom
+(the root the simulated mesh trusts), a field reporter and a civil protection office it certifies
+(:data:`CERTIFIED`); in Russian, Kazakh and English; news, safety alerts of every severity with
+their areas, and corrections of earlier items. Untrusted voices: a stranger's rumours, a visitor's
+forgeries in the newsroom's name, and a noisy neighbour's flood of adverts (the spam brake's demo).
+The bytes are pure functions of a time slot (:func:`slot_bulletin`), the day
+(:func:`key_bulletins`) or the hour (:func:`flood`): a restarted simulation sends the very same
+bulletins again, never new copies. relay.simulated decides which radio sends what, and when.
+"""
 
 from __future__ import annotations
 
-# (kind, lang, text, severity or None, event or None, area or None)
-DEMO: tuple[tuple[str, str, str, str | None, str | None, str | None], ...] = (
-    ("news", "ru", "Симуляция: связь восстановлена в Бостандыкском районе. Банкоматы работают с 10:00.", None, None, None),
-    ("safety", "ru", "Симуляция: перекрыт проспект Абая от Ауэзова до Байтурсынова. Объезд по Сатпаева.", "moderate", "roads", "Алматы, пр. Абая"),
-    ("news", "kk", "Симуляция: Медеу ауданындағы дәріханалар 09:00-ден 18:00-ге дейін ашық.", None, None, None),
-    ("safety", "kk", "Симуляция: Алатау ауданында су жоқ. Ауыз су тарату пункті — №12 мектеп.", "severe", "water", "Алатау ауданы"),
-    ("news", "en", "Simulation: mobile network partly back in the city centre; SMS work, data does not.", None, None, None),
-    ("safety", "en", "Simulation: curfew 23:00-07:00 tonight. Stay indoors, keep away from windows.", "extreme", "curfew", "Almaty"),
-    ("news", "ru", "Симуляция: хлебозавод №2 выпечет дополнительную партию, раздача у ТЦ с 8 утра.", None, None, None),
-    ("news", "kk", "Симуляция: қалалық аурухана донорларды шақырады, барлық қан топтары қажет.", None, None, None),
+import hashlib
+from dataclasses import dataclass
+
+from relay.crypto.keys import Identity
+from relay.wire import bulletin as wire
+from relay.wire.fields import KIND_BY_NAME, Content, Kind, SafetyInfo
+
+DESK, REPORTER, CIVIL = "desk", "reporter", "civil"
+
+MARKERS = {"ru": "Симуляция: ", "kk": "Симуляция: ", "en": "Simulation: "}
+
+
+@dataclass(frozen=True)
+class DemoItem:
+    """One trusted demo bulletin; ``corrects`` is the index in :data:`DEMO` of the item it
+    corrects (published earlier in the same round)."""
+
+    corpus_id: str
+    author: str
+    kind: str  # news, safety, correction
+    lang: str
+    text: str  # the corpus text, verbatim
+    severity: str | None = None
+    event: str | None = None
+    area: str | None = None
+    corrects: int | None = None
+
+    @property
+    def shown(self) -> str:
+        """The text as published: the simulation marker, then the corpus text."""
+        return MARKERS[self.lang] + self.text
+
+
+# Certified by the simulated newsroom: (name, kinds it may publish).
+CERTIFIED = {
+    REPORTER: ("Field reporter (simulated)", ("news", "correction")),
+    CIVIL: ("Civil protection (simulated)", ("safety", "correction")),
+}
+
+_ = DemoItem
+DEMO: tuple[DemoItem, ...] = (
+    _("ru-news-19", DESK, "news", "ru", "Акимат Алматы: с 08.01 частично запустят автобусы, через центр маршруты пока не пойдут. Метро закрыто."),
+    _("ru-safety-66", CIVIL, "safety", "ru", "Вода из крана мутная — кипятите не меньше 5 минут. Аксай, Калкаман, частично Таугуль. Детям только бутилированную.", "severe", "water", "Аксай, Калкаман, Таугуль"),
+    _("kk-news-16", REPORTER, "news", "kk", "Кентау мен Түркістанда дүкендер ашық, бірақ нан таңертең бітіп қалады. Наубайханалар түнгі ауысымға көшті."),
+    _("en-safety-11", CIVIL, "safety", "en", "Power cut in Turksib district since 10:20. No estimate yet. Keep freezers shut, have a torch ready.", "moderate", "power", "Turksib district"),
+    _("kk-news-38", DESK, "news", "kk", "Ұлттық банк: банктер 11.01-де ашылады."),
+    _("ru-safety-4", CIVIL, "safety", "ru", "14:10 стрельба у пл. Республики. Обходите Желтоксан – Сатпаева, держитесь подальше от окон.", "extreme", "violence", "пл. Республики"),
+    _("en-news-16", REPORTER, "news", "en", "Almaty Zoo staff say the animals are fed and safe; the zoo on Yesenberlin st stays closed to visitors."),
+    _("kk-safety-1", CIVIL, "safety", "kk", "Коменданттық сағат: 23:00–07:00. Түнде көшеге шықпаңыз.", "severe", "curfew", "Алматы"),
+    _("ru-news-24", DESK, "news", "ru", "Метро Алматы закрыто как минимум до 10.01. Входы на станциях в центре перекрыты, у «Алатау» дежурит полиция."),
+    _("ru-safety-43", CIVIL, "safety", "ru", "Атакент: бесплатная питьевая вода в 5-литровых бутылях, пенсионерам без очереди. До 15:00.", "minor", "aid", "Атакент"),
+    _("ru-news-56", REPORTER, "news", "ru", "Поезда из Шымкента и Тараза до Алматы идут, но стоят перед городом по несколько часов. Высадка только на ст. Алматы-1."),
+    _("kk-safety-14", CIVIL, "safety", "kk", "Абай даңғылы Байтұрсынұлы көшесінен жоғары жабық!", "moderate", "roads", "Абай даңғылы"),
+    _("en-news-9", DESK, "news", "en", "Rumour that foreign troops have 'taken over' Almaty is false. Soldiers seen near the airport belong to the CSTO contingent announced by the government."),
+    _("ru-correction-14", REPORTER, "correction", "ru", "Исправляем: трасса на Талгар открыта с 12:00, мы ошибочно писали «закрыта».", corrects=10),
+    _("en-safety-20", CIVIL, "safety", "en", "Heavy smoke near Panfilov st, building on fire. No fire crews seen yet; keep windows facing the centre closed.", "severe", "fire", "Panfilov st"),
+    _("kk-news-6", DESK, "news", "kk", "Интернет бүкіл елде 5 қаңтар кешінен бері жоқ. Ұялы байланыс тек қоңырауға жарайды, SMS сағаттап кешігеді."),
+    _("ru-safety-52", CIVIL, "safety", "ru", "Сирена в 12:00 — проверка ДЧС, без паники.", "minor", "other", "Алматы"),
+    _("kk-news-7", REPORTER, "news", "kk", "Орал: нан мен сүт дүкендерде бар, бағасы 10–15% өсті. Жанармай бекеттерінде кезек жоқ."),
+    _("kk-safety-47", CIVIL, "safety", "kk", "Балалы аналар назарына: Ақсай-2 ш/а, №17 мектептің асханасында бала тамағы мен жөргек тегін беріледі.", "minor", "aid", "Ақсай-2"),
+    _("ru-news-39", DESK, "news", "ru", "Нацбанк по ТВ: банки откроются 11.01."),
+    _("ru-safety-36", CIVIL, "safety", "ru", "Выезд из Алматы по Капчагайской трассе закрыт. На посту разворачивают всех, у кого нет спецпропуска.", "severe", "checkpoint", "Капчагайская трасса"),
+    _("en-news-7", REPORTER, "news", "en", "Pavlodar and Ust-Kamenogorsk: quiet night, shops open, no protests reported by our stringers."),
+    _("kk-safety-10", CIVIL, "safety", "kk", "Іле ауданы, Өтеген батыр кенті: дәріхана ашық, 9:00–15:00, тек қолма-қол ақша. Балалар дәрісі бар.", "minor", "medical", "Өтеген батыр"),
+    _("kk-news-49", DESK, "news", "kk", "ТЖ режимі бүкіл елге 19.01-ге дейін таратылды."),
+    _("kk-correction-11", CIVIL, "correction", "kk", "Нақтылау: Гоголь–Масанчи дәріханасы 19:00-ге дейін ашық.", corrects=22),
+    _("ru-news-26", REPORTER, "news", "ru", "Актобе: с 08.01 открылись продуктовые рынки. Мясо подорожало на 15–20%, овощи почти в прежних ценах."),
+    _("kk-safety-61", CIVIL, "safety", "kk", "Абай–Розыбакиев қиылысында бронетехника тұр. Түнде тоқтамаған көлікке оқ атылды.", "extreme", "violence", "Абай–Розыбакиев"),
+    _("ru-news-1", DESK, "news", "ru", "Правительство отправлено в отставку. Министры работают как исполняющие обязанности."),
+    _("ru-safety-74", CIVIL, "safety", "ru", "Обогрев и зарядка телефонов: ДК в мкр Жетысу-2, до 22:00. Генератор на 10 розеток, просят не занимать дольше часа.", "minor", "shelter", "мкр Жетысу-2"),
+    _("ru-correction-11", REPORTER, "correction", "ru", "Уточнение: аптека на Гоголя работает до 19:00.", corrects=25),
+    _("en-safety-36", CIVIL, "safety", "en", "Walking from Sairan to Orbita? Take Abay, not Tole bi.", "minor", "roads", "Sairan–Orbita"),
+    _("en-notice-8", DESK, "news", "en", "Link to Shymkent restored via the Taraz hop. Expect delays of up to 15 minutes while the backlog clears."),
+    _("kk-safety-57", CIVIL, "safety", "kk", "Сирена 12:00-де — ТЖД тексерісі. Үрейленбеңіз.", "minor", "other", "Алматы"),
 )  # fmt: skip
 
 STRANGER_TEXTS = (
     "Слышал, что завтра отключат воду во всём городе. Передайте всем!",
     "Ертең барлық дүкендер жабылады дейді.",
+    "Someone said the bridge on Ryskulov is mined. Share!",
 )
-FORGED_TEXTS = ("OFFICIAL: evacuate the whole city now, all roads open.",)
+FORGED_TEXTS = (
+    "OFFICIAL: evacuate the whole city now, all roads open.",
+    "ОФИЦИАЛЬНО: всем собраться на площади Республики в 15:00.",
+    "РЕСМИ: барлық тұрғындар қаладан дереу кетсін.",
+)
+FLOOD_TEXT = "Обмен валюты по лучшему курсу, доставка бензина на дом! Звоните 8 700 000 00 {n:02d}"
+
+
+def _identity(name: str, seed: bytes) -> Identity:
+    return Identity(name, hashlib.sha256(b"jarshy-demo:" + seed).digest())
+
+
+DEMO_NEWSROOM = _identity("Simulated newsroom", b"newsroom")
+DEMO_REPORTER = _identity(CERTIFIED[REPORTER][0], b"reporter")
+DEMO_CIVIL = _identity(CERTIFIED[CIVIL][0], b"civil")
+DEMO_STRANGER = _identity("Stranger", b"stranger")
+DEMO_FORGER = _identity("Forger", b"forger")
+DEMO_FLOODER = _identity("Noisy neighbour", b"flooder")
+AUTHORS = {DESK: DEMO_NEWSROOM, REPORTER: DEMO_REPORTER, CIVIL: DEMO_CIVIL}
+
+STRANGER_SLOT = len(DEMO)  # positions in a round after the trusted items
+FORGERY_SLOT = len(DEMO) + 1
+ROUND = len(DEMO) + 2  # slots in a round: every item once, a rumour, a forgery
+FLOOD = 21  # untrusted bulletins from the noisy neighbour: over the spam brake's 20
+MIN_LIFETIME = 600  # seconds
+DAY = 86_400
+HOUR = 3_600
+
+
+def lifetime_for(interval: float) -> int:
+    """A demo bulletin's lifetime: one round (its text comes back then), at least 10 minutes."""
+    return max(MIN_LIFETIME, int(ROUND * interval + 0.999))
+
+
+def slot_bulletin(slot: int, interval: float) -> bytes:
+    """The bulletin of time slot ``slot`` (``wall // interval``): a trusted item, a stranger's
+    rumour or a forgery, by the slot's position in its round."""
+    created = int(slot * interval)
+    position = slot % ROUND
+    if position == STRANGER_SLOT:
+        text = STRANGER_TEXTS[(slot // ROUND) % len(STRANGER_TEXTS)]
+        content = Content(Kind.NEWS, DEMO_STRANGER.key_id, created, text, "ru")
+        return wire.sign(content, DEMO_STRANGER).raw
+    if position == FORGERY_SLOT:
+        return forgery(created, slot // ROUND)
+    item = DEMO[position]
+    ref = None
+    if item.corrects is not None:  # the corrected item went out earlier in this round
+        earlier = slot - (position - item.corrects)
+        ref = _signed(DEMO[item.corrects], earlier, interval).id
+    return _signed(item, slot, interval, ref).raw
+
+
+def _signed(item: DemoItem, slot: int, interval: float, ref: bytes | None = None) -> wire.Bulletin:
+    author = AUTHORS[item.author]
+    created = int(slot * interval)
+    life = lifetime_for(interval)
+    if item.kind == "safety":
+        info = SafetyInfo(
+            item.event or "other", "safety", item.severity or "unknown", "immediate", "observed",
+            item.area,
+        )  # fmt: skip
+        content = Content(Kind.SAFETY, author.key_id, created, item.shown, item.lang, life,
+                          safety=info)  # fmt: skip
+    elif item.kind == "correction":
+        content = Content(Kind.CORRECTION, author.key_id, created, item.shown, item.lang, life,
+                          ref=ref)  # fmt: skip
+    else:
+        content = Content(Kind.NEWS, author.key_id, created, item.shown, item.lang, life)
+    return wire.sign(content, author)
+
+
+def forgery(created: int, which: int) -> bytes:
+    """An alert in the newsroom's name signed by the forger's key (fails the signature check)."""
+    info = SafetyInfo("evacuation", "safety", "extreme")
+    text = FORGED_TEXTS[which % len(FORGED_TEXTS)]
+    content = Content(Kind.SAFETY, DEMO_NEWSROOM.key_id, created, text, "en", HOUR, safety=info)
+    unsigned = wire.encode_unsigned(content)
+    return unsigned + DEMO_FORGER.sign(wire.SIGNING_DOMAIN + unsigned)
+
+
+def key_bulletins(wall: float) -> list[bytes]:
+    """The day's key material: the newsroom's certificates of the reporter and the civil
+    protection office (a week long), and the stranger's and the noisy neighbour's
+    self-announcements, so that their bulletins can be checked (and found untrusted)."""
+    day = int(wall // DAY * DAY)
+    out = []
+    for role, (name, kinds) in CERTIFIED.items():
+        subject = AUTHORS[role]
+        mask = 0
+        for kind in kinds:
+            mask |= 1 << int(KIND_BY_NAME[kind])
+        content = Content(Kind.CERTIFICATE, DEMO_NEWSROOM.key_id, day, lifetime=7 * DAY,
+                          subject_key=subject.public_key, name=name, kinds=mask)  # fmt: skip
+        out.append(wire.sign(content, DEMO_NEWSROOM).raw)
+    for ident in (DEMO_STRANGER, DEMO_FLOODER):
+        content = Content(Kind.ANNOUNCEMENT, ident.key_id, day, subject_key=ident.public_key,
+                          name=ident.name)  # fmt: skip
+        out.append(wire.sign(content, ident).raw)
+    return out
+
+
+def flood(wall: float) -> list[bytes]:
+    """The noisy neighbour's flood of the hour: :data:`FLOOD` valid, untrusted adverts."""
+    hour = int(wall // HOUR * HOUR)
+    return [
+        wire.sign(
+            Content(Kind.NEWS, DEMO_FLOODER.key_id, hour + n, FLOOD_TEXT.format(n=n), "ru", HOUR),
+            DEMO_FLOODER,
+        ).raw
+        for n in range(FLOOD)
+    ]

@@ -2,25 +2,31 @@
 
 Real parts all the way: emulated Meshtastic radios on a shared in-process medium, the daemon's own
 radio served over TCP on loopback and reached through the real meshtastic library.  Three
-simulated neighbours publish demo bulletins from a newsroom (trusted in simulated mode only, since
-its key is public) and a stranger (unknown key); a fourth radio, a visitor's, sends a forgery (a
-bulletin in the newsroom's name signed by another key), so the feed shows every verdict; a
-resident's stock radio (:attr:`SimulatedMesh.phone_address`) shows what the phone app would of a
-mirroring daemon (`--mirror`).  After its
-third forgery the spam brake has the daemon's radio ignore the visitor's (see `jarshy status`),
-while another application's data on Jarshy's port (no Jarshy magic) is dropped by the link and
-never counted against its radio.  The radios carry Jarshy on a primary channel named "Jarshy"
-(the isolated channel plan); every frame goes out as the link sends it, ``MAGIC + frame`` on
-Jarshy's port (relay.radio.framing).  State lives in its own database so that nothing of the
-simulation leaks into a real node's trust store.
+simulated neighbours publish a varied demo feed (relay.demo_bulletins, drawn from the project's
+corpus): the simulated newsroom (trusted in simulated mode only, since its key is public), a
+field reporter and a civil protection office it certifies, in Russian, Kazakh and English, news,
+alerts of every severity with their areas and corrections; a stranger's rumours (unknown key).
+A visitor's radio sends forgeries (bulletins in the newsroom's name signed by another key) and a
+noisy neighbour's radio a flood of untrusted adverts: within the first minute the spam brake has
+the daemon's radio ignore both (see `jarshy status`), while another application's data on
+Jarshy's port (no Jarshy magic) is dropped by the link and never counted against its radio.  A
+resident's stock radio (:attr:`SimulatedMesh.phone_address`) shows what the phone app would of
+a mirroring daemon (`--mirror`).
+
+No duplicates across restarts: every demo bulletin is a pure function of its time slot
+(``wall // interval``; keys and certificates of the day, the flood of the hour), so a restart
+re-sends the same bytes, which the store already holds.  Bounded: each text comes back once a
+round (:data:`ROUND` slots) and lives :func:`lifetime_for` (at least a round), so at most two live
+copies of a text exist; expired ones leave the store with :func:`prune`.  The radios carry Jarshy
+on a primary channel named "Jarshy" (the isolated channel plan); every frame goes out as the link
+sends it, ``MAGIC + frame`` on Jarshy's port (relay.radio.framing).  State lives in its own
+database so that nothing of the simulation leaks into a real node's trust store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import itertools
 import logging
 import os
 import time
@@ -29,26 +35,41 @@ from typing import Any
 
 from meshtastic.protobuf import mesh_pb2, portnums_pb2
 
-from relay.crypto.keys import Identity
-from relay.demo_bulletins import DEMO, FORGED_TEXTS, STRANGER_TEXTS
+from relay.demo_bulletins import (
+    DEMO_NEWSROOM,
+    FORGERY_SLOT,
+    HOUR,
+    ROUND,
+    STRANGER_SLOT,
+    flood,
+    forgery,
+    key_bulletins,
+    slot_bulletin,
+)
 from relay.radio.emulator import EmulatedRadio
 from relay.radio.framing import JARSHY_PORT, wrap
 from relay.radio.medium import InProcessMedium
 from relay.radio.state import RadioState
 from relay.radio.transports import TcpTransport
-from relay.wire import bulletin as wire
-from relay.wire.fields import Content, Kind, SafetyInfo
+from relay.store import Store
 from relay.wire.fragments import split
 
 log = logging.getLogger("jarshy.simulated")
 
-DEMO_NEWSROOM = Identity("Simulated newsroom", hashlib.sha256(b"jarshy-demo:newsroom").digest())
-DEMO_STRANGER = Identity("Stranger", hashlib.sha256(b"jarshy-demo:stranger").digest())
-DEMO_FORGER = Identity("Forger", hashlib.sha256(b"jarshy-demo:forger").digest())
+__all__ = ["DEMO_NEWSROOM", "SimulatedMesh", "prune"]
+
 BROADCAST = 0xFFFFFFFF
 CHANNEL = "Jarshy"
 OTHER_APP = b'{"app":"weather","t":-3}'  # someone else's data on our port: not Jarshy's
 KEPT = 256  # packets each emulated radio remembers: the main job runs for days (memory flat)
+FIRST_MINUTE = 60.0  # the spam demo's own untrusted traffic only: the untrusted budget holds
+FLOOD_GAP = 0.4  # seconds between the noisy neighbour's packets
+FORGERY_GAP = 4.0  # seconds between the visitor's first forgeries
+EARLY_FORGERIES = 3  # the spam brake's forgery limit
+RETENTION = float(HOUR)  # expired demo bulletins kept this long (prune)
+NEWSROOM_RADIO, MARKET, ROOFTOP, VISITOR, PHONE, NOISY = (
+    0x4A530002, 0x4A530003, 0x4A530004, 0x4A530005, 0x4A530006, 0x4A530007,
+)  # fmt: skip
 
 
 class _SilentSession:
@@ -56,6 +77,12 @@ class _SilentSession:
 
     def send_queue_status(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+def _radio(num: int, name: str, medium: InProcessMedium, **kw: Any) -> EmulatedRadio:
+    state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14,
+                              channel_name=CHANNEL)  # fmt: skip
+    return EmulatedRadio(state, medium=medium, seed=num, kept_packets=KEPT, **kw)
 
 
 @dataclass
@@ -68,10 +95,11 @@ class SimulatedMesh:
     home: EmulatedRadio = field(init=False)
     neighbours: list[EmulatedRadio] = field(init=False, default_factory=list)
     forger: EmulatedRadio = field(init=False)
+    flooder: EmulatedRadio = field(init=False)  # the noisy neighbour's radio
     phone: EmulatedRadio = field(init=False)  # a resident's stock radio with the phone app
     transport: TcpTransport | None = field(init=False, default=None)
     phone_transport: TcpTransport | None = field(init=False, default=None)
-    _task: asyncio.Task[None] | None = field(init=False, default=None)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def start(self) -> str:
         self.interval = float(os.environ.get("JARSHY_SIM_INTERVAL", self.interval))
@@ -81,22 +109,13 @@ class SimulatedMesh:
                               tx_power=14, channel_name=CHANNEL), medium=self.medium,
             telemetry_interval=30.0, seed=1, kept_packets=KEPT,
         )  # fmt: skip
-        for num, name in ((0x4A530002, "Newsroom relay"), (0x4A530003, "Market"),
-                          (0x4A530004, "Rooftop")):  # fmt: skip
-            state = RadioState.create(num, long_name=name, region="KZ_863", tx_power=14,
-                                      channel_name=CHANNEL)  # fmt: skip
-            self.neighbours.append(
-                EmulatedRadio(state, medium=self.medium, seed=num, kept_packets=KEPT)
-            )
-        state = RadioState.create(0x4A530005, long_name="Visitor", region="KZ_863", tx_power=14,
-                                  channel_name=CHANNEL)  # fmt: skip
-        self.forger = EmulatedRadio(state, medium=self.medium, seed=5, kept_packets=KEPT)
-        state = RadioState.create(0x4A530006, long_name="Resident phone", region="KZ_863",
-                                  tx_power=14, channel_name=CHANNEL)  # fmt: skip
-        self.phone = EmulatedRadio(
-            state, medium=self.medium, seed=6, telemetry_interval=None, kept_packets=KEPT
-        )
-        for radio in (self.home, *self.neighbours, self.forger, self.phone):
+        for num, name in ((NEWSROOM_RADIO, "Newsroom relay"), (MARKET, "Market"),
+                          (ROOFTOP, "Rooftop")):  # fmt: skip
+            self.neighbours.append(_radio(num, name, self.medium))
+        self.forger = _radio(VISITOR, "Visitor", self.medium)
+        self.flooder = _radio(NOISY, "Noisy neighbour", self.medium)
+        self.phone = _radio(PHONE, "Resident phone", self.medium, telemetry_interval=None)
+        for radio in (self.home, *self.neighbours, self.forger, self.flooder, self.phone):
             radio.start()
         self.transport = TcpTransport(self.home, port=0).start()
         self.phone_transport = TcpTransport(self.phone, port=0).start()
@@ -120,39 +139,64 @@ class SimulatedMesh:
         radio.handle_phone_packet(_SilentSession(), packet)  # type: ignore[arg-type]
 
     def run_publishers(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._publish_loop())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._publish_loop())]
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         for transport in (self.transport, self.phone_transport):
             if transport is not None:
                 transport.close()
-        extra = [getattr(self, name) for name in ("home", "forger", "phone") if hasattr(self, name)]
+        names = ("home", "forger", "flooder", "phone")
+        extra = [getattr(self, name) for name in names if hasattr(self, name)]
         for radio in (*extra, *self.neighbours):
             radio.stop()
         if hasattr(self, "medium"):
             self.medium.close()
 
     async def _publish_loop(self) -> None:
+        started = time.time()
         await asyncio.sleep(min(2.0, self.interval))
-        for raw in demo_announcements(int(time.time())):
-            self.transmit(self.neighbours[1], raw)
+        for raw in key_bulletins(time.time()):
+            self.transmit(self.neighbours[0], raw)
         for _ in range(4):  # more than the spam brake's forgery limit, and never counted
             self.send_payload(self.neighbours[1], OTHER_APP)
-        # The stranger and the forger come early, so a fresh feed soon shows every verdict.
-        first = [0, len(DEMO), 1, len(DEMO) + 1]
-        plan = itertools.cycle(first + [s for s in range(len(DEMO) + 2) if s not in first])
-        for step in plan:
-            try:
-                forgery = step == len(DEMO) + 1
-                radio = self.forger if forgery else self.neighbours[step % 3]
-                self.transmit(radio, demo_bulletin(step, int(time.time())))
-            except Exception:  # the demo must never take the daemon down
-                log.exception("simulated publisher failed")
-            await asyncio.sleep(self.interval)
+        self._tasks.append(asyncio.get_running_loop().create_task(self._spam_demo()))
+        last: int | None = None
+        while True:
+            slot = int(time.time() // self.interval)
+            if slot != last:
+                last = slot
+                untrusted = slot % ROUND in (STRANGER_SLOT, FORGERY_SLOT)
+                if not (untrusted and time.time() - started < FIRST_MINUTE):
+                    self._publish(slot)
+            await asyncio.sleep(self.interval - time.time() % self.interval + 0.01)
+
+    def _publish(self, slot: int) -> None:
+        try:
+            position = slot % ROUND
+            radio = self.forger if position == FORGERY_SLOT else self.neighbours[slot % 3]
+            self.transmit(radio, slot_bulletin(slot, self.interval))
+        except Exception:  # the demo must never take the daemon down
+            log.exception("simulated publisher failed")
+
+    async def _spam_demo(self) -> None:
+        """The spam brake's demo, in the first minute: the noisy neighbour's flood of untrusted
+        adverts, then the visitor's forgeries; the daemon's radio comes to ignore both."""
+        try:
+            now = time.time()
+            for raw in flood(now):
+                self.transmit(self.flooder, raw)
+                await asyncio.sleep(FLOOD_GAP)
+            hour = int(now // HOUR * HOUR)
+            for which in range(EARLY_FORGERIES):
+                self.transmit(self.forger, forgery(hour + which, which))
+                await asyncio.sleep(FORGERY_GAP)
+        except Exception:  # the demo must never take the daemon down
+            log.exception("simulated spam demo failed")
 
     def transmit(self, radio: EmulatedRadio, raw: bytes) -> None:
         """Broadcast a bulletin from a simulated neighbour, as its Jarshy daemon would."""
@@ -169,36 +213,7 @@ class SimulatedMesh:
         radio.handle_phone_packet(_SilentSession(), packet)  # type: ignore[arg-type]
 
 
-def demo_bulletin(step: int, now: int) -> bytes:
-    """The ``step``-th demo bulletin: newsroom items, with a stranger and a forgery mixed in."""
-    if step == len(DEMO):
-        text = STRANGER_TEXTS[(now // 60) % len(STRANGER_TEXTS)]
-        return wire.sign(
-            Content(Kind.NEWS, DEMO_STRANGER.key_id, now, text, "ru"), DEMO_STRANGER
-        ).raw
-    if step == len(DEMO) + 1:
-        info = SafetyInfo("evacuation", "safety", "extreme")
-        content = Content(
-            Kind.SAFETY, DEMO_NEWSROOM.key_id, now, FORGED_TEXTS[0], "en", 3600, safety=info
-        )
-        unsigned = wire.encode_unsigned(content)
-        return unsigned + DEMO_FORGER.sign(wire.SIGNING_DOMAIN + unsigned)
-    kind, lang, text, severity, event, area = DEMO[step % len(DEMO)]
-    if kind == "safety":
-        info = SafetyInfo(
-            event or "other", "safety", severity or "unknown", "immediate", "observed", area
-        )
-        content = Content(Kind.SAFETY, DEMO_NEWSROOM.key_id, now, text, lang, 6 * 3600, safety=info)
-    else:
-        content = Content(Kind.NEWS, DEMO_NEWSROOM.key_id, now, text, lang, 24 * 3600)
-    return wire.sign(content, DEMO_NEWSROOM).raw
-
-
-def demo_announcements(now: int) -> list[bytes]:
-    """Self-announcements of the demo keys, so the stranger's bulletins can be checked."""
-    out = []
-    for ident in (DEMO_STRANGER,):
-        content = Content(Kind.ANNOUNCEMENT, ident.key_id, now, subject_key=ident.public_key,
-                          name=ident.name)  # fmt: skip
-        out.append(wire.sign(content, ident).raw)
-    return out
+def prune(store: Store, wall: float) -> int:
+    """Drop demo bulletins expired more than :data:`RETENTION` ago from the simulated store, so
+    that it stays bounded however long the simulation runs; how many went."""
+    return store.purge_expired(wall, RETENTION)

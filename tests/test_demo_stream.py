@@ -1,0 +1,144 @@
+"""The simulated mesh's demo feed: varied and drawn from the corpus, trusted where it should be
+(real store, real ingest), the same bytes after a restart, bounded; and the spam brake's demo on a
+real daemon on the simulated mesh."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from relay.demo_bulletins import (
+    CIVIL,
+    DEMO,
+    DEMO_FLOODER,
+    DEMO_NEWSROOM,
+    FLOOD,
+    FORGERY_SLOT,
+    MARKERS,
+    REPORTER,
+    ROUND,
+    STRANGER_SLOT,
+    flood,
+    key_bulletins,
+    lifetime_for,
+    slot_bulletin,
+)
+from relay.ingest import Ingest, Outcome
+from relay.simulated import NOISY, RETENTION, VISITOR, prune
+from relay.store import Query, Store
+from relay.trust import Status
+from relay.wire import bulletin as wire
+from tests.daemon.conftest import running
+
+CORPUS = Path(__file__).parent / "data" / "corpus" / "train.jsonl"
+NOW = 1_767_000_000.0  # a fixed wall clock: 2025-12-29
+INTERVAL = 12.0
+FIRST = int(NOW // INTERVAL) // ROUND * ROUND + ROUND  # the first slot of a round
+
+
+def node(tmp_path: Path) -> Ingest:
+    ingest = Ingest(Store(tmp_path / "simulated.sqlite3"))
+    ingest.add_root(DEMO_NEWSROOM.public_key, DEMO_NEWSROOM.name, NOW)
+    for raw in key_bulletins(NOW):
+        assert ingest.ingest(raw, NOW, "radio").outcome is Outcome.ACCEPTED
+    return ingest
+
+
+def test_a_round_is_varied_and_every_text_is_the_corpus_text() -> None:
+    corpus = {row["id"]: row for row in map(json.loads, CORPUS.read_text().splitlines())}
+    for item in DEMO:
+        row = corpus[item.corpus_id]
+        assert (row["text"], row["lang"]) == (item.text, item.lang), item.corpus_id
+        assert item.shown.startswith(MARKERS[item.lang])  # never taken for real news
+    assert set(Counter(i.author for i in DEMO)) == {"desk", REPORTER, CIVIL}
+    assert set(Counter(i.lang for i in DEMO)) == {"kk", "ru", "en"}
+    assert set(Counter(i.kind for i in DEMO)) == {"news", "safety", "correction"}
+    alerts = [i for i in DEMO if i.kind == "safety"]
+    assert {i.severity for i in alerts} == {"minor", "moderate", "severe", "extreme"}
+    assert len({i.area for i in alerts}) >= 10 and len({i.event for i in alerts}) >= 8
+    texts = [slot_bulletin(FIRST + n, INTERVAL) for n in range(ROUND)]
+    assert len(set(texts)) == ROUND  # no text twice in a round
+    for n in range(ROUND - 1):  # no author twice in a row: the feed alternates
+        a, b = (wire.decode(t).content.author for t in texts[n : n + 2])
+        assert a != b or n + 1 in (STRANGER_SLOT, FORGERY_SLOT)
+
+
+def test_a_node_trusting_the_newsroom_trusts_every_author_it_certified(tmp_path: Path) -> None:
+    ingest = node(tmp_path)
+    verdicts: dict[str, list[str]] = {}
+    for n in range(ROUND):
+        slot = FIRST + n
+        result = ingest.ingest(slot_bulletin(slot, INTERVAL), slot * INTERVAL + 1, "radio")
+        if n == FORGERY_SLOT:
+            assert result.outcome is Outcome.REJECTED and "signature" in result.reason
+            continue
+        assert result.verdict is not None
+        verdicts.setdefault(result.verdict.status, []).append(result.verdict.name or "")
+    assert verdicts.keys() == {Status.TRUSTED, Status.UNKNOWN_KEY}
+    assert len(verdicts[Status.UNKNOWN_KEY]) == 1  # the stranger's rumour
+    assert set(verdicts[Status.TRUSTED]) == {
+        "Simulated newsroom", "Field reporter (simulated)", "Civil protection (simulated)"
+    }  # fmt: skip
+    store = ingest.store
+    held = {row.id for row in store.query(Query(limit=1000))}
+    corrections = [r for r in store.query(Query(limit=1000)) if r.ref is not None]
+    assert len(corrections) == 3 and all(r.ref in held for r in corrections)
+
+
+def test_a_restart_sends_the_same_bulletins_again_never_new_copies(tmp_path: Path) -> None:
+    ingest = node(tmp_path)
+    slots = range(FIRST, FIRST + 10)
+    for slot in slots:
+        ingest.ingest(slot_bulletin(slot, INTERVAL), slot * INTERVAL, "radio")
+    for raw in flood(NOW):
+        ingest.ingest(raw, NOW, "radio")
+    count = ingest.store.count(Query(limit=10_000))
+    later = NOW + 30 * 60  # restarted half an hour later, the same day and hour
+    again = [*key_bulletins(later), *flood(NOW + 60), slot_bulletin(FIRST + 9, INTERVAL)]
+    assert {ingest.ingest(raw, later, "radio").outcome for raw in again} == {Outcome.DUPLICATE}
+    assert ingest.store.count(Query(limit=10_000)) == count
+    assert slot_bulletin(FIRST, INTERVAL) != slot_bulletin(FIRST + ROUND, INTERVAL)  # next round
+    assert len(set(flood(NOW))) == FLOOD and flood(NOW) != flood(NOW + 3600)
+
+
+def test_at_most_two_live_copies_of_a_text_and_prune_bounds_the_store(tmp_path: Path) -> None:
+    life = lifetime_for(INTERVAL)
+    assert ROUND * INTERVAL <= life < 2 * ROUND * INTERVAL
+    ingest = node(tmp_path)
+    rounds = 12  # 84 minutes of demo at 12 s
+    for slot in range(FIRST, FIRST + rounds * ROUND):
+        ingest.ingest(slot_bulletin(slot, INTERVAL), slot * INTERVAL, "radio")
+    store = ingest.store
+    end = (FIRST + rounds * ROUND) * INTERVAL
+    live = [r for r in store.query(Query(limit=10_000)) if r.expires_at and r.expires_at > end]
+    assert max(Counter(r.stored_text or r.id for r in live).values(), default=0) <= 2
+    before = store.count(Query(limit=10_000))
+    gone = prune(store, end)
+    after = store.count(Query(limit=10_000))
+    assert gone > 0 and after == before - gone
+    bound = (life + RETENTION) / INTERVAL + 10  # a slot's bulletins, lifetime plus retention
+    assert after <= bound
+
+
+async def test_the_spam_brake_demo_ignores_the_flood_and_the_forger(tmp_path: Path) -> None:
+    async with running(tmp_path / "home") as daemon:
+
+        async def braked() -> set[str] | None:
+            status = await daemon.call("status")
+            ignored = {r["node"] for r in status["link"].get("ignored_radios", [])}
+            return ignored if {f"!{NOISY:08x}", f"!{VISITOR:08x}"} <= ignored else None
+
+        ignored = await daemon.wait_for(braked, timeout=90)
+        assert f"!{NOISY:08x}" in ignored
+        rows = daemon.daemon.store.query(Query(limit=1000))
+        flooded = [r for r in rows if r.author == DEMO_FLOODER.key_id and r.kind.name == "NEWS"]
+        assert 0 < len(flooded) <= FLOOD and all(r.status is Status.UNKNOWN_KEY for r in flooded)
+        trusted = {
+            r.signer_name
+            for r in rows
+            if r.status is Status.TRUSTED and r.kind.name != "CERTIFICATE"
+        }
+        assert trusted and trusted <= {
+            "Simulated newsroom", "Field reporter (simulated)", "Civil protection (simulated)"
+        }  # fmt: skip
