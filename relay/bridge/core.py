@@ -259,9 +259,10 @@ class BridgeCore:
             self.stats.received += 1
         else:
             self.stats.duplicates += 1
-        if trusted:
+        if trusted:  # it proved itself: the trusted budget, from now on
             state = self._publisher(take.publisher, now)
-            state.trusted = True
+            if not state.trusted:
+                state.trusted, state.tokens = True, self.limits.trusted.burst
 
     def own(self, ident: bytes) -> None:
         """A bulletin that came over the bridge: never offered back to it."""

@@ -37,8 +37,9 @@ SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session and queue whi
 WINDOW = 16  # publications in flight at once
 INBOUND = 1000  # messages waiting to be judged
 YIELD_EVERY = 32  # messages judged before the radio and the API get a turn
-_LOGIN = {4: "bad user name or password", 5: "not authorized",
-          134: "bad user name or password", 135: "not authorized"}  # fmt: skip
+NOT_AUTHORIZED = "not authorized (a wrong password, or no access)"  # mosquitto's answer to both
+_LOGIN = {4: "bad user name or password", 5: NOT_AUTHORIZED,
+          134: "bad user name or password", 135: NOT_AUTHORIZED}  # fmt: skip
 
 
 class BridgeLink:
@@ -148,14 +149,8 @@ class BridgeLink:
         return client
 
     async def _serve(self, client: aiomqtt.Client) -> None:
-        v5 = self.settings.protocol == 5
-        options = SubscribeOptions(qos=1, noLocal=True) if v5 else None
-        if options is not None:
-            await client.subscribe(self.core.subscription, options=options)
-        else:
-            await client.subscribe(self.core.subscription, qos=1)
-        for topic in self.extra:
-            await client.subscribe(topic, qos=0)
+        if not self._session_present:  # a kept session keeps its subscriptions (no resending
+            await self._subscribe(client)  # of every retained message on each reconnect)
         self.core.connected(self._session_present, self.wall())
         self._set_state("connected")
         self.connected.set()
@@ -168,6 +163,15 @@ class BridgeLink:
                 group.create_task(self._receive(client))
         except BaseExceptionGroup as failed:
             raise _first(failed) from None
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        if self.settings.protocol == 5:
+            options = SubscribeOptions(qos=1, noLocal=True)  # not our own publications back
+            await client.subscribe(self.core.subscription, options=options)
+        else:
+            await client.subscribe(self.core.subscription, qos=1)
+        for topic in self.extra:
+            await client.subscribe(topic, qos=0)
 
     async def _publish(self, client: aiomqtt.Client) -> None:
         v5 = self.settings.protocol == 5
