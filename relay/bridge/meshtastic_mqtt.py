@@ -319,6 +319,31 @@ def _decrypt(packet: Any, channel: ChannelKey) -> Any:
     return data
 
 
+class SeenPackets:
+    """The packets taken in lately, by (sender, packet id): every radio that hears a packet may
+    uplink it, and the node should hear it once, as from its own radio, whose firmware keeps
+    such a bounded history (src/mesh/PacketHistory.cpp, ``PACKETHISTORY_MAX`` entries)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._seen: dict[tuple[int, int], None] = {}  # insertion order: oldest first
+
+    def first(self, uplinked: Uplinked) -> bool:
+        """True the first time this packet comes by (then remembered), False for a copy."""
+        key = (uplinked.sender, uplinked.packet_id)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self.capacity:
+            del self._seen[next(iter(self._seen))]
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 # --- downlink: Jarshy frame -> envelope ----------------------------------------------------------
 
 

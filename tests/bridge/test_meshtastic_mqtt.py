@@ -21,6 +21,7 @@ from relay.bridge.meshtastic_mqtt import (
     UNREADABLE,
     Refusal,
     Refused,
+    SeenPackets,
     Uplinked,
     decode_uplink,
     downlink_topic,
@@ -263,6 +264,23 @@ def test_signed_data_from_a_2_8_radio_is_still_read() -> None:
     body = data_bytes(MAGIC + FRAME, bitfield=1) + b"\x52\x40" + bytes(64)
     result = decode_uplink(TOPIC, envelope(body), JARSHY, root="msh/KZ")
     assert isinstance(result, Uplinked) and result.frame == FRAME
+
+
+def test_copies_from_several_gateways_are_taken_once() -> None:
+    seen = SeenPackets(capacity=2)
+    copies = [
+        decode_uplink(f"msh/KZ/2/e/Jarshy/{gw}", envelope(gateway_id=gw), JARSHY, root="msh/KZ")
+        for gw in ("!deadbeef", "!00c0ffee", "!deadbeef")
+    ]
+    assert all(isinstance(c, Uplinked) for c in copies)
+    assert [seen.first(c) for c in copies if isinstance(c, Uplinked)] == [True, False, False]
+    for ident in (1, 2):  # two other packets push the first out: bounded, oldest forgotten
+        other = decode_uplink(TOPIC, envelope(packet_id=ident), JARSHY, root="msh/KZ")
+        assert isinstance(other, Uplinked) and seen.first(other)
+    assert len(seen) == 2
+    assert isinstance(copies[0], Uplinked) and seen.first(copies[0])
+    with pytest.raises(ValueError):
+        SeenPackets(capacity=0)
 
 
 def test_decoded_uplink_only_when_plaintext_is_allowed() -> None:
