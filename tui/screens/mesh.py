@@ -51,6 +51,13 @@ def mesh_text(s: dict[str, Any], lang: str, now: float) -> str:
         until = time.strftime("%H:%M", time.localtime(float(ignored.get("until", 0))))
         node = safe(ignored.get("node"))
         lines.append(f"  [b red]⛔ {t('spam_brake', lang, node=node, until=until)}[/]")
+    bridge = s.get("bridge")
+    if isinstance(bridge, dict):  # the MQTT bridge between meshes (docs/bridge.md)
+        lines.append(t("bridge_line", lang, url=safe(inert_line(str(bridge.get("url") or "—"), 80)),
+                       state=safe(inert_line(str(bridge.get("state") or "—"), 20)),
+                       queued=int(bridge.get("queued") or 0)))  # fmt: skip
+        if bridge.get("last_error"):
+            lines.append(f"  [b yellow]⚠ {safe(inert_line(str(bridge['last_error']), 160))}[/]")
     nodes = sorted(s.get("nodes") or [], key=lambda n: -(n.get("last_heard") or 0))
     lines += ["", f"[b]{t('nodes', lang)} ({len(nodes)})[/b]"]
     if nodes:
