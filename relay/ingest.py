@@ -46,6 +46,7 @@ RULES_VERSION = "2"  # trust rules of this module; a store judged under others i
 SIG = wire.SIGNATURE_LEN
 
 Changes = tuple[tuple[bytes, Verdict], ...]
+_NO_SUMMARY: dict[bytes, Summary] = {}  # "before" of a bulletin that teaches nothing
 
 
 class Outcome(StrEnum):
@@ -159,7 +160,8 @@ class Ingest:
         except WireError as exc:
             self.rejected[exc.code] += 1
             return IngestResult(Outcome.REJECTED, str(exc))
-        if self.store.seen(envelope.id):
+        seen, held_row = self.store.lookup(envelope.id)
+        if seen:
             return IngestResult(Outcome.DUPLICATE, "already held", envelope)
         textless = envelope.textless()  # key lookup and verdict never read the text
         signature_ok = self._signature_ok(textless)
@@ -167,12 +169,15 @@ class Ingest:
         if verdict.status is Status.INVALID:  # a forgery costs no look into the store
             self.rejected["bad-signature"] += 1
             return IngestResult(Outcome.REJECTED, verdict.reason, envelope, verdict)
-        held = self.store.get(envelope.id)  # only a pending copy can be held unseen
+        # Only a pending copy can be held unseen; it is read only if there is one.
+        held = self.store.get(envelope.id) if held_row else None
         if signature_ok is None and held is not None:
             return self._candidate(envelope, held)
         bulletin = textless  # the text is decoded when read (docs/protocol.md §4), never here
-        before = self._graph_summary(now)
-        learned = self.state.learn(bulletin) if signature_ok else Learned()
+        learned, before = Learned(), _NO_SUMMARY
+        if signature_ok and bulletin.kind in KEY_KINDS:  # only key bulletins teach anything
+            before = self._graph_summary(now)
+            learned = self.state.learn(bulletin)
         if learned:
             verdict = evaluate(self.state, bulletin, signature_ok, now)
         if verdict.status in (Status.PENDING_KEY, Status.UNKNOWN_KEY):

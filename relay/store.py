@@ -153,6 +153,7 @@ class Store:
             self.db.execute("ALTER TABLE bulletins ADD COLUMN text_error TEXT")
         self.db.execute(UNREAD_INDEX)
         self.unread = self._any_unread()
+        self._cursor = self.db.cursor()  # the relay path's statements (no cursor per call)
 
     def close(self) -> None:
         self.db.close()
@@ -184,6 +185,11 @@ class Store:
         row = self.db.execute("SELECT 1 FROM seen WHERE id = ?", (bulletin_id,)).fetchone()
         return row is not None
 
+    def lookup(self, bulletin_id: bytes) -> tuple[bool, bool]:
+        """(seen, held): :meth:`seen`, and whether a row of this id is held, in one statement."""
+        seen, held = self._cursor.execute(_LOOKUP, (bulletin_id,)).fetchone()
+        return bool(seen), bool(held)
+
     def put(
         self,
         bulletin: Bulletin,
@@ -207,18 +213,15 @@ class Store:
         if content.safety is not None:
             severity = SEVERITIES.index(content.safety.severity)
         chain = " <- ".join(f"{link.name}" for link in verdict.chain) or None
-        with self.transaction() as db:
+        cursor = self._cursor
+        with self.transaction():
             if seen:
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)",
-                    (bulletin.id, received_at),
-                )
+                cursor.execute(_INSERT_SEEN, (bulletin.id, received_at))
                 if cursor.rowcount == 0:
                     return False
             text = content.text if text_read else ""
-            cursor = db.execute(
-                f"INSERT OR IGNORE INTO bulletins ({_COLUMNS}, text_folded) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            cursor.execute(
+                _INSERT_BULLETIN,
                 (
                     bulletin.id, bulletin.raw, int(content.kind), content.author,
                     content.created, received_at, expires_at, content.lang, text, severity,
@@ -409,6 +412,17 @@ class Store:
 _COLUMNS = (
     "id, raw, kind, author, created, received_at, expires_at, lang, text, severity, ref, "
     "status, reason, signer_name, claimed_name, chain, source, hops, snr, text_state, text_error"
+)
+
+
+_LOOKUP = (
+    "SELECT EXISTS (SELECT 1 FROM seen WHERE id = ?1), "
+    "EXISTS (SELECT 1 FROM bulletins WHERE id = ?1)"
+)
+_INSERT_SEEN = "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)"
+_INSERT_BULLETIN = (
+    f"INSERT OR IGNORE INTO bulletins ({_COLUMNS}, text_folded) VALUES "
+    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 

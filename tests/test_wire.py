@@ -270,3 +270,65 @@ def test_strict_cbor_agrees_with_cbor2(value: object) -> None:
         assert exc.code in ("too-deep", "too-large")
         return
     assert decoded == value
+
+
+def _strict(data: bytes) -> tuple[object, int] | str:
+    """The strict decoder alone (no fast path): the item and its end, or the error code."""
+    try:
+        return cbor._StrictDecoder(data).item(0, depth=0)
+    except WireError as exc:
+        return exc.code
+
+
+def _either(data: bytes) -> tuple[object, int] | str:
+    try:
+        return cbor.decode_prefix(data)
+    except WireError as exc:
+        return exc.code
+
+
+_FIELD_MAP = cbor2.dumps({0: 1, 1: 21600, 3: 0, 4: 3, 5: 3, 6: 4, 7: 4, 9: [4325000, 7695000, 500]})
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(_FIELD_MAP) + 2), st.integers(0, 255), st.booleans()),
+        max_size=4,
+    ),
+    st.binary(max_size=6),
+)
+@settings(max_examples=600)
+def test_cbor_fast_path_accepts_exactly_what_the_strict_decoder_accepts(
+    edits: list[tuple[int, int, bool]], tail: bytes
+) -> None:
+    """Mutated field maps (bytes changed, inserted, a text blob after): the cbor2 fast path
+    gives the strict decoder's value and end, or the strict decoder's error."""
+    data = bytearray(_FIELD_MAP)
+    for where, byte, insert in edits:
+        where = min(where, len(data))
+        if insert or where == len(data):
+            data.insert(where, byte)
+        else:
+            data[where] = byte
+    data += tail
+    assert _either(bytes(data)) == _strict(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes.fromhex("a20001000002"),  # duplicate key
+        bytes.fromhex("a201000001"),  # keys out of order
+        bytes.fromhex("a1001801"),  # value not in its shortest form
+        bytes.fromhex("a100f5"),  # true: a simple value
+        bytes.fromhex("a100f93c00"),  # a float
+        bytes.fromhex("a100c249010000000000000000"),  # bignum tag (2**64)
+        bytes.fromhex("a1009f01ff"),  # indefinite array
+        bytes.fromhex("a10062c328"),  # invalid UTF-8
+        bytes.fromhex("a1188000"),  # key 128 (two-byte head)
+    ],
+)
+def test_cbor_fast_path_never_takes_what_strict_refuses(data: bytes) -> None:
+    assert cbor._flat_map(data) is None
+    assert isinstance(_strict(data), str) == isinstance(_either(data), str)
+    assert _either(data) == _strict(data)

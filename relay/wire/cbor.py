@@ -5,6 +5,12 @@ text strings, arrays and maps, all of definite length, with the shortest argumen
 keys in bytewise order of their encodings and no duplicates (RFC 8949 section 4.2.1). Floats,
 tags, simple values, indefinite lengths and nesting deeper than ``MAX_DEPTH`` are rejected, so the
 bytes that were signed are the only encoding of the value that was decoded.
+
+Fast path (every field map has its shape): cbor2's native decoder reads the item, and the input
+is accepted only if the value has that shape and cbor2's encoding of it is exactly the input's
+prefix. CBOR is self-delimiting, so that prefix *is* the item, and it is canonical; the strict
+decoder would accept it and return the same value. Anything else goes to the strict decoder,
+which gives the precise error (the same as without the fast path).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ def encode(value: CborValue) -> bytes:
 
 def decode_prefix(data: bytes, offset: int = 0) -> tuple[CborValue, int]:
     """Decode one canonical CBOR item starting at ``offset``; return it and the end offset."""
+    if offset == 0 and type(data) is bytes:
+        found = _flat_map(data)
+        if found is not None:
+            return found
     decoder = _StrictDecoder(data)
     value, end = decoder.item(offset, depth=0)
     return value, end
@@ -39,6 +49,50 @@ def decode(data: bytes) -> CborValue:
     if end != len(data):
         raise WireError("trailing-bytes", f"{len(data) - end} bytes after the CBOR item")
     return value
+
+
+_INT_MIN, _INT_LIMIT = -(1 << 64), 1 << 64
+
+
+def _flat_map(data: bytes) -> tuple[CborValue, int] | None:
+    """The fast path for the shape of every field map: a map with keys 0..23 in increasing order
+    whose values are integers, byte or text strings, or arrays of integers. None: anything else
+    (or any doubt), for the strict decoder to judge.
+
+    For that shape cbor2's plain encoding is the canonical one (shortest heads, definite lengths,
+    one-byte keys in bytewise order), so the input is accepted only if it starts with exactly the
+    encoding of the value cbor2 read.
+    """
+    try:
+        value = cbor2.loads(data, max_depth=MAX_DEPTH + 1)
+    except Exception:  # any failure: the strict decoder says what is wrong
+        return None
+    if type(value) is not dict or len(value) > MAX_ITEMS:
+        return None
+    previous = -1
+    for key, item in value.items():
+        if type(key) is not int or not previous < key < 24:
+            return None
+        previous = key
+        kind = type(item)
+        if kind is int:
+            if not _INT_MIN <= item < _INT_LIMIT:
+                return None
+        elif kind is list:
+            if len(item) > MAX_ITEMS:
+                return None
+            for element in item:
+                if type(element) is not int or not _INT_MIN <= element < _INT_LIMIT:
+                    return None
+        elif kind is not bytes and kind is not str:
+            return None
+    try:
+        encoded = cbor2.dumps(value)
+    except Exception:  # e.g. a value cbor2 decodes but cannot encode back
+        return None
+    if not data.startswith(encoded):
+        return None
+    return value, len(encoded)
 
 
 class _StrictDecoder:

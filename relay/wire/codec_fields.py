@@ -94,36 +94,36 @@ def content_from_fields(
 def fields_and_keys(
     kind: Kind, author: bytes, created: int, body: bytes
 ) -> tuple[Content, int, frozenset[int]]:
-    """:func:`content_from_fields`, and the keys the map holds (every one was read)."""
+    """:func:`content_from_fields`, and the keys the map holds (every one was read).
+
+    Fields are read in key order, so that of two problems the lower key's is reported; a key
+    that is absent costs one membership test."""
     value, end = cbor.decode_prefix(body)
     if not isinstance(value, dict):
         raise WireError("bad-type", "field map must be a CBOR map")
     reader = _FieldReader(value)
-    lang = reader.lang()
-    lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME)
-    ref = reader.fixed_bytes(Field.REF, 8)
-    safety = _safety(reader)
-    subject_key = reader.fixed_bytes(Field.SUBJECT_KEY, 32)
-    name = reader.label(Field.NAME, MAX_SHORT_TEXT)
-    kinds = reader.uint(Field.KINDS, 0xFF)
-    revoked = reader.fixed_bytes(Field.REVOKED, 8)
-    reason_code = reader.uint(Field.REASON, len(REVOCATION_REASONS) - 1)
-    reader.finish()
+    lang = reader.lang() if 0 in value else "und"
+    lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME) if 1 in value else None
+    ref = reader.fixed_bytes(Field.REF, 8) if 2 in value else None
+    safety = _safety(reader) if not _NO_SAFETY.isdisjoint(value) else None
+    subject_key = reader.fixed_bytes(Field.SUBJECT_KEY, 32) if 11 in value else None
+    name = reader.label(Field.NAME, MAX_SHORT_TEXT) if 12 in value else None
+    kinds = reader.uint(Field.KINDS, 0xFF) if 13 in value else None
+    revoked = reader.fixed_bytes(Field.REVOKED, 8) if 14 in value else None
+    reason_code = reader.uint(Field.REASON, len(REVOCATION_REASONS) - 1) if 15 in value else None
+    keys = frozenset(value)
+    if not keys <= _KNOWN:
+        unknown = [key for key in value if key not in _KNOWN]
+        raise WireError("unknown-field", f"unknown field key(s) {sorted(map(str, unknown))}")
     content = Content(
-        kind=kind,
-        author=author,
-        created=created,
-        lang=lang,
-        lifetime=lifetime,
-        ref=ref,
-        safety=safety,
-        subject_key=subject_key,
-        name=name,
-        kinds=kinds,
-        revoked=revoked,
-        reason=None if reason_code is None else REVOCATION_REASONS[reason_code],
-    )
-    return content, end, frozenset(value)
+        kind, author, created, "", lang, lifetime, ref, safety, subject_key, name, kinds, revoked,
+        None if reason_code is None else REVOCATION_REASONS[reason_code],
+    )  # fmt: skip
+    return content, end, keys
+
+
+_KNOWN = frozenset(int(key) for key in Field)  # every one is read when present
+_NO_SAFETY = frozenset(range(Field.EVENT, Field.GEOHASH + 1))  # keys of a safety alert
 
 
 def _safety(reader: _FieldReader) -> SafetyInfo | None:
@@ -138,32 +138,29 @@ def _safety(reader: _FieldReader) -> SafetyInfo | None:
         raise WireError(
             "bad-fields", "safety alert lacks event/category/severity/urgency/certainty"
         )
+    fields = reader.fields
     event = reader.coded(Field.EVENT, EVENTS, MAX_SHORT_TEXT) or "other"
     category = reader.coded(Field.CATEGORY, CATEGORIES, MAX_SHORT_TEXT) or "other"
-    levels = {key: reader.uint(key, len(_SAFETY_CODES[key]) - 1) for key in _SAFETY_CODES}
-    point = reader.point(Field.POINT)
+    severity = reader.uint(Field.SEVERITY, len(SEVERITIES) - 1) or 0
+    urgency = reader.uint(Field.URGENCY, len(URGENCIES) - 1) or 0
+    certainty = reader.uint(Field.CERTAINTY, len(CERTAINTIES) - 1) or 0
+    point = reader.point(Field.POINT) if Field.POINT in fields else None
+    area = reader.label(Field.AREA, MAX_AREA_TEXT) if Field.AREA in fields else None
+    geohash = reader.geohash(Field.GEOHASH) if Field.GEOHASH in fields else None
     return SafetyInfo(
-        event=event,
-        category=category,
-        severity=SEVERITIES[levels[Field.SEVERITY] or 0],
-        urgency=URGENCIES[levels[Field.URGENCY] or 0],
-        certainty=CERTAINTIES[levels[Field.CERTAINTY] or 0],
-        area=reader.label(Field.AREA, MAX_AREA_TEXT),
-        point=point,
-        geohash=reader.geohash(Field.GEOHASH),
-    )
+        event, category, SEVERITIES[severity], URGENCIES[urgency], CERTAINTIES[certainty], area,
+        point, geohash,
+    )  # fmt: skip
 
 
 class _FieldReader:
-    """Typed, bounded access to the decoded map; every key must be consumed exactly once."""
+    """Typed, bounded access to the decoded map (the caller checks for keys no one reads)."""
 
     def __init__(self, fields: dict[Any, Any]) -> None:
         self.fields = fields
-        self.seen: set[int] = set()
 
     def _get(self, key: Field) -> Any:
-        self.seen.add(key)  # a Field hashes and compares as its integer key
-        return self.fields.get(key)
+        return self.fields.get(key)  # a Field hashes and compares as its integer key
 
     def _bad(self, key: Field, what: str) -> WireError:
         return WireError("bad-field", f"field {key.name.lower()} ({int(key)}): {what}")
@@ -249,8 +246,3 @@ class _FieldReader:
         if not 0 <= value[2] <= MAX_RADIUS_M:
             raise self._bad(key, f"radius must be 0..{MAX_RADIUS_M} m")
         return (value[0], value[1], value[2])
-
-    def finish(self) -> None:
-        unknown = [key for key in self.fields if key not in self.seen]
-        if unknown:
-            raise WireError("unknown-field", f"unknown field key(s) {sorted(map(str, unknown))}")
