@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import struct
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +37,7 @@ from relay.bridge.meshtastic_mqtt import (
 )
 from relay.radio.framing import FRAME_MAX, JARSHY_PORT, MAGIC
 from relay.sync.events import BROADCAST, PacketReceived
+from tests.bridge.conftest import MOSQUITTO, Broker
 
 PSK = hashlib.sha256(b"jarshy test channel").digest()  # 32 bytes, as `jarshy provision` makes
 JARSHY = ChannelKey.from_psk("Jarshy", PSK)
@@ -450,7 +455,7 @@ def stock_radio_takes(topic: str, wire: bytes, radio: int, channel: ChannelKey) 
     """What a stock radio subscribed to the Jarshy channel does with a message (MQTT.cpp
     ``onReceiveProto``, then Router.cpp ``perhapsDecode``), written out from the firmware and
     checked with the official classes: the Data payload it relays on its mesh, or AssertionError."""
-    assert topic.startswith(uplink_filter(channel.name, root="msh/KZ")[:-1])
+    assert parse_uplink_topic(topic, root=topic.split("/2/e/")[0]) is not None
     env = mqtt_pb2.ServiceEnvelope()
     env.ParseFromString(wire)
     assert env.HasField("packet") and env.channel_id and env.gateway_id
@@ -549,3 +554,92 @@ def test_any_frame_downlinks_and_reads_back(
     got = decode_uplink(topic, env.SerializeToString(), channel, root="msh/KZ")
     assert isinstance(got, Uplinked)
     assert (got.frame, got.sender, got.packet_id, got.gateway) == (frame, sender, ident, radio)
+
+
+# --- through a real mosquitto, with the per-island ACLs of docs/meshtastic-mqtt.md ----------------
+
+ALMATY, BISHKEK = "msh/jarshy-almaty", "msh/jarshy-bishkek"
+RADIO_A, RADIO_B, GATEWAY_NODE = 0xA1B2C3D4, 0xB0B0B0B0, 0x4A000001
+ACL = f"""user radio-a1
+topic write {ALMATY}/2/e/Jarshy/{node_id(RADIO_A)}
+topic read  {ALMATY}/2/e/Jarshy/+
+user radio-b1
+topic write {BISHKEK}/2/e/Jarshy/{node_id(RADIO_B)}
+topic read  {BISHKEK}/2/e/Jarshy/+
+user gateway-1
+topic read  msh/+/2/e/Jarshy/+
+topic write msh/+/2/e/Jarshy/{node_id(GATEWAY_NODE)}
+"""
+
+
+def island_broker(directory: Path) -> Broker:
+    directory.mkdir(parents=True)
+    passwd = directory / "passwd"
+    for n, user in enumerate(("radio-a1", "radio-b1", "gateway-1")):
+        create = ["-c"] if n == 0 else []
+        subprocess.run(["mosquitto_passwd", *create, "-b", str(passwd), user, "pw"], check=True)
+    (directory / "acl").write_text(ACL)
+    broker = Broker(directory)
+    broker.extra = (
+        f"listener {broker.port} 127.0.0.1\nallow_anonymous false\n"
+        f"password_file {passwd}\nacl_file {directory / 'acl'}"
+    )
+    return broker.start()
+
+
+def client(broker: Broker, user: str) -> aiomqtt.Client:
+    return aiomqtt.Client("127.0.0.1", broker.port, username=user, password="pw", identifier=user)
+
+
+async def until_sentinel(c: aiomqtt.Client, sentinel: bytes) -> list[tuple[str, bytes]]:
+    """Everything delivered to ``c`` up to its sentinel (one publisher's messages keep order)."""
+    got: list[tuple[str, bytes]] = []
+    async with asyncio.timeout(30):  # a guard against a hang, not a measurement
+        async for m in c.messages:
+            assert isinstance(m.payload, bytes)
+            got.append((m.topic.value, m.payload))
+            if m.payload == sentinel:
+                return got
+    raise AssertionError("no sentinel")
+
+
+@pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto is not installed (.ci/run installs it)")
+async def test_a_stock_radios_uplink_crosses_to_another_island_through_a_real_broker(
+    tmp_path: Path,
+) -> None:
+    broker = island_broker(tmp_path / "broker")
+    try:
+        async with (
+            client(broker, "gateway-1") as gateway,
+            client(broker, "radio-a1") as radio_a,
+            client(broker, "radio-b1") as radio_b,
+        ):
+            await gateway.subscribe("msh/+/2/e/Jarshy/+", qos=1)
+            await radio_b.subscribe(uplink_filter("Jarshy", root=BISHKEK), qos=1)
+            # Radio A uplinks a Jarshy packet, and tries what the ACLs keep off the broker.
+            mine = f"{ALMATY}/2/e/Jarshy/{node_id(RADIO_A)}"
+            await radio_a.publish(
+                f"{ALMATY}/2/e/PKI/{node_id(RADIO_A)}", b"a direct message", qos=1
+            )
+            await radio_a.publish(f"{BISHKEK}/2/e/Jarshy/{node_id(RADIO_A)}", envelope(), qos=1)
+            await radio_a.publish(mine, envelope(gateway_id=node_id(RADIO_A)), qos=1)
+            await radio_a.publish(mine, b"sentinel A", qos=1)
+            heard = await until_sentinel(gateway, b"sentinel A")
+            assert [topic for topic, _ in heard] == [mine, mine]  # PKI and Bishkek were dropped
+            got = decode_uplink(heard[0][0], heard[0][1], JARSHY, root=ALMATY)
+            assert isinstance(got, Uplinked) and got.frame == FRAME and got.gateway == RADIO_A
+            # The gateway (after the node trusted the bulletin) downlinks the frame into Bishkek.
+            down = encode_downlink(
+                got.frame, JARSHY, sender=GATEWAY_NODE, packet_id=1, root=BISHKEK
+            )
+            await gateway.publish(down.topic, down.payload, qos=1)
+            await gateway.publish(down.topic, b"sentinel G", qos=1)
+            delivered = await until_sentinel(radio_b, b"sentinel G")
+            assert [payload for _, payload in delivered] == [down.payload, b"sentinel G"]
+            relayed = stock_radio_takes(down.topic, down.payload, radio=RADIO_B, channel=JARSHY)
+            assert relayed == MAGIC + FRAME
+            # The gateway hears its own downlink too, and knows it for one.
+            echoes = await until_sentinel(gateway, b"sentinel G")
+            assert refused(decode_uplink(*echoes[0], JARSHY, root=BISHKEK)) is Refusal.ECHO
+    finally:
+        broker.stop()
