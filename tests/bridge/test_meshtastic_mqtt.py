@@ -392,14 +392,14 @@ def test_non_bytes_payloads_are_refused_not_raised() -> None:
     assert refused(got) is Refusal.TOPIC
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topic=st.one_of(st.just(TOPIC), st.text(max_size=60)), payload=st.binary(max_size=700))
 def test_arbitrary_bytes_never_raise(topic: str, payload: bytes) -> None:
     got = decode_uplink(topic, payload, JARSHY, root="msh/KZ")
     refused(got)  # random bytes are never a frame under the Jarshy key
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cut=st.integers(min_value=0, max_value=400),
     flips=st.lists(st.tuples(st.integers(0, 399), st.integers(1, 255)), max_size=4),
@@ -413,7 +413,7 @@ def test_damaged_envelopes_never_raise(cut: int, flips: list[tuple[int, int]]) -
     assert isinstance(got, Uplinked) or refused(got)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sender=st.integers(0, 0xFFFFFFFF),
     to=st.integers(0, 0xFFFFFFFF),
@@ -525,7 +525,7 @@ def test_downlink_refuses_caller_mistakes() -> None:
             encode_downlink(frame, JARSHY, sender=5, packet_id=1)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     frame=st.binary(min_size=1, max_size=FRAME_MAX),
     sender=st.integers(4, 0xFFFFFFFE),
