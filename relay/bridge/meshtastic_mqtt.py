@@ -146,7 +146,8 @@ def check_root(root: str) -> None:
 
 
 def node_id(node: int) -> str:
-    """A node number as the firmware names it in topics and envelopes: ``!%08x``."""
+    """A node number as the firmware names it in topics and envelopes: ``!%08x``
+    (``NodeDB::getNodeId``, src/mesh/NodeDB.cpp)."""
     if not 0 <= node <= 0xFFFFFFFF:
         raise ValueError("a node number is 32-bit unsigned")
     return f"!{node:08x}"
@@ -160,14 +161,16 @@ def parse_node_id(text: str) -> int | None:
 
 
 def uplink_filter(channel: str, root: str = DEFAULT_ROOT) -> str:
-    """The filter to subscribe to for what radios uplink on ``channel``: ``<root>/2/e/<ch>/+``."""
+    """The filter for what radios uplink on ``channel``: ``<root>/2/e/<ch>/+``, the one a radio
+    with downlink on subscribes to (``MQTT::sendSubscriptions``, src/mqtt/MQTT.cpp)."""
     check_root(root)
     check_channel_name(channel)
     return f"{root}/2/e/{channel}/+"
 
 
 def downlink_topic(channel: str, gateway: int, root: str = DEFAULT_ROOT) -> str:
-    """Where a gateway publishes for radios to downlink: ``<root>/2/e/<ch>/!<gateway>``."""
+    """Where a gateway publishes for radios to downlink: ``<root>/2/e/<ch>/!<gateway>``, the
+    topic a radio itself publishes on (``MQTT::onSend``, src/mqtt/MQTT.cpp)."""
     check_root(root)
     check_channel_name(channel)
     return f"{root}/2/e/{channel}/{node_id(gateway)}"
