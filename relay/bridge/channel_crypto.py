@@ -76,7 +76,8 @@ class ChannelKey:
     """One Meshtastic channel as a radio holds it: its name, the key its PSK expands to, its hash.
 
     Build it with :meth:`from_psk` (the PSK bytes exactly as in ``ChannelSettings.psk``) or
-    :meth:`from_base64`. The key never appears in ``repr``.
+    :meth:`from_base64`. The key never appears in ``repr``. One instance holds one AES block
+    encryptor: use it from one thread (the event loop) at a time.
     """
 
     name: str
