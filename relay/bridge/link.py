@@ -137,6 +137,7 @@ class BridgeLink:
             clean_session=None if v5 else False, clean_start=False, properties=properties,
             tls_context=_tls(s) if s.tls else None, timeout=10, keepalive=30,
         )  # fmt: skip
+        client.pending_calls_threshold = WINDOW + 1  # our window, not a warning
         self.inbound = client._queue if isinstance(client._queue, FairQueue) else None
         paho = client._client
         on_connect = paho.on_connect
