@@ -253,7 +253,7 @@ def size_command(args: argparse.Namespace) -> int:
     )  # fmt: skip
     signed = sign_content(build_content(args, scratch.key_id, int(now())), scratch)
     packets = split(signed.raw)
-    print(tr("size_text", chars=len(args.text), lang=signed.content.lang))
+    print(tr("size_text", chars=len(args.text), text_lang=signed.content.lang))
     print(tr("size_air", bytes=len(signed.raw), packets=len(packets)))
     print(tr("fits_one") if len(packets) == 1 else tr("size_not_fits"))
     if len(packets) > 1:

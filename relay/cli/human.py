@@ -30,9 +30,9 @@ def language() -> str:
     )  # fmt: skip
 
 
-def tr(key: str, /, lang: str | None = None, **values: object) -> str:
-    """The catalog message ``key`` in ``lang`` (the CLI's language when None)."""
-    return translate(key, lang or language(), **values)
+def tr(key: str, /, **values: object) -> str:
+    """The catalog message ``key`` in the CLI's language, formatted with ``values``."""
+    return translate(key, language(), **values)
 
 
 def plain_wanted(flag: bool) -> bool:

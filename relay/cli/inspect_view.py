@@ -34,7 +34,24 @@ def verdict_line(status: str, reason: str, lang: str | None = None) -> str:
     """The one line that says what Jarshy concluded; always printed first, at column 0."""
     lang = lang or language()
     shown = badge(status, lang, "verdict_invalid" if status == "invalid" else None)
-    return translate("verdict_line", lang, verdict=shown, reason=inert_line(reason))
+    return translate(
+        "verdict_line", lang, verdict=shown, reason=inert_line(reason_words(reason, lang))
+    )
+
+
+# relay.trust's fixed reasons (the others quote names and ids and stay as they are)
+REASONS = {"author's public key not known yet": "why_pending",
+           "signature does not match the author's key": "why_forged",
+           "signed by a trusted root": "why_root",
+           "key is not certified by anyone you trust": "why_uncertified"}  # fmt: skip
+
+
+def reason_words(reason: str, lang: str) -> str:
+    """A verdict's reason in ``lang`` when it starts with one of the fixed reasons."""
+    for english, key in REASONS.items():
+        if reason.startswith(english):
+            return translate(key, lang) + reason[len(english) :]
+    return reason
 
 
 def _label(key: str, lang: str) -> str:

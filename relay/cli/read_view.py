@@ -69,7 +69,8 @@ def plain_block(b: dict[str, Any], now: float, lang: str | None = None) -> list[
     if isinstance(b.get("received_at"), int | float):
         lines.append(field("f_received", when(b["received_at"], lang, now)))
     if "expires_at" in b:
-        lines.append(field("f_expires", expiry(b.get("expires_at"), now, lang)))
+        said = expiry(b.get("expires_at"), now, lang)  # "expires in 3 hours": its own label
+        lines.append(said[:1].upper() + said[1:])
     lines.append(field("f_text", inert_line(str(b.get("text") or ""))))
     return [*lines, ""]
 
