@@ -28,8 +28,8 @@ MARKERS = {"ru": "Симуляция: ", "kk": "Симуляция: ", "en": "Si
 
 @dataclass(frozen=True)
 class DemoItem:
-    """One trusted demo bulletin; ``corrects`` is the index in :data:`DEMO` of the item it
-    corrects (published earlier in the same round)."""
+    """One trusted demo bulletin; ``corrects`` is the corpus id of the item it corrects
+    (published earlier in the same round)."""
 
     corpus_id: str
     author: str
@@ -39,7 +39,7 @@ class DemoItem:
     severity: str | None = None
     event: str | None = None
     area: str | None = None
-    corrects: int | None = None
+    corrects: str | None = None
 
     @property
     def shown(self) -> str:
@@ -56,38 +56,33 @@ CERTIFIED = {
 _ = DemoItem
 DEMO: tuple[DemoItem, ...] = (
     _("ru-news-19", DESK, "news", "ru", "Акимат Алматы: с 08.01 частично запустят автобусы, через центр маршруты пока не пойдут. Метро закрыто."),
-    _("ru-safety-66", CIVIL, "safety", "ru", "Вода из крана мутная — кипятите не меньше 5 минут. Аксай, Калкаман, частично Таугуль. Детям только бутилированную.", "severe", "water", "Аксай, Калкаман, Таугуль"),
-    _("kk-news-16", REPORTER, "news", "kk", "Кентау мен Түркістанда дүкендер ашық, бірақ нан таңертең бітіп қалады. Наубайханалар түнгі ауысымға көшті."),
+    _("ru-safety-33", CIVIL, "safety", "ru", "❗Срочно кровь 0(I) отрицательная в ГКБ №7! Доноры — с удостоверением.", "severe", "medical", "ГКБ №7"),
+    _("kk-news-21", REPORTER, "news", "kk", "Доллар айырбастау пункттерінде 480–520 теңге."),
     _("en-safety-11", CIVIL, "safety", "en", "Power cut in Turksib district since 10:20. No estimate yet. Keep freezers shut, have a torch ready.", "moderate", "power", "Turksib district"),
     _("kk-news-38", DESK, "news", "kk", "Ұлттық банк: банктер 11.01-де ашылады."),
     _("ru-safety-4", CIVIL, "safety", "ru", "14:10 стрельба у пл. Республики. Обходите Желтоксан – Сатпаева, держитесь подальше от окон.", "extreme", "violence", "пл. Республики"),
     _("en-news-16", REPORTER, "news", "en", "Almaty Zoo staff say the animals are fed and safe; the zoo on Yesenberlin st stays closed to visitors."),
     _("kk-safety-1", CIVIL, "safety", "kk", "Коменданттық сағат: 23:00–07:00. Түнде көшеге шықпаңыз.", "severe", "curfew", "Алматы"),
-    _("ru-news-24", DESK, "news", "ru", "Метро Алматы закрыто как минимум до 10.01. Входы на станциях в центре перекрыты, у «Алатау» дежурит полиция."),
-    _("ru-safety-43", CIVIL, "safety", "ru", "Атакент: бесплатная питьевая вода в 5-литровых бутылях, пенсионерам без очереди. До 15:00.", "minor", "aid", "Атакент"),
-    _("ru-news-56", REPORTER, "news", "ru", "Поезда из Шымкента и Тараза до Алматы идут, но стоят перед городом по несколько часов. Высадка только на ст. Алматы-1."),
+    _("ru-news-52", DESK, "news", "ru", "Газ в Мангистау снова 50 тг за литр."),
+    _("ru-news-14", REPORTER, "news", "ru", "Тараз: ночь прошла спокойно, задержаний не было."),
     _("kk-safety-14", CIVIL, "safety", "kk", "Абай даңғылы Байтұрсынұлы көшесінен жоғары жабық!", "moderate", "roads", "Абай даңғылы"),
     _("en-news-9", DESK, "news", "en", "Rumour that foreign troops have 'taken over' Almaty is false. Soldiers seen near the airport belong to the CSTO contingent announced by the government."),
-    _("ru-correction-14", REPORTER, "correction", "ru", "Исправляем: трасса на Талгар открыта с 12:00, мы ошибочно писали «закрыта».", corrects=10),
+    _("ru-correction-14", REPORTER, "correction", "ru", "Исправляем: трасса на Талгар открыта с 12:00, мы ошибочно писали «закрыта».", corrects="ru-news-14"),
     _("en-safety-20", CIVIL, "safety", "en", "Heavy smoke near Panfilov st, building on fire. No fire crews seen yet; keep windows facing the centre closed.", "severe", "fire", "Panfilov st"),
-    _("kk-news-6", DESK, "news", "kk", "Интернет бүкіл елде 5 қаңтар кешінен бері жоқ. Ұялы байланыс тек қоңырауға жарайды, SMS сағаттап кешігеді."),
-    _("ru-safety-52", CIVIL, "safety", "ru", "Сирена в 12:00 — проверка ДЧС, без паники.", "minor", "other", "Алматы"),
+    _("kk-news-29", DESK, "news", "kk", "Ресми арна: ҰҚК бұрынғы төрағасы ұсталды."),
     _("kk-news-7", REPORTER, "news", "kk", "Орал: нан мен сүт дүкендерде бар, бағасы 10–15% өсті. Жанармай бекеттерінде кезек жоқ."),
-    _("kk-safety-47", CIVIL, "safety", "kk", "Балалы аналар назарына: Ақсай-2 ш/а, №17 мектептің асханасында бала тамағы мен жөргек тегін беріледі.", "minor", "aid", "Ақсай-2"),
+    _("kk-safety-40", CIVIL, "safety", "kk", "Көршілер, 5-подъездде қарт кісі жалғыз тұрады, қарап шығыңыздаршы.", "minor", "aid", "5-подъезд"),
     _("ru-news-39", DESK, "news", "ru", "Нацбанк по ТВ: банки откроются 11.01."),
-    _("ru-safety-36", CIVIL, "safety", "ru", "Выезд из Алматы по Капчагайской трассе закрыт. На посту разворачивают всех, у кого нет спецпропуска.", "severe", "checkpoint", "Капчагайская трасса"),
+    _("ru-safety-2", CIVIL, "safety", "ru", "Блокпост на пр. Аль-Фараби / Навои, проверяют документы, машины разворачивают обратно.", "severe", "checkpoint", "пр. Аль-Фараби / Навои"),
     _("en-news-7", REPORTER, "news", "en", "Pavlodar and Ust-Kamenogorsk: quiet night, shops open, no protests reported by our stringers."),
     _("kk-safety-10", CIVIL, "safety", "kk", "Іле ауданы, Өтеген батыр кенті: дәріхана ашық, 9:00–15:00, тек қолма-қол ақша. Балалар дәрісі бар.", "minor", "medical", "Өтеген батыр"),
     _("kk-news-49", DESK, "news", "kk", "ТЖ режимі бүкіл елге 19.01-ге дейін таратылды."),
-    _("kk-correction-11", CIVIL, "correction", "kk", "Нақтылау: Гоголь–Масанчи дәріханасы 19:00-ге дейін ашық.", corrects=22),
+    _("kk-correction-11", CIVIL, "correction", "kk", "Нақтылау: Гоголь–Масанчи дәріханасы 19:00-ге дейін ашық.", corrects="kk-safety-10"),
     _("ru-news-26", REPORTER, "news", "ru", "Актобе: с 08.01 открылись продуктовые рынки. Мясо подорожало на 15–20%, овощи почти в прежних ценах."),
     _("kk-safety-61", CIVIL, "safety", "kk", "Абай–Розыбакиев қиылысында бронетехника тұр. Түнде тоқтамаған көлікке оқ атылды.", "extreme", "violence", "Абай–Розыбакиев"),
     _("ru-news-1", DESK, "news", "ru", "Правительство отправлено в отставку. Министры работают как исполняющие обязанности."),
-    _("ru-safety-74", CIVIL, "safety", "ru", "Обогрев и зарядка телефонов: ДК в мкр Жетысу-2, до 22:00. Генератор на 10 розеток, просят не занимать дольше часа.", "minor", "shelter", "мкр Жетысу-2"),
-    _("ru-correction-11", REPORTER, "correction", "ru", "Уточнение: аптека на Гоголя работает до 19:00.", corrects=25),
-    _("en-safety-36", CIVIL, "safety", "en", "Walking from Sairan to Orbita? Take Abay, not Tole bi.", "minor", "roads", "Sairan–Orbita"),
+    _("ru-correction-11", REPORTER, "correction", "ru", "Уточнение: аптека на Гоголя работает до 19:00.", corrects="ru-news-26"),
     _("en-notice-8", DESK, "news", "en", "Link to Shymkent restored via the Taraz hop. Expect delays of up to 15 minutes while the backlog clears."),
-    _("kk-safety-57", CIVIL, "safety", "kk", "Сирена 12:00-де — ТЖД тексерісі. Үрейленбеңіз.", "minor", "other", "Алматы"),
 )  # fmt: skip
 
 STRANGER_TEXTS = (
@@ -115,6 +110,7 @@ DEMO_FORGER = _identity("Forger", b"forger")
 DEMO_FLOODER = _identity("Noisy neighbour", b"flooder")
 AUTHORS = {DESK: DEMO_NEWSROOM, REPORTER: DEMO_REPORTER, CIVIL: DEMO_CIVIL}
 
+_INDEX = {item.corpus_id: n for n, item in enumerate(DEMO)}
 STRANGER_SLOT = len(DEMO)  # positions in a round after the trusted items
 FORGERY_SLOT = len(DEMO) + 1
 ROUND = len(DEMO) + 2  # slots in a round: every item once, a rumour, a forgery
@@ -143,8 +139,8 @@ def slot_bulletin(slot: int, interval: float) -> bytes:
     item = DEMO[position]
     ref = None
     if item.corrects is not None:  # the corrected item went out earlier in this round
-        earlier = slot - (position - item.corrects)
-        ref = _signed(DEMO[item.corrects], earlier, interval).id
+        index = _INDEX[item.corrects]
+        ref = _signed(DEMO[index], slot - (position - index), interval).id
     return _signed(item, slot, interval, ref).raw
 
 

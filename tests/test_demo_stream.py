@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from relay.demo_bulletins import (
+    AUTHORS,
     CIVIL,
     DEMO,
     DEMO_FLOODER,
@@ -25,6 +26,7 @@ from relay.demo_bulletins import (
     slot_bulletin,
 )
 from relay.ingest import Ingest, Outcome
+from relay.mirror_text import MirrorSource, mirror_texts
 from relay.simulated import NOISY, RETENTION, VISITOR, prune
 from relay.store import Query, Store
 from relay.trust import Status
@@ -51,6 +53,9 @@ def test_a_round_is_varied_and_every_text_is_the_corpus_text() -> None:
         row = corpus[item.corpus_id]
         assert (row["text"], row["lang"]) == (item.text, item.lang), item.corpus_id
         assert item.shown.startswith(MARKERS[item.lang])  # never taken for real news
+        source = MirrorSource(bytes(8), item.kind, AUTHORS[item.author].name, item.shown,
+                              item.lang, bytes(8) if item.corrects is not None else None)  # fmt: skip
+        assert len(mirror_texts(source)) == 1  # one message on the phone app, never parts
     assert set(Counter(i.author for i in DEMO)) == {"desk", REPORTER, CIVIL}
     assert set(Counter(i.lang for i in DEMO)) == {"kk", "ru", "en"}
     assert set(Counter(i.kind for i in DEMO)) == {"news", "safety", "correction"}
