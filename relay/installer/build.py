@@ -86,7 +86,24 @@ def build(
             pip=pip,
         )
         written = manifest.write(out, contents)
+        for target in targets:
+            resolves_offline(out, target, contents, work / "dry-run")
+        progress("checked: every target installs from the bundle alone (pip --no-index)")
     return Built(out, written, manifest.write_tar(out) if tar else None)
+
+
+def resolves_offline(out: Path, target: Target, contents: manifest.Contents, work: Path) -> None:
+    """pip, with no index, resolves ``target``'s whole install from the bundle's wheels."""
+    extra = f"[{','.join(contents.extras)}]" if contents.extras else ""
+    run_pip(
+        [
+            *("--isolated", "install", "--dry-run", "--no-index", "--ignore-installed"),
+            *("--find-links", str(out / "wheels"), "--target", str(work / target.key)),
+            *target.pip_flags(),
+            f"{contents.project}{extra}=={contents.version}",
+        ],
+        f"{target.key}: checking the bundle installs with no network",
+    )
 
 
 def fetch_pip(into: Path) -> Path:

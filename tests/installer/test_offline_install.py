@@ -1,7 +1,8 @@
 """End to end, as a volunteer in a shutdown would: build a bundle for this machine (needs the
 package registry: marked ``registry``; CI has it), install it into a fresh virtual environment
 with the registry unreachable, run the simulated mesh from it, and hand the installer on —
-the copy kept at install time and one rebuilt from the installed packages — and install again.
+the copy kept at install time and one rebuilt from the installed packages — and install again
+(into a venv without pip, as Debian makes one without python3-venv: pip comes from the bundle).
 
 Kept to this platform and Python (about two minutes: pip's cache makes the build quick)."""
 
@@ -143,8 +144,14 @@ def test_a_rebuilt_installer_installs_again_with_no_registry(venv: Path, work: P
     manifest = verify_bundle.load_manifest(out)
     assert manifest["targets"].keys() == {verify_bundle.target_key()}
     assert any("other than" in line for line in manifest["missing"])
-    second = work / "venv2"
+    second = work / "venv2"  # made as on Debian without python3-venv: no pip, from the bundle
+    made = run(
+        [sys.executable, "-m", "venv", "--without-pip", str(second)], offline_env(work), work
+    )
+    assert made.returncode == 0, made.stderr
     install(out, second, work)
+    pip = run([str(second / "bin" / "python"), "-m", "pip", "--version"], offline_env(work), work)
+    assert pip.returncode == 0 and str(second) in pip.stdout
     again = jarshy(second, work, "sim", "village-chain", "--engine", "jarshy", "--duration", "60",
                    "--quiet", "--json")  # fmt: skip
     assert again.returncode == 0, again.stderr
