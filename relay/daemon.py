@@ -126,7 +126,8 @@ class Daemon:
         self.bridge = None  # the MQTT bridge between meshes (docs/bridge.md)
         if bridge is not None:
             self.bridge = BridgeLink(bridge, self._from_bridge, wall=self.clocks.wall,
-                                     monotonic=self.clocks.monotonic, seed=seed)  # fmt: skip
+                                     monotonic=self.clocks.monotonic, seed=seed,
+                                     heard=self._on_packet)  # fmt: skip
         self.link_state = LinkState.CONNECTING
         self.quarantine = RadioQuarantine(
             lambda: self.link, paths.ignored(self.simulate), wall=self.clocks.wall

@@ -16,12 +16,12 @@ DEFAULT_BOUND = 1000
 
 
 def publisher_of(topic: str) -> str:
-    """The topic level that names a publisher (``jarshy/<net>/g/<gateway>/...``), else the
-    topic's first two levels (Meshtastic's ``msh/<region>/...``: one shared lane)."""
+    """The topic level that names a publisher: ``jarshy/<net>/g/<gateway>/...``, else the last
+    level (Meshtastic's ``<root>/2/e/<channel>/!<radio>``: the uplinking radio)."""
     levels = topic.split("/", 5)
-    if len(levels) > 4 and levels[2] == "g":
+    if len(levels) > 4 and levels[0] == "jarshy" and levels[2] == "g":
         return levels[3][:64]
-    return "/".join(levels[:2])[:64]
+    return topic.rsplit("/", 1)[-1][:64]
 
 
 class _Lanes:

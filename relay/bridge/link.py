@@ -27,12 +27,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from relay.bridge.core import MAX_PAYLOAD, MAX_TOPIC, BridgeCore, BridgeLimits, Refuse, Take
 from relay.bridge.fair_queue import FairQueue
+from relay.bridge.meshtastic_link import MeshtasticBridge
 from relay.bridge.settings import BridgeSettings
+from relay.sync.events import PacketReceived
 
 log = logging.getLogger("jarshy.bridge")
 
 Judge = Callable[[Take], tuple[str, bool]]  # a Take -> (ingest outcome, trusted)
-Extra = Callable[[str, bytes], None]  # a message on an extra subscription (Meshtastic's MQTT)
 SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session and queue while we are away
 WINDOW = 16  # publications in flight at once
 INBOUND = 1000  # messages waiting to be judged
@@ -54,6 +55,7 @@ class BridgeLink:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         seed: int | None = None,
+        heard: Callable[[PacketReceived], None] | None = None,
     ) -> None:
         self.settings = settings
         self.core = BridgeCore(settings.net, settings.gateway, limits)
@@ -62,7 +64,10 @@ class BridgeLink:
         self.state = "connecting"
         self.since = wall()
         self.last_error: str | None = None
-        self.extra: dict[str, Extra] = {}  # more subscriptions: topic filter -> handler
+        # Stock radios' uplinks (handed to ``heard``, as from our own radio) and downlinks
+        self.meshtastic: MeshtasticBridge | None = None
+        if settings.meshtastic is not None and heard is not None:
+            self.meshtastic = MeshtasticBridge(settings.meshtastic, heard)
         self._random = random.Random(seed)
         self._wake = asyncio.Event()
         self._session_present = False
@@ -74,6 +79,8 @@ class BridgeLink:
     def offer(self, raw: bytes, ident: bytes, priority: int, expires_at: float | None) -> None:
         """A trusted bulletin to publish (the core decides whether it goes)."""
         if self.core.offer(raw, ident, priority, expires_at):
+            if self.meshtastic is not None:
+                self.meshtastic.downlink(raw)  # its envelopes for stock radios elsewhere
             self._wake.set()
 
     def status(self) -> dict[str, Any]:
@@ -87,7 +94,7 @@ class BridgeLink:
             "received": stats.received,
             "rejected": stats.rejected,
             "last_error": self.last_error,
-        }
+        } | ({} if self.meshtastic is None else {"meshtastic": self.meshtastic.status()})
 
     async def run(self) -> None:
         """Connect, serve, reconnect with back-off: until cancelled."""
@@ -171,12 +178,13 @@ class BridgeLink:
             await client.subscribe(self.core.subscription, options=options)
         else:
             await client.subscribe(self.core.subscription, qos=1)
-        for topic in self.extra:
-            await client.subscribe(topic, qos=0)
+        if self.meshtastic is not None:
+            await client.subscribe(self.meshtastic.filter, qos=1)
 
     async def _publish(self, client: aiomqtt.Client) -> None:
         v5 = self.settings.protocol == 5
         while True:
+            await self._downlinks(client)
             due = self.core.due(self.wall(), WINDOW)
             if not due:
                 self._wake.clear()
@@ -195,6 +203,18 @@ class BridgeLink:
                 for item in due:
                     group.create_task(one(item.topic, item.payload, item.expiry, item.ident))
 
+    async def _downlinks(self, client: aiomqtt.Client) -> None:
+        """Envelopes for stock radios of other islands: QoS 1, never retained (radios take a
+        downlink as heard now; an old one replayed would be air spent twice)."""
+        outgoing = self.meshtastic.outgoing if self.meshtastic is not None else None
+        while outgoing:
+            down = outgoing.popleft()
+            try:
+                await client.publish(down.topic, down.payload, qos=1, retain=False)
+            except BaseException:
+                outgoing.appendleft(down)  # the connection went: it waits for the next
+                raise
+
     async def _receive(self, client: aiomqtt.Client) -> None:
         count = 0
         async for message in client.messages:
@@ -206,13 +226,12 @@ class BridgeLink:
 
     def take(self, topic: str, payload: bytes) -> None:
         """One message from the broker: the core's checks, then the node's judge."""
-        for pattern, handler in self.extra.items():
-            if aiomqtt.Topic(topic).matches(pattern):
-                try:
-                    handler(topic, payload)
-                except Exception:  # someone else's bytes must not end our session
-                    log.exception("bridge: handling %s failed", pattern)
-                return
+        if self.meshtastic is not None and aiomqtt.Topic(topic).matches(self.meshtastic.filter):
+            try:
+                self.meshtastic.uplinked(topic, payload)
+            except Exception:  # a radio's bytes must not end our session
+                log.exception("bridge: a Meshtastic uplink on %s failed", topic)
+            return
         verdict = self.core.received(topic, payload, self.monotonic())
         if isinstance(verdict, Take):
             outcome, trusted = self.judge(verdict)

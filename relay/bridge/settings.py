@@ -14,6 +14,13 @@ the URL names the network (default ``main``): gateways of one network share its 
     key_file = "/etc/jarshy/gw-almaty.key"
     gateway = "gw-almaty"                        # default: the user name
     protocol = 5                                 # or 3 (MQTT 3.1.1)
+
+    [meshtastic]                  # stock radios' MQTT on the Jarshy channel (docs/bridge.md)
+    channel = "Jarshy"
+    psk = "base64:..."            # the channel's PSK (or $JARSHY_BRIDGE_MESHTASTIC_PSK)
+    root = "msh/jarshy-almaty"    # this island's root: its radios' uplinks come in
+    downlink = ["msh/jarshy-bishkek"]  # other islands' roots: trusted bulletins go down
+    node = "!4a0000fe"            # the gateway's node number in downlinks (no radio's)
 """
 
 from __future__ import annotations
@@ -26,13 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from relay.bridge.channel_crypto import ChannelKey
 from relay.bridge.core import valid_name
+from relay.bridge.meshtastic_link import MeshtasticSettings
+from relay.bridge.meshtastic_mqtt import DEFAULT_ROOT, check_root, parse_node_id
 from relay.errors import UserError
 
 CONFIG_NAME = "bridge.toml"
 GATEWAY_ID_NAME = "bridge-gateway"  # a generated gateway name, kept for the next start
 DEFAULT_NET = "main"
-_KEYS = {"url", "password_file", "ca_file", "cert_file", "key_file", "gateway", "protocol"}
+_KEYS = {"url", "password_file", "ca_file", "cert_file", "key_file", "gateway", "protocol",
+         "meshtastic"}  # fmt: skip
+_MESHTASTIC_KEYS = {"channel", "psk", "root", "downlink", "node"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,7 @@ class BridgeSettings:
     key_file: Path | None = None
     protocol: int = 5  # MQTT 5, or 3 for 3.1.1
     backoff: tuple[float, float] = (1.0, 60.0)  # first and longest wait between connections
+    meshtastic: MeshtasticSettings | None = None  # stock radios' MQTT on the Jarshy channel
 
     @property
     def url(self) -> str:
@@ -126,7 +139,40 @@ def load_settings(
     gateway = gateway or _generated_gateway(home)
     if not valid_name(gateway):
         raise UserError("bridge gateway name is 1-64 of A-Z a-z 0-9 _ . -")
-    return BridgeSettings(host, port, tls, net, gateway, user, password, ca, cert, key, protocol)
+    meshtastic = _meshtastic(config.get("meshtastic"), env)
+    return BridgeSettings(host, port, tls, net, gateway, user, password, ca, cert, key, protocol,
+                          meshtastic=meshtastic)  # fmt: skip
+
+
+def _meshtastic(table: object, env: Mapping[str, str]) -> MeshtasticSettings | None:
+    """The ``[meshtastic]`` table of bridge.toml (None without one); UserError if bad."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise UserError("bridge.toml: [meshtastic] must be a table")
+    unknown = sorted(set(table) - _MESHTASTIC_KEYS)
+    if unknown:
+        raise UserError(f"bridge.toml: unknown [meshtastic] setting {unknown[0]!r}")
+    psk = env.get("JARSHY_BRIDGE_MESHTASTIC_PSK") or table.get("psk")
+    if not isinstance(psk, str):
+        raise UserError("bridge.toml: [meshtastic] needs psk (the Jarshy channel's, base64)")
+    try:
+        channel = ChannelKey.from_base64(str(table.get("channel", "Jarshy")), psk)
+        root = str(table.get("root", DEFAULT_ROOT))
+        downlink = table.get("downlink", [])
+        if not isinstance(downlink, list):
+            raise ValueError("downlink is a list of roots")
+        roots = tuple(str(r) for r in downlink)
+        for name in (root, *roots):
+            check_root(name)
+        if root in roots:
+            raise ValueError("a downlink root is not this island's own root")
+    except ValueError as exc:
+        raise UserError(f"bridge.toml: [meshtastic]: {exc}") from None
+    node = parse_node_id(str(table.get("node", "!4a0000fe")))
+    if node is None:
+        raise UserError("bridge.toml: [meshtastic] node is a node id like !4a0000fe")
+    return MeshtasticSettings(channel, root, roots, node)
 
 
 def _read_config(path: Path) -> dict[str, object]:
