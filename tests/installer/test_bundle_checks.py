@@ -3,10 +3,13 @@ missing or slipped-in file is refused by install.sh, by name, before anything is
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import sys
 import zipfile
+from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ import pytest
 from relay.errors import UserError
 from relay.installer import manifest, verify_bundle
 from relay.installer.closure import gaps
-from relay.installer.repack import compressed_tag
+from relay.installer.repack import compressed_tag, repack
 from relay.installer.targets import Target, targets
 from tests.installer.conftest import offline_env, run
 
@@ -158,3 +161,28 @@ def test_no_registry_is_one_clear_line(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stderr
     assert "the package registry could not be reached" in lines[0]
     assert "jarshy share-installer" in lines[0]
+
+
+def test_an_installed_package_is_repacked_into_a_wheel_pip_accepts(tmp_path: Path) -> None:
+    dist = distribution("defusedxml")  # pure Python, installed with the project
+    wheel = repack(dist, tmp_path)
+    assert wheel.name == f"defusedxml-{dist.version}-py2.py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        record = archive.read(info).decode().splitlines()
+        assert "defusedxml/__init__.py" in names and not any("__pycache__" in n for n in names)
+        for line in record:
+            path, digest, size = line.rsplit(",", 2)
+            if digest:  # every file's hash in RECORD is its content's (RECORD itself has none)
+                data = archive.read(path)
+                expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                assert digest == f"sha256={expected.decode()}" and int(size) == len(data)
+    target = tmp_path / "target"
+    done = run(
+        [sys.executable, "-m", "pip", "--isolated", "install", "--no-index", "--no-deps",
+         "--target", str(target), str(wheel)],
+        offline_env(tmp_path), tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (target / "defusedxml" / "ElementTree.py").is_file()
