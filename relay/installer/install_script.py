@@ -66,9 +66,8 @@ if [ "$keep" = yes ]; then
     kept="$venv/share/jarshy-installer"
     if [ "$here" != "$kept" ]; then
         rm -rf "$kept.new"
-        mkdir -p "$kept.new"
-        cp -R "$here/." "$kept.new/"
-        if "$python" "$here/verify.py" "$kept.new" >/dev/null; then
+        if "$python" "$here/verify.py" --copy "$here" "$kept.new" &&
+            "$python" "$here/verify.py" "$kept.new" >/dev/null; then
             rm -rf "$kept"
             mv "$kept.new" "$kept"
         else

@@ -10,7 +10,6 @@ every dependency repacked, and pip — and the manifest says what is missing.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -54,7 +53,10 @@ def share(
                 "--rebuild makes one from the installed packages"
             )
         manifest.empty_out(out)
-        shutil.copytree(kept, out, dirs_exist_ok=True)
+        try:
+            verify_bundle.copy_verified(kept, out)
+        except (verify_bundle.BundleProblem, OSError) as exc:
+            raise UserError(f"copying the kept installer into {out}: {exc}") from None
         found = verify_bundle.problems(out)
         if found:
             raise UserError(f"the copy in {out} does not verify: {found[0]}")

@@ -9,6 +9,7 @@ SHA-256 is the bundle's fingerprint, to compare with one the project or a newsro
     python3 verify.py BUNDLE              check; one line per problem, exit 1 if any
     python3 verify.py --requirement BUNDLE  what pip installs here ("jarshy==0.1.0"), or why not
     python3 verify.py --field pip BUNDLE    one manifest field (the bundled pip wheel)
+    python3 verify.py --copy BUNDLE DEST    copy the manifest's files (only those), checked again
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -90,6 +92,21 @@ def problems(bundle: Path) -> list[str]:
     return found
 
 
+def copy_verified(bundle: Path, dest: Path) -> None:
+    """Copy the manifest and the files it lists (nothing else) into ``dest``, each checked again
+    once copied; raises BundleProblem naming the first file that differs."""
+    manifest = load_manifest(bundle)
+    for name, entry in sorted(manifest["files"].items()):
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundle / name, target)
+        if sha256_file(target) != entry.get("sha256"):
+            raise BundleProblem(f"{name}: SHA-256 differs from the manifest once copied")
+        if name.endswith(".sh"):
+            target.chmod(0o755)
+    shutil.copyfile(bundle / MANIFEST, dest / MANIFEST)
+
+
 def target_key() -> str:
     """This interpreter and machine as the manifest names targets: ``cp311-linux_x86_64``."""
     machine = platform.machine().lower()
@@ -117,6 +134,13 @@ def main(argv: list[str]) -> int:
         try:
             print(load_manifest(Path(argv[2])).get(argv[1], ""))
         except BundleProblem as exc:
+            print(f"jarshy-install: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if len(argv) == 3 and argv[0] == "--copy":
+        try:
+            copy_verified(Path(argv[1]), Path(argv[2]))
+        except (BundleProblem, OSError) as exc:
             print(f"jarshy-install: {exc}", file=sys.stderr)
             return 1
         return 0

@@ -186,3 +186,17 @@ def test_an_installed_package_is_repacked_into_a_wheel_pip_accepts(tmp_path: Pat
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (target / "defusedxml" / "ElementTree.py").is_file()
+
+
+def test_the_kept_copy_holds_the_listed_files_only(small_bundle: Path, tmp_path: Path) -> None:
+    (small_bundle / "holiday-photos").mkdir()  # a bundle unpacked at the root of a busy stick
+    (small_bundle / "holiday-photos" / "beach.jpg").write_bytes(b"\xff\xd8" * 1000)
+    dest = tmp_path / "kept"
+    done = run(
+        [sys.executable, str(small_bundle / "verify.py"), "--copy", str(small_bundle), str(dest)],
+        offline_env(tmp_path), tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not (dest / "holiday-photos").exists()
+    assert verify_bundle.problems(dest) == []
+    assert verify_bundle.fingerprint(dest) == verify_bundle.fingerprint(small_bundle)
