@@ -25,7 +25,7 @@ DAY = 24 * 3600
 
 
 def register(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="your identities: create, list, export, certify, revoke")
+    keys = sub.add_parser("keys", help="your identities: create, list, share, certify, revoke")
     ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     new = ksub.add_parser("new", help="create an identity (encrypted with a passphrase)")
     new.add_argument("name")
