@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -111,6 +112,9 @@ class BridgeLink:
                 self._down(describe(exc, self.settings))
             except ssl.SSLError as exc:  # pragma: no cover - aiomqtt wraps most of these
                 self._down(f"TLS: {exc.reason or exc}")
+            except Exception as exc:  # the bridge must never take the daemon down
+                log.exception("bridge %s failed", self.settings.url)
+                self._down(f"bridge failed: {type(exc).__name__}: {exc}")
             finally:
                 self.connected.clear()
                 self.core.disconnected()
@@ -141,7 +145,8 @@ class BridgeLink:
             s.host, s.port, username=s.username, password=s.password,
             identifier=s.client_id, queue_type=FairQueue, max_queued_incoming_messages=INBOUND,
             protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
-            clean_session=None if v5 else False, clean_start=False, properties=properties,
+            clean_session=None if v5 else False, properties=properties,
+            clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,  # 3.1.1: clean_session
             tls_context=_tls(s) if s.tls else None, timeout=10, keepalive=30,
         )  # fmt: skip
         client.pending_calls_threshold = WINDOW + 1  # our window, not a warning
