@@ -393,6 +393,7 @@ WEAK = [
     ("abcdefghijkl", "run"),
     ("qwertyuiop!!", "run"),
     ("йцукенгшщз", "run"),
+    ("абвгдежзий", "run"),
     ("9876543210zyxw", None),
     ("Password123!", "common"),
     ("пароль 2024!!", "common"),

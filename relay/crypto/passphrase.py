@@ -30,6 +30,7 @@ _RUNS = (
     "abcdefghijklmnopqrstuvwxyz",
     "0123456789",
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "абвгдежзийклмнопрстуфхцчшщъыьэюя",  # as typed: without ё
     "qwertyuiop",
     "asdfghjkl",
     "zxcvbnm",
