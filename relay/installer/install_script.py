@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
         --no-keep) keep=no; shift ;;
         --no-compile) compile=--no-compile; shift ;;
         --check) check_only=yes; shift ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) say "unknown option $1 (sh install.sh --help)"; exit 2 ;;
     esac
 done

@@ -61,6 +61,8 @@ def test_a_clean_bundle_verifies_and_fits_this_machine(small_bundle: Path, tmp_p
     assert "it installs jarshy==0.1.0" in out
     assert verify_bundle.fingerprint(small_bundle) in out
     assert not venv.exists()
+    code, out, _ = install(small_bundle, tmp_path, "--help")
+    assert code == 0 and "--no-keep" in out and "set -eu" not in out
 
 
 def test_a_corrupted_wheel_is_refused_by_name(small_bundle: Path, tmp_path: Path) -> None:
