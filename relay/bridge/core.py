@@ -210,6 +210,14 @@ class BridgeCore:
             if _remaining(item.expires_at, wall) > 0:
                 self._queue(ident, item)
 
+    def expired(self, wall: float) -> list[str]:
+        """Topics of bulletins we published that have expired since (forgotten now): a broker
+        without message expiry (MQTT 3.1.1) keeps them retained until they are cleared."""
+        gone = [i for i, item in self._remembered.items() if _remaining(item.expires_at, wall) <= 0]
+        for ident in gone:
+            del self._remembered[ident]
+        return [self.topic(ident) for ident in gone]
+
     # -- in --------------------------------------------------------------------------------------
 
     def received(self, topic: str, payload: bytes, now: float) -> Take | Refuse | Skip:

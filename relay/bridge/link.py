@@ -12,6 +12,7 @@ what ``jarshy status`` shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl
@@ -37,6 +38,7 @@ log = logging.getLogger("jarshy.bridge")
 Judge = Callable[[Take], tuple[str, bool]]  # a Take -> (ingest outcome, trusted)
 SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session and queue while we are away
 WINDOW = 16  # publications in flight at once
+EXPIRY_CHECK = 60.0  # seconds between looks for expired bulletins to clear (MQTT 3.1.1)
 INBOUND = 1000  # messages waiting to be judged
 YIELD_EVERY = 32  # messages judged before the radio and the API get a turn
 NOT_AUTHORIZED = "not authorized (a wrong password, or no access)"  # mosquitto's answer to both
@@ -190,10 +192,14 @@ class BridgeLink:
         v5 = self.settings.protocol == 5
         while True:
             await self._downlinks(client)
+            if not v5:  # no message expiry: clear what expired ourselves (an empty retained)
+                for topic in self.core.expired(self.wall()):
+                    await client.publish(topic, b"", qos=1, retain=True)
             due = self.core.due(self.wall(), WINDOW)
             if not due:
                 self._wake.clear()
-                await self._wake.wait()
+                with contextlib.suppress(TimeoutError):  # look at expiry now and then
+                    await asyncio.wait_for(self._wake.wait(), EXPIRY_CHECK)
                 continue
 
             async def one(topic: str, payload: bytes, expiry: int, ident: bytes) -> None:

@@ -50,6 +50,18 @@ def test_offered_bulletins_go_out_by_priority_once_and_wait_again_after_a_drop()
     assert [p.expiry for p in core.due(NOW + 700, limit=10)] == []  # all expired meanwhile
 
 
+def test_expired_publications_are_forgotten_and_named_for_clearing() -> None:
+    core = BridgeCore("kz", "gw-a")
+    short, long = bulletin(1), bulletin(2)
+    core.offer(short.raw, short.id, 20, NOW + 60)
+    core.offer(long.raw, long.id, 20, NOW + 6000)
+    for item in core.due(NOW, 10):
+        core.acked(item.ident)
+    assert core.expired(NOW + 30) == []
+    assert core.expired(NOW + 61) == [f"jarshy/kz/g/gw-a/b/{short.id.hex()}"]
+    assert core.expired(NOW + 61) == [] and core.tracked[1] == 1
+
+
 def test_a_bulletin_without_lifetime_is_retained_at_most_max_expiry() -> None:
     core = BridgeCore("kz", "gw-a")
     item = bulletin(1)
