@@ -245,7 +245,12 @@ class BridgeLink:
             return
         verdict = self.core.received(topic, payload, self.monotonic())
         if isinstance(verdict, Take):
-            outcome, trusted = self.judge(verdict)
+            try:
+                outcome, trusted = self.judge(verdict)
+            except Exception:  # one bulletin the node could not take must not end the session
+                log.exception("bridge: judging %s from %s failed", verdict.ident.hex(),
+                              verdict.publisher)  # fmt: skip
+                outcome, trusted = "rejected", False
             self.core.judged(verdict, outcome, trusted, self.monotonic())
         elif isinstance(verdict, Refuse):
             log.debug("bridge refused a message from %s: %s", verdict.publisher, verdict.reason)
