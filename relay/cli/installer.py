@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from relay.errors import UserError
+from relay.inert import inert_line
 from relay.installer import build as bundle_build
 from relay.installer import manifest as bundle_manifest
 from relay.installer import share as bundle_share
@@ -93,8 +94,13 @@ def verify_command(args: argparse.Namespace) -> int:
     manifest = verify_bundle.load_manifest(args.bundle)
     print(f"verified: Jarshy {manifest['version']}, {len(manifest['files'])} files match")
     print(f"fingerprint {verify_bundle.fingerprint(args.bundle)} (sha256 of manifest.json)")
+    print(
+        f"built {inert_line(str(manifest.get('built')))}: {inert_line(str(manifest.get('source')))}"
+    )
+    for key in manifest["targets"]:
+        print(f"installs on: {inert_line(str(key))}")
     for line in manifest.get("missing") or []:
-        print(f"missing: {line}")
+        print(f"missing: {inert_line(str(line))}")
     return 0
 
 

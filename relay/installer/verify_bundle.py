@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import shutil
 import sys
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,9 @@ MANIFEST = "manifest.json"
 WHEELS = "wheels"
 FORMAT = 1
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a manifest lists a few hundred files; refuse a huge one
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a project or extra name (PEP 508)
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}")  # a PEP 440 version, loosely
+WHEEL_FILE = re.compile(r"wheels/[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}\.whl")
 
 
 class BundleProblem(Exception):
@@ -62,9 +66,36 @@ def load_manifest(bundle: Path) -> dict[str, Any]:
         raise BundleProblem(f"{path}: the manifest lists no files")
     for name in files:
         pure = PurePosixPath(name)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in name:
-            raise BundleProblem(f"{path}: the manifest names a file outside the bundle: {name!r}")
+        if pure.is_absolute() or ".." in pure.parts or "\\" in name or not name.isprintable():
+            raise BundleProblem(f"{path}: the manifest names a file outside the bundle: {name!a}")
+    _check_fields(path, manifest)
     return manifest
+
+
+def _check_fields(path: Path, manifest: dict[str, Any]) -> None:
+    """The fields install.sh hands to pip or to the shell: names, a version, listed wheels."""
+    extras = manifest.get("extras")
+    if not isinstance(extras, list):
+        raise BundleProblem(f"{path}: the manifest's extras are not a list")
+    for value in [manifest.get("project"), *extras]:
+        if not isinstance(value, str) or not NAME.fullmatch(value):
+            raise BundleProblem(f"{path}: the manifest names a project or extra {value!a}")
+    version = manifest.get("version")
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
+        raise BundleProblem(f"{path}: the manifest's version is not a version: {version!a}")
+    pip = manifest.get("pip")
+    if pip and not (
+        isinstance(pip, str) and WHEEL_FILE.fullmatch(pip) and pip in manifest["files"]
+    ):
+        raise BundleProblem(f"{path}: the manifest's pip is not a wheel it lists: {pip!a}")
+    targets = manifest.get("targets")
+    if not isinstance(targets, dict) or not all(isinstance(v, list) for v in targets.values()):
+        raise BundleProblem(f"{path}: the manifest's targets are not a table of wheels")
+
+
+def printable(text: str) -> str:
+    """A line safe to print: control characters (terminal escapes) shown as ``?``, capped."""
+    return "".join(c if c.isprintable() else "?" for c in text)[:300]
 
 
 def problems(bundle: Path) -> list[str]:
@@ -72,7 +103,7 @@ def problems(bundle: Path) -> list[str]:
     try:
         manifest = load_manifest(bundle)
     except BundleProblem as exc:
-        return [str(exc)]
+        return [printable(str(exc))]
     found: list[str] = []
     files: dict[str, dict[str, Any]] = manifest["files"]
     for name, entry in sorted(files.items()):
@@ -89,7 +120,7 @@ def problems(bundle: Path) -> list[str]:
             name = f"{WHEELS}/{path.name}"
             if name not in files:
                 found.append(f"{name}: not in the manifest (pip would read it): remove it")
-    return found
+    return [printable(line) for line in found]
 
 
 def copy_verified(bundle: Path, dest: Path) -> None:
@@ -132,7 +163,7 @@ def requirement(bundle: Path) -> str:
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "--field":
         try:
-            print(load_manifest(Path(argv[2])).get(argv[1], ""))
+            print(printable(str(load_manifest(Path(argv[2])).get(argv[1], ""))))
         except BundleProblem as exc:
             print(f"jarshy-install: {exc}", file=sys.stderr)
             return 1

@@ -202,3 +202,31 @@ def test_the_kept_copy_holds_the_listed_files_only(small_bundle: Path, tmp_path:
     assert not (dest / "holiday-photos").exists()
     assert verify_bundle.problems(dest) == []
     assert verify_bundle.fingerprint(dest) == verify_bundle.fingerprint(small_bundle)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("project", "jarshy @ http://example.invalid/evil.whl", "names a project or extra"),
+        ("version", "0.1.0 --index-url=http://example.invalid", "is not a version"),
+        ("extras", ["plots]; os_name=='posix"], "names a project or extra"),
+        ("pip", "../../bin/sh", "pip is not a wheel it lists"),
+    ],
+)
+def test_manifest_fields_handed_to_pip_or_the_shell_are_checked(
+    small_bundle: Path, tmp_path: Path, field: str, value: object, says: str
+) -> None:
+    path = small_bundle / "manifest.json"
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    (found,) = verify_bundle.problems(small_bundle)
+    assert says in found
+    code, out, venv = install(small_bundle, tmp_path)
+    assert code == 1 and says in out and not venv.exists()
+
+
+def test_a_file_name_with_terminal_escapes_is_printed_inert(small_bundle: Path) -> None:
+    (small_bundle / "wheels" / "x\x1b]0;pwned\x07.whl").write_bytes(b"")
+    (found,) = verify_bundle.problems(small_bundle)
+    assert "\x1b" not in found and "\x07" not in found and "x?]0;pwned?.whl" in found
