@@ -30,6 +30,10 @@ def fake_wheel(folder: Path, name: str, version: str, requires: list[str] = ()) 
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr(f"{name}/__init__.py", "")
         archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
+        archive.writestr(
+            f"{name}-{version}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
     return wheel
 
 
