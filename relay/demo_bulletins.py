@@ -8,7 +8,7 @@ screenshot of the demo is never taken for news. Three authors publish: the simul
 their areas, and corrections of earlier items. Untrusted voices: a stranger's rumours, a visitor's
 forgeries in the newsroom's name, and a noisy neighbour's flood of adverts (the spam brake's demo).
 The bytes are pure functions of a time slot (:func:`slot_bulletin`), the day
-(:func:`key_bulletins`) or the hour (:func:`flood`): a restarted simulation sends the very same
+(:func:`key_bulletins`) or ten minutes (:func:`flood`): a restarted simulation sends the very same
 bulletins again, never new copies. relay.simulated decides which radio sends what, and when.
 """
 
@@ -121,6 +121,7 @@ FLOOD = 21  # untrusted bulletins from the noisy neighbour: over the spam brake'
 MIN_LIFETIME = 600  # seconds
 DAY = 86_400
 HOUR = 3_600
+BURST = 600  # the spam demo's bulletins are the same within these ten minutes of wall clock
 
 
 def lifetime_for(interval: float) -> int:
@@ -197,8 +198,9 @@ def key_bulletins(wall: float) -> list[bytes]:
 
 
 def flood(wall: float) -> list[bytes]:
-    """The noisy neighbour's flood of the hour: :data:`FLOOD` valid, untrusted adverts."""
-    hour = int(wall // HOUR * HOUR)
+    """The noisy neighbour's flood of these ten minutes (:data:`BURST`): :data:`FLOOD` valid,
+    untrusted adverts."""
+    hour = int(wall // BURST * BURST)
     return [
         wire.sign(
             Content(Kind.NEWS, DEMO_FLOODER.key_id, hour + n, FLOOD_TEXT.format(n=n), "ru", HOUR),

@@ -14,7 +14,7 @@ resident's stock radio (:attr:`SimulatedMesh.phone_address`) shows what the phon
 a mirroring daemon (`--mirror`).
 
 No duplicates across restarts: every demo bulletin is a pure function of its time slot
-(``wall // interval``; keys and certificates of the day, the flood of the hour), so a restart
+(``wall // interval``; keys and certificates of the day, the spam demo of ten minutes), so a restart
 re-sends the same bytes, which the store already holds.  Bounded: each text comes back once a
 round (:data:`ROUND` slots) and lives :func:`lifetime_for` (at least a round), so at most two live
 copies of a text exist; expired ones leave the store with :func:`prune`.  The radios carry Jarshy
@@ -36,6 +36,7 @@ from typing import Any
 from meshtastic.protobuf import mesh_pb2, portnums_pb2
 
 from relay.demo_bulletins import (
+    BURST,
     DEMO_NEWSROOM,
     FORGERY_SLOT,
     HOUR,
@@ -191,9 +192,9 @@ class SimulatedMesh:
             for raw in flood(now):
                 self.transmit(self.flooder, raw)
                 await asyncio.sleep(FLOOD_GAP)
-            hour = int(now // HOUR * HOUR)
+            burst = int(now // BURST * BURST)
             for which in range(EARLY_FORGERIES):
-                self.transmit(self.forger, forgery(hour + which, which))
+                self.transmit(self.forger, forgery(burst + which, which))
                 await asyncio.sleep(FORGERY_GAP)
         except Exception:  # the demo must never take the daemon down
             log.exception("simulated spam demo failed")
