@@ -5,6 +5,7 @@ real daemon on the simulated mesh."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from relay.simulated import NOISY, RETENTION, VISITOR, prune
 from relay.store import Query, Store
 from relay.trust import Status
 from relay.wire import bulletin as wire
-from tests.daemon.conftest import running
+from tests.daemon.conftest import Node, running
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "train.jsonl"
 NOW = 1_767_000_000.0  # a fixed wall clock: 2025-12-29
@@ -147,3 +148,26 @@ async def test_the_spam_brake_demo_ignores_the_flood_and_the_forger(tmp_path: Pa
         assert trusted and trusted <= {
             "Simulated newsroom", "Field reporter (simulated)", "Civil protection (simulated)"
         }  # fmt: skip
+
+
+async def test_a_restarted_simulation_adds_no_copies_of_what_it_sent(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+
+    def kinds(store: Store) -> Counter[str]:
+        return Counter(r.kind.name for r in store.query(Query(limit=10_000)))
+
+    async def ran_past(node: Node, wall: float) -> bool:
+        rows = node.daemon.store.query(Query(statuses=(Status.TRUSTED,), limit=10_000))
+        return any(r.kind.name == "NEWS" and r.created >= wall for r in rows)
+
+    async with running(home) as first:
+        begun = time.time()
+        await first.wait_for(lambda: ran_past(first, begun + 3), timeout=60)
+        before = kinds(first.daemon.store)
+    assert before["CERTIFICATE"] == 2 and before["ANNOUNCEMENT"] == 2
+    async with running(home) as again:  # the keys of the day are sent again on start
+        begun = time.time()
+        await again.wait_for(lambda: ran_past(again, begun + 3), timeout=60)
+        after = kinds(again.daemon.store)
+    assert after["CERTIFICATE"] == 2 and after["ANNOUNCEMENT"] == 2
+    assert after["NEWS"] > before["NEWS"]  # the feed went on, with new slots only
