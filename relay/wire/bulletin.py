@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import InitVar, dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from relay.codec import CodecError, decode_text, encode_text
@@ -164,10 +165,9 @@ def parse(raw: bytes) -> Envelope:
     kind_value = frame & 0x0F
     if kind_value >= FRAGMENT_TYPE:
         raise WireError("not-a-bulletin", f"frame type {kind_value} is not a bulletin")
-    try:
-        kind = Kind(kind_value)
-    except ValueError:
-        raise WireError("unknown-kind", f"bulletin kind {kind_value} is not defined") from None
+    kind = _KINDS.get(kind_value)
+    if kind is None:
+        raise WireError("unknown-kind", f"bulletin kind {kind_value} is not defined")
     author = bytes(raw[1:9])
     created = int.from_bytes(raw[9:13], "big")
     body = raw[HEADER_LEN:-SIGNATURE_LEN]
@@ -202,10 +202,9 @@ def verify(bulletin: Bulletin | Envelope, public_key: bytes) -> bool:
     The signature covers the encoded text, so an :class:`Envelope` (text not decoded) verifies
     exactly as the decoded :class:`Bulletin` does.
     """
-    from relay.crypto.keys import key_id
     from relay.crypto.keys import verify as verify_signature
 
-    if key_id(public_key) != bulletin.author:
+    if not isinstance(public_key, bytes) or _author_of(public_key) != bulletin.author:
         return False
     raw = bulletin.raw
     signed = raw[:-SIGNATURE_LEN]
@@ -264,8 +263,13 @@ def present_fields(content: Content) -> frozenset[Field]:
 
 def _check_kind_rules(content: Content, present: frozenset[int], has_text: bool) -> None:
     """Which fields each kind requires and forbids (docs/protocol.md, 'Rules per kind');
-    ``present``: the keys of the field map."""
+    ``present``: the keys of the field map. Combinations that passed are remembered (a few dozen
+    exist); an announcement's key is checked every time."""
     kind = content.kind
+    if (kind, present, has_text) in _RULES_PASSED:
+        if kind is Kind.ANNOUNCEMENT:
+            _check_announcement(content)
+        return
     required, optional, text_rule = _KIND_RULES[kind]
 
     def bad(what: str) -> WireError:
@@ -284,9 +288,25 @@ def _check_kind_rules(content: Content, present: frozenset[int], has_text: bool)
     if not present <= allowed:
         raise bad(f"not allowed: {names(present - allowed)}")
     if kind is Kind.ANNOUNCEMENT:
-        assert content.subject_key is not None
-        if _key_id(content.subject_key) != content.author:
-            raise bad("key 11 is not the author's key")
+        _check_announcement(content)
+    _RULES_PASSED.add((kind, present, has_text))
+
+
+_RULES_PASSED: set[tuple[Kind, frozenset[int], bool]] = set()  # bounded: only valid combinations
+_KINDS = {int(kind): kind for kind in Kind}
+
+
+def _check_announcement(content: Content) -> None:
+    assert content.subject_key is not None
+    if _key_id(content.subject_key) != content.author:
+        raise WireError("bad-fields", "announcement: key 11 is not the author's key")
+
+
+@lru_cache(maxsize=256)
+def _author_of(public_key: bytes) -> bytes:
+    """The key id of ``public_key`` (relay.crypto.keys.key_id), remembered for the few keys a
+    node checks signatures with."""
+    return _key_id(public_key)
 
 
 def _key_id(public_key: bytes) -> bytes:

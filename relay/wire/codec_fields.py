@@ -102,8 +102,18 @@ def fields_and_keys(
     if not isinstance(value, dict):
         raise WireError("bad-type", "field map must be a CBOR map")
     reader = _FieldReader(value)
-    lang = reader.lang() if 0 in value else "und"
-    lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME) if 1 in value else None
+    # The common values are taken inline; anything else goes through the reader, which checks
+    # it (and says what is wrong) exactly as for every other field.
+    code = value.get(0)
+    if code is None:
+        lang = "und"
+    elif type(code) is int and 0 < code < len(LANGUAGES):
+        lang = LANGUAGES[code]
+    else:
+        lang = reader.lang()
+    lifetime = value.get(1)
+    if lifetime is not None and not (type(lifetime) is int and 0 <= lifetime <= MAX_LIFETIME):
+        lifetime = reader.uint(Field.LIFETIME, MAX_LIFETIME)
     ref = reader.fixed_bytes(Field.REF, 8) if 2 in value else None
     safety = _safety(reader) if not _NO_SAFETY.isdisjoint(value) else None
     subject_key = reader.fixed_bytes(Field.SUBJECT_KEY, 32) if 11 in value else None
@@ -139,18 +149,38 @@ def _safety(reader: _FieldReader) -> SafetyInfo | None:
             "bad-fields", "safety alert lacks event/category/severity/urgency/certainty"
         )
     fields = reader.fields
-    event = reader.coded(Field.EVENT, EVENTS, MAX_SHORT_TEXT) or "other"
-    category = reader.coded(Field.CATEGORY, CATEGORIES, MAX_SHORT_TEXT) or "other"
-    severity = reader.uint(Field.SEVERITY, len(SEVERITIES) - 1) or 0
-    urgency = reader.uint(Field.URGENCY, len(URGENCIES) - 1) or 0
-    certainty = reader.uint(Field.CERTAINTY, len(CERTAINTIES) - 1) or 0
+    event = _listed(fields, Field.EVENT, EVENTS) or reader.coded(
+        Field.EVENT, EVENTS, MAX_SHORT_TEXT
+    )
+    category = _listed(fields, Field.CATEGORY, CATEGORIES) or reader.coded(
+        Field.CATEGORY, CATEGORIES, MAX_SHORT_TEXT
+    )
+    severity = (
+        _listed(fields, Field.SEVERITY, SEVERITIES)
+        or SEVERITIES[reader.uint(Field.SEVERITY, len(SEVERITIES) - 1) or 0]
+    )
+    urgency = (
+        _listed(fields, Field.URGENCY, URGENCIES)
+        or URGENCIES[reader.uint(Field.URGENCY, len(URGENCIES) - 1) or 0]
+    )
+    certainty = (
+        _listed(fields, Field.CERTAINTY, CERTAINTIES)
+        or CERTAINTIES[reader.uint(Field.CERTAINTY, len(CERTAINTIES) - 1) or 0]
+    )
     point = reader.point(Field.POINT) if Field.POINT in fields else None
     area = reader.label(Field.AREA, MAX_AREA_TEXT) if Field.AREA in fields else None
     geohash = reader.geohash(Field.GEOHASH) if Field.GEOHASH in fields else None
     return SafetyInfo(
-        event, category, SEVERITIES[severity], URGENCIES[urgency], CERTAINTIES[certainty], area,
-        point, geohash,
-    )  # fmt: skip
+        event or "other", category or "other", severity, urgency, certainty, area, point, geohash
+    )
+
+
+def _listed(fields: dict[Any, Any], key: int, table: tuple[str, ...]) -> str | None:
+    """The table value a valid code stands for; None for anything the reader must check."""
+    code = fields[key]
+    if type(code) is int and 0 <= code < len(table):
+        return table[code]
+    return None
 
 
 class _FieldReader:
