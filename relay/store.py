@@ -80,7 +80,8 @@ UNREAD_INDEX = (
 # identity adapters (C callables: bytes(b) is b, {}.get(None) is None) are found in one dict
 # lookup. Bound values are unchanged, for every connection of the process.
 sqlite3.register_adapter(bytes, bytes)
-sqlite3.register_adapter(type(None), {}.get)
+_NULL: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NULL.get)
 
 SEARCH_DECODES = 2000  # texts a search decodes first, at most (the background pass does the rest)
 
