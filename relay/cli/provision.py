@@ -227,9 +227,9 @@ def trusted_keys(
 
 
 def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -> None:
-    """Make ``trusted`` roots of this node's trust store (the running daemon's, if one runs);
-    warn when a relay ends up trusting nobody: it would forward no news. With nothing to trust
-    and no node yet, nothing is created."""
+    """Make ``trusted`` roots of this node's trust store (through the running daemon, the one
+    writer, unless it runs on the simulated mesh's store); warn when a relay ends up trusting
+    nobody: it would forward no news. With nothing to trust and no node yet, nothing is made."""
     from relay.cli.common import now, open_node
     from relay.cli.keys import ask_daemon
     from relay.crypto.keys import encode_share
@@ -239,9 +239,11 @@ def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -
         for item in trusted:
             print(f"dry run: would trust {inert_line(item.name)} ({item.key.fingerprint})")
         return
+    hello = ask_daemon("hello") if trusted else None
+    through_daemon = hello is not None and not hello.get("simulated")  # else: not its store
     for item in trusted:
         share = encode_share(item.key.public_key, item.key.name)
-        if ask_daemon("trust.add", share=share, name=item.name) is None:
+        if not through_daemon or ask_daemon("trust.add", share=share, name=item.name) is None:
             with open_node() as node:
                 node.add_root(item.key.public_key, item.name, now())
         print(
@@ -251,7 +253,7 @@ def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -
     if not relays:
         return
     where = Paths.from_env()
-    listed = ask_daemon("trust.list") if where.socket.exists() else None
+    listed = ask_daemon("trust.list") if where.socket.exists() and through_daemon else None
     if listed is not None:
         count = len(listed)
     elif where.database.exists():

@@ -167,3 +167,21 @@ def test_a_trust_file_holds_a_bounded_number_of_keys() -> None:
     extra = encode_share(make_identity("one more").public_key)
     with pytest.raises(TrustFileError, match=f"more than {MAX_KEYS} keys"):
         parse_trust_file((body + extra).encode(), "big.trust")
+
+
+async def test_keys_go_to_the_real_store_while_a_simulated_daemon_runs(
+    radio: Callable[..., Any], node_home: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import asyncio
+
+    from tests.daemon.conftest import running
+
+    async with running(node_home) as daemon:  # on the simulated mesh, its own store
+        monkeypatch.setenv("JARSHY_SOCKET", str(daemon.socket))
+        r = radio(role="ROUTER", region="UNSET")
+        assert await asyncio.to_thread(provision, r.address, "--trust", SHARE) == 0
+        assert "trusting Almaty desk" in capsys.readouterr().out
+        simulated = {row["name"] for row in await daemon.call("trust.list")}
+    assert "Almaty desk" not in simulated  # the simulation's trust stays apart
+    assert roots(node_home) == {key_id(DESK.public_key): "Almaty desk"}
