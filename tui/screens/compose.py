@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from textual import on, work
@@ -11,10 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static, TextArea
 
+from relay.compose import DraftError, draft_from_params
+from relay.i18n import decimal
+from relay.i18n.limits import one_packet_characters
 from tui.i18n import t
 from tui.messages import DeliveryChanged
 from tui.screens.base import API_ERRORS, BaseScreen, api_failure
-from tui.screens.dialogs import PassphraseScreen
+from tui.screens.dialogs import ConfirmScreen, PassphraseScreen
 from tui.state import (
     CERTAINTIES,
     COMPOSE_KINDS,
@@ -48,6 +52,9 @@ class ComposeScreen(BaseScreen):
         self.sent_id: str | None = None
         self.sent_by = ""
         self.measured: dict[str, Any] | None = None
+        self.fit_chars: int | None = (
+            None  # characters of this text one packet holds, if it needs more
+        )
         self.delivery: tuple[str | None, int | None] = (None, None)
 
     def body(self) -> ComposeResult:
@@ -137,12 +144,19 @@ class ComposeScreen(BaseScreen):
             except API_ERRORS as exc:
                 self.query_one("#meter", Static).update(api_failure(exc))
                 return
+        self.fit_chars = None
+        if self.measured and int(self.measured.get("packets") or 0) > 1:
+            self.show_meter()  # the size now, the characters a moment later
+            self.fit_chars = await fitting_characters(params)
         self.show_meter()
 
     def show_meter(self) -> None:
         text = self.query_one("#text", TextArea).text
         meter = self.query_one("#meter", Static)
-        meter.update(meter_text(self.measured, len(text), self.lang))
+        shown = meter_text(self.measured, len(text), self.lang)
+        if self.fit_chars is not None:
+            shown += "\n" + t("meter_max", self.lang, chars=self.fit_chars)
+        meter.update(shown)
         meter.set_class(bool(self.measured and not self.measured.get("fits")), "too-big")
 
     def params(self) -> dict[str, Any]:
@@ -184,6 +198,9 @@ class ComposeScreen(BaseScreen):
             outcome.update(t("no_identity", self.lang))
             return
         try:
+            if not await self.confirm_packets(params):
+                outcome.update(t("not_sent", self.lang))
+                return
             ids = await self.jarshy.call("identities")
             error = ""
             while not any(i["name"] == identity and i["unlocked"] for i in ids):
@@ -210,6 +227,22 @@ class ComposeScreen(BaseScreen):
         self.show_delivery(result.get("delivery"), None)
         self.load_identities()
 
+    async def confirm_packets(self, params: dict[str, Any]) -> bool:
+        """A text that needs more than one radio packet is announced before it goes: its packets,
+        its airtime and how many characters of it one packet holds; the author decides."""
+        measuring = {k: v for k, v in params.items() if k != "identity"}
+        size = await self.jarshy.call("size", **measuring)
+        packets = int(size.get("packets") or 0)
+        if packets <= 1:
+            return True
+        preset = str(size.get("preset") or "LONG_FAST")
+        seconds = (size.get("airtime_ms") or {}).get(preset, 0) / 1000
+        chars = await fitting_characters(measuring)
+        question = t("confirm_multi", self.lang, packets=packets, preset=preset,
+                     seconds=decimal(seconds, self.lang), chars="?" if chars is None else chars)  # fmt: skip
+        answer: bool = await self.app.push_screen_wait(ConfirmScreen(question, self.lang))
+        return answer
+
     def show_delivery(self, delivery: str | None, held_by: int | None) -> None:
         self.delivery = (delivery, held_by)
         self.query_one("#delivery", Static).update(delivery_text(delivery, held_by, self.lang))
@@ -222,3 +255,12 @@ class ComposeScreen(BaseScreen):
     def delivery_changed(self, message: DeliveryChanged) -> None:
         if message.bulletin_id == self.sent_id:
             self.show_delivery(message.delivery, message.held_by)
+
+
+async def fitting_characters(params: dict[str, Any]) -> int | None:
+    """How many characters of this text fit one packet (a few signatures, off the event loop)."""
+    try:
+        draft = draft_from_params({**params, "ref": params.get("ref") or "00" * 8})
+    except DraftError:
+        return None
+    return await asyncio.to_thread(one_packet_characters, draft, int(time.time()))
