@@ -34,17 +34,23 @@ class Propagation:
 
     def path_loss(self, distance_m: float) -> float:
         """Median path loss in dB at ``distance_m`` (no shadowing)."""
-        d = max(distance_m, 1.0)
+        (a, b), floor = self.loss_lines()
+        lg = math.log10(max(distance_m, 1.0))
+        return max(a + b * lg, floor[0] + floor[1] * lg)
+
+    def loss_lines(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The path loss as ``max(a + b·log10 d, a' + b'·log10 d)`` (d ≥ 1 m): the model's
+        line and the free-space floor it never goes below (none for ``log_distance``)."""
         f = self.freq_mhz
         if self.model == "urban":
             h = self.height_m
             a_hm = (1.1 * math.log10(f) - 0.7) * h - (1.56 * math.log10(f) - 0.8)
             a = 69.55 + 26.16 * math.log10(f) - 13.82 * math.log10(h) - a_hm
             b = 44.9 - 6.55 * math.log10(h)
-            fspl = 20.0 * math.log10(f) - 27.55 + 20.0 * math.log10(d)  # never below free space
-            return max(a + b * math.log10(d / 1000.0), fspl)
+            fspl = 20.0 * math.log10(f) - 27.55  # never below free space
+            return (a - 3.0 * b, b), (fspl, 20.0)  # log10(d / 1000) = log10(d) - 3
         ref = self.ref_loss_db if self.ref_loss_db is not None else 20.0 * math.log10(f) - 27.55
-        return ref + 10.0 * self.exponent * math.log10(d)
+        return (ref, 10.0 * self.exponent), (-math.inf, 0.0)
 
     def max_range(self, budget_db: float) -> float:
         """Largest distance at which the median loss minus 3 sigma of shadowing fits the budget."""
@@ -168,36 +174,57 @@ class Channel:
         )
 
     def _build_static(self) -> None:
+        """Links between static nodes, each pair once, with a spatial grid: the path loss and
+        the shadowing hash are inlined here (millions of pairs in city-5000); they compute
+        exactly what :meth:`rssi` does."""
         cell = max(self.max_range, 1.0)
         grid: dict[tuple[int, int], list[int]] = {}
         pos = {i: self.tracks[i].at(0.0) for i in self.static}
         for i in self.static:
             x, y = pos[i]
             grid.setdefault((int(x // cell), int(y // cell)), []).append(i)
-        path_loss, sigma, seed = (
-            self.propagation.path_loss,
-            self.propagation.shadowing_db,
-            self.seed,
-        )
+        (a1, b1), (a2, b2) = self.propagation.loss_lines()
+        sigma, seed = self.propagation.shadowing_db, self.seed & _MASK
+        log10, sqrt, log, cos, tau = math.log10, math.sqrt, math.log, math.cos, 2.0 * math.pi
         eirp = [t + g for t, g in zip(self.tx_dbm, self.gain_db, strict=True)]
         gain, floor, links = self.gain_db, self.floor, self._static_links
+        cell2 = cell * cell
         for i in self.static:
             x, y = pos[i]
             cx, cy = int(x // cell), int(y // cell)
+            ei, gi, out_i = eirp[i], gain[i], links[i]
+            base = i * 1_000_003  # i < j below: link_shadowing's (lo, hi) order
             for dx in (-1, 0, 1):
                 for dy in (-1, 0, 1):
                     for j in grid.get((cx + dx, cy + dy), ()):
                         if j <= i:
                             continue  # each pair once; both directions below
                         xj, yj = pos[j]
-                        d = math.hypot(x - xj, y - yj)
-                        if d > cell:
+                        d2 = (x - xj) ** 2 + (y - yj) ** 2
+                        if d2 > cell2:
                             continue
-                        loss = path_loss(d) + link_shadowing(seed, i, j, sigma)
-                        p_ij = eirp[i] + gain[j] - loss
-                        p_ji = eirp[j] + gain[i] - loss
+                        lg = 0.5 * log10(d2) if d2 > 1.0 else 0.0
+                        loss = max(a1 + b1 * lg, a2 + b2 * lg)
+                        if sigma > 0.0:  # link_shadowing(seed, i, j, sigma), _mix inlined
+                            h = (base + j + 0x9E3779B97F4A7C15) & _MASK
+                            h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+                            h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK
+                            h = ((seed ^ h ^ (h >> 31)) + 0x9E3779B97F4A7C15) & _MASK
+                            h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+                            h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK
+                            h1 = h ^ (h >> 31)
+                            h = (h1 + 0x9E3779B97F4A7C15) & _MASK
+                            h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+                            h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK
+                            h2 = h ^ (h >> 31)
+                            z = sqrt(-2.0 * log(((h1 >> 11) + 1) / 9007199254740992.0)) * cos(
+                                tau * (h2 >> 11) / 9007199254740992.0
+                            )
+                            loss += sigma * (-3.0 if z < -3.0 else 3.0 if z > 3.0 else z)
+                        p_ij = ei + gain[j] - loss
+                        p_ji = eirp[j] + gi - loss
                         if p_ij >= floor:
-                            links[i].append((j, p_ij))
+                            out_i.append((j, p_ij))
                         if p_ji >= floor:
                             links[j].append((i, p_ji))
         for out in links:

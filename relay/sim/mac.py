@@ -114,6 +114,7 @@ class Mesh:
             node.has_key = spec.jarshy or scenario.channel_plan == "shared"
             node.slot = 1 if spec.jarshy and scenario.channel_plan == "isolated" else 0
         self.firmware = firmware_tuple(scenario.firmware)
+        self._slots = len({n.slot for n in self.nodes}) > 1  # some radios on another frequency
         self._tagger: list[ItemTagger | None] = [None] * len(self.nodes)
 
     def _push(self, t: float, kind: int, a: int, b: Any) -> None:
@@ -245,7 +246,7 @@ class Mesh:
         txid = self._seq
         sens = self.sens
         nodes = self.nodes
-        if len({n.slot for n in nodes}) > 1:  # another frequency: neither heard nor interfering
+        if self._slots:  # another frequency: neither heard nor interfering
             receivers = [(j, p) for j, p in receivers if nodes[j].slot == node.slot]
         for j, p in receivers:
             rn = nodes[j]

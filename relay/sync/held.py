@@ -23,6 +23,9 @@ class Held:
         self.items: dict[bytes, _Item] = {}
         self.by_prefix: dict[bytes, bytes] = {}
         self.next_sweep = 0.0
+        self.version = 0  # moves with every add and forget
+        # the beacon, the version it was computed at and until when the sync set stays the same
+        self._beacon: tuple[int, float, float, frames.Beacon] | None = None
 
     def __contains__(self, ident: bytes) -> bool:
         return ident in self.items
@@ -43,6 +46,7 @@ class Held:
 
     def add(self, raw: bytes, judgement: Judgement, now: float) -> None:
         """Hold a relayable bulletin (the caller checked it is not held yet)."""
+        self.version += 1
         self.items[judgement.id] = _Item(raw, judgement, now)
         self.by_prefix[judgement.id[: frames.PREFIX_LEN]] = judgement.id
         if len(self.items) > self.max_items:
@@ -71,6 +75,7 @@ class Held:
         return len(gone)
 
     def _forget(self, ident: bytes) -> None:
+        self.version += 1
         del self.items[ident]
         self.by_prefix.pop(ident[: frames.PREFIX_LEN], None)
 
@@ -99,8 +104,31 @@ class Held:
         ]
 
     def beacon(self, now: float) -> frames.Beacon:
+        """Digest and count of the sync set at ``now`` (kept until a bulletin is added,
+        forgotten, settles or expires: a node in a dense mesh compares every beacon it hears)."""
+        cached = self._beacon
+        if cached is not None and cached[0] == self.version and cached[1] <= now < cached[2]:
+            return cached[3]
         ids = [item.judgement.id for item in self.sync_set(now)]
-        return frames.Beacon(frames.digest(ids), len(ids))
+        beacon = frames.Beacon(frames.digest(ids), len(ids))
+        self._beacon = (self.version, now, self._changes_after(now), beacon)
+        return beacon
+
+    def _changes_after(self, now: float) -> float:
+        """The first time after ``now`` at which a held bulletin settles or expires."""
+        first = float("inf")
+        for item in self.items.values():
+            settles = item.held_since + (
+                self.urgent_settle
+                if item.judgement.priority >= self.urgent_priority
+                else self.settle
+            )
+            if now < settles < first:
+                first = settles
+            expires = item.judgement.expires_at
+            if expires is not None and now < expires < first:
+                first = expires
+        return first
 
     def page(self, before: int, now: float, size: int | None = None) -> frames.Summary:
         """The summary page of the newest ``size`` settled items with a key below ``before``."""

@@ -65,6 +65,8 @@ class Outbox:
 
     def due(self, now: float) -> list[tuple[Key, _Pending]]:
         """Take the jobs due at ``now``, earliest first."""
+        if not self.jobs:
+            return []
         keys = sorted((k for k, p in self.jobs.items() if p.due <= now), key=self._due_of)
         return [(k, self.jobs.pop(k)) for k in keys]
 
