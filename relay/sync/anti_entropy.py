@@ -74,8 +74,12 @@ class AntiEntropy:
         elif self.expects(ident, now):
             self.resets.append(now)  # joins the sync set at once (SyncEngine.add)
 
-    def fire(self, now: float) -> list[SendPacket]:
-        """Trickle: a beacon, or our newest summary page after a mismatch."""
+    def fire(self, now: float, density: float = 1.0) -> list[SendPacket]:
+        """Trickle: a beacon, or our newest summary page after a mismatch.  ``density`` (1 to 3,
+        :meth:`relay.sync.frontier.Frontier.spread`) stretches Imax: where many neighbours
+        beacon, each hears enough of them, and hidden neighbours would otherwise multiply the
+        beacons a node in the middle hears."""
+        self.trickle.imax = self.config.imax * density
         if not self.started:
             self.started = True
             self.trickle.begin(now)

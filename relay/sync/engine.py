@@ -32,6 +32,7 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from dataclasses import replace
+from functools import lru_cache
 from hashlib import blake2b
 
 from relay.sync import frames
@@ -62,6 +63,13 @@ __all__ = [
 
 URGENT_KINDS = frozenset((Kind.SAFETY, Kind.REVOCATION))  # what a trusted safety alert can be
 MAX_TRUSTED_AUTHORS = 1024
+
+
+@lru_cache(maxsize=1024)
+def _id_of(raw: bytes) -> bytes:
+    """The id of a bulletin frame (a pure function of its bytes: remembered for the copies that
+    every neighbour relays, and that every simulated node hears)."""
+    return bulletin_id(raw[:-SIGNATURE_LEN])
 
 
 class SyncEngine:
@@ -207,7 +215,7 @@ class SyncEngine:
     def tick(self, now: float) -> list[SendPacket]:
         self.clock = now
         self.held.sweep(now)
-        out = self.anti_entropy.fire(now)
+        out = self.anti_entropy.fire(now, self.frontier.spread(now))
         for key, job in self.outbox.due(now):
             if job.item is not None and not self.held.live(job.item, now):
                 continue
@@ -260,7 +268,7 @@ class SyncEngine:
         junk again, the untrusted budget spent)."""
         if len(raw) <= SIGNATURE_LEN:
             return None
-        ident = bulletin_id(raw[:-SIGNATURE_LEN])
+        ident = _id_of(raw)
         item = self.held.get(ident)
         if item is not None:
             if raw == item.raw:  # a copy with a junk signature is no copy
