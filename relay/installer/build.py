@@ -9,6 +9,7 @@ published only as a source archive is built here with `pip wheel` and kept if it
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,10 +86,13 @@ def build(
             wheels=wheels,
             pip=pip,
         )
-        written = manifest.write(out, contents)
+        staged = work / "staged"  # written to ``out`` only once it passed the check
+        written = manifest.write(staged, contents)
         for target in targets:
-            resolves_offline(out, target, contents, work / "dry-run")
+            resolves_offline(staged, target, contents, work / "dry-run")
         progress("checked: every target installs from the bundle alone (pip --no-index)")
+        for entry in staged.iterdir():
+            shutil.move(entry, out / entry.name)
     return Built(out, written, manifest.write_tar(out) if tar else None)
 
 
