@@ -127,7 +127,7 @@ class Daemon:
         if bridge is not None:
             self.bridge = BridgeLink(bridge, self._from_bridge, wall=self.clocks.wall,
                                      monotonic=self.clocks.monotonic, seed=seed,
-                                     heard=self._on_packet)  # fmt: skip
+                                     heard=self._on_packet, batch=store.batch)  # fmt: skip
         self.link_state = LinkState.CONNECTING
         self.quarantine = RadioQuarantine(
             lambda: self.link, paths.ignored(self.simulate), wall=self.clocks.wall

@@ -40,7 +40,7 @@ SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session and queue whi
 WINDOW = 16  # publications in flight at once
 EXPIRY_CHECK = 60.0  # seconds between looks for expired bulletins to clear (MQTT 3.1.1)
 INBOUND = 1000  # messages waiting to be judged
-YIELD_EVERY = 32  # messages judged before the radio and the API get a turn
+BATCH = 32  # messages judged in one store transaction before the radio and the API get a turn
 NOT_AUTHORIZED = "not authorized (a wrong password, or no access)"  # mosquitto's answer to both
 _LOGIN = {4: "bad user name or password", 5: NOT_AUTHORIZED,
           134: "bad user name or password", 135: NOT_AUTHORIZED}  # fmt: skip
@@ -59,10 +59,12 @@ class BridgeLink:
         monotonic: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         heard: Callable[[PacketReceived], None] | None = None,
+        batch: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.settings = settings
         self.core = BridgeCore(settings.net, settings.gateway, limits)
         self.judge = judge
+        self.batch = batch  # the store's batch(): messages waiting together, one transaction
         self.wall, self.monotonic = wall, monotonic
         self.state = "connecting"
         self.since = wall()
@@ -227,13 +229,16 @@ class BridgeLink:
                 raise
 
     async def _receive(self, client: aiomqtt.Client) -> None:
-        count = 0
+        queue = client._queue
         async for message in client.messages:
-            payload = message.payload if isinstance(message.payload, bytes) else b""
-            self.take(str(message.topic), payload)
-            count += 1
-            if count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+            batch = [message]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            with self.batch():
+                for one in batch:
+                    payload = one.payload if isinstance(one.payload, bytes) else b""
+                    self.take(str(one.topic), payload)
+            await asyncio.sleep(0)
 
     def take(self, topic: str, payload: bytes) -> None:
         """One message from the broker: the core's checks, then the node's judge."""
