@@ -21,6 +21,7 @@ from relay.crypto.keystore import (
     PassphraseUnavailable,
     WeakPassphrase,
     WrongPassphrase,
+    check_new_passphrase,
     get_passphrase,
     kdf_from_env,
 )
@@ -380,6 +381,23 @@ def test_passphrase_from_tty(monkeypatch: pytest.MonkeyPatch) -> None:
         get_passphrase("? ", confirm=True)
     with pytest.raises(KeystoreError, match="empty"):
         get_passphrase("? ")
+
+
+def test_a_weak_new_passphrase_is_refused_before_it_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JARSHY_PASSPHRASE", raising=False)
+    monkeypatch.setattr(keystore_module.sys, "stdin", _Tty())
+    asked: list[str] = []
+
+    def typed(prompt: str = "") -> str:
+        asked.append(prompt)
+        return "qwerty12345"
+
+    monkeypatch.setattr(keystore_module.getpass, "getpass", typed)
+    with pytest.raises(WeakPassphrase, match="run of letters"):
+        get_passphrase("New: ", confirm=True, check=lambda p: check_new_passphrase(p, "x", False))
+    assert asked == ["New: "]  # no "Repeat the passphrase"
 
 
 WEAK = [

@@ -14,7 +14,12 @@ from relay.cli.common import (
     write_bytes,
 )
 from relay.crypto.keys import encode_share, fingerprint, key_id
-from relay.crypto.keystore import Keystore, get_passphrase
+from relay.crypto.keystore import (
+    Keystore,
+    check_identity_name,
+    check_new_passphrase,
+    get_passphrase,
+)
 from relay.errors import UserError
 from relay.inert import inert_line, quoted
 from relay.ingest import Outcome
@@ -76,8 +81,14 @@ def register(sub: Any) -> None:
 
 def keys_new(args: argparse.Namespace) -> int:
     keystore = Keystore()
-    passphrase = get_passphrase(f"New passphrase for {args.name}: ", confirm=True)
-    identity = keystore.create(args.name, passphrase, allow_weak=args.force_weak_passphrase)
+    name = check_identity_name(args.name)  # a bad name is told before any prompt
+    weak_ok = args.force_weak_passphrase
+
+    def judged(passphrase: str) -> None:  # a weak one is refused before it is typed twice
+        check_new_passphrase(passphrase, name, weak_ok)
+
+    passphrase = get_passphrase(f"New passphrase for {name}: ", confirm=True, check=judged)
+    identity = keystore.create(name, passphrase, allow_weak=weak_ok)
     announcement = Content(
         kind=Kind.ANNOUNCEMENT,
         author=identity.key_id,

@@ -74,6 +74,7 @@ __all__ = [
     "WeakPassphrase",
     "WrongPassphrase",
     "check_identity_name",
+    "check_new_passphrase",
     "get_passphrase",
     "kdf_from_env",
     "wipe_after_duress",
@@ -178,7 +179,7 @@ class Keystore:
         A very weak passphrase (relay.crypto.passphrase) raises ``WeakPassphrase`` unless
         ``allow_weak``."""
         name = check_identity_name(name)
-        _check_new_passphrase(passphrase, name, allow_weak)
+        check_new_passphrase(passphrase, name, allow_weak)
         file = self._file(name)
         if file.exists():
             raise KeystoreError(f"an identity named {name!r} already exists")
@@ -230,7 +231,7 @@ class Keystore:
 
     def change_passphrase(self, name: str, old: str, new: str, *, allow_weak: bool = False) -> None:
         """Re-seal identity ``name`` under ``new`` (atomically; the old file stays until done)."""
-        _check_new_passphrase(new, name, allow_weak)
+        check_new_passphrase(new, name, allow_weak)
         stored = self._load(name)
         identity = self.unlock(name, old)
         data = _seal(identity, new, self.kdf, stored.info.created)
@@ -254,7 +255,7 @@ class Keystore:
     def set_duress(self, passphrase: str) -> None:
         """Store an Argon2id hash of ``passphrase``: entered at an unlock prompt, it wipes.
         Refused when it opens one of the identities (it would never wipe)."""
-        _check_new_passphrase(passphrase)
+        check_new_passphrase(passphrase)
         for info in self.list():
             stored = self._load(info.name)
             if hmac.compare_digest(_derive(passphrase, stored.salt, stored.kdf)[1], stored.check):
@@ -325,8 +326,9 @@ def wipe_after_duress(keystore_dir: Path) -> None:
         wipe_files(keystore_dir)
 
 
-def _check_new_passphrase(passphrase: str, name: str = "", allow_weak: bool = True) -> None:
-    """Refuse an empty passphrase, and a very weak one for a signing key unless allowed."""
+def check_new_passphrase(passphrase: str, name: str = "", allow_weak: bool = True) -> None:
+    """Refuse an empty passphrase, and a very weak one for the signing key ``name`` unless
+    ``allow_weak`` (``WeakPassphrase``, its message the reason and what to do)."""
     if not isinstance(passphrase, str) or not passphrase:
         raise KeystoreError("the passphrase must not be empty")
     if not allow_weak:
@@ -335,16 +337,23 @@ def _check_new_passphrase(passphrase: str, name: str = "", allow_weak: bool = Tr
             raise WeakPassphrase(advice(reason))
 
 
-def get_passphrase(prompt: str = "Passphrase: ", confirm: bool = False) -> str:
+def get_passphrase(
+    prompt: str = "Passphrase: ",
+    confirm: bool = False,
+    check: Callable[[str], None] | None = None,
+) -> str:
     """A passphrase from ``$JARSHY_PASSPHRASE``, else asked on the terminal (twice if ``confirm``).
 
-    Raises ``PassphraseUnavailable`` with no variable and no terminal, ``KeystoreError`` for an
-    empty passphrase or a mismatched confirmation.
+    ``check`` judges it first (before the confirmation is asked for), e.g.
+    :func:`check_new_passphrase`. Raises ``PassphraseUnavailable`` with no variable and no
+    terminal, ``KeystoreError`` for an empty passphrase or a mismatched confirmation.
     """
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env is not None:
         if not from_env:
             raise KeystoreError(f"{PASSPHRASE_ENV} is set but empty")
+        if check is not None:
+            check(from_env)
         return from_env
     if not sys.stdin.isatty():
         raise PassphraseUnavailable(
@@ -353,6 +362,8 @@ def get_passphrase(prompt: str = "Passphrase: ", confirm: bool = False) -> str:
     passphrase = getpass.getpass(prompt)
     if not passphrase:
         raise KeystoreError("the passphrase must not be empty")
+    if check is not None:
+        check(passphrase)
     if confirm and getpass.getpass("Repeat the passphrase: ") != passphrase:
         raise KeystoreError("the two passphrases do not match")
     return passphrase
