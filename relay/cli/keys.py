@@ -50,6 +50,11 @@ def register(sub: Any) -> None:
     )
     export.add_argument("name", nargs="?")
     export.add_argument("--qr", action="store_true", help="also print a terminal QR code")
+    export.add_argument(
+        "--trust-file", action="store_true",
+        help="print a trust file (jarshy-trust 1) for relays' `radio provision --trust-file`: "
+        "this identity, or every identity when none is named",
+    )  # fmt: skip
     export.set_defaults(handler=keys_export)
     certify = ksub.add_parser("certify", help="certify someone's key for some kinds")
     certify.add_argument("share", help="their share string or a file holding it")
@@ -142,6 +147,16 @@ def keys_list(args: argparse.Namespace) -> int:
 
 def keys_export(args: argparse.Namespace) -> int:
     keystore = Keystore()
+    if args.trust_file:
+        from relay.crypto.keys import SharedKey
+        from relay.provision.trust_file import write_trust_file
+
+        infos = [keystore.public(args.name)] if args.name else keystore.list()
+        if not infos:
+            raise UserError("no identity yet: create one with `jarshy keys new NAME`")
+        keys = [SharedKey(i.public_key, i.name, i.fingerprint) for i in infos]
+        print(write_trust_file(keys, "Published by: " + ", ".join(i.name for i in infos)), end="")
+        return 0
     share = keystore.export_share(choose_identity_name(keystore, args.name))
     print(share)
     if args.qr:

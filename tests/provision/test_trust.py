@@ -185,3 +185,21 @@ async def test_keys_go_to_the_real_store_while_a_simulated_daemon_runs(
         simulated = {row["name"] for row in await daemon.call("trust.list")}
     assert "Almaty desk" not in simulated  # the simulation's trust stays apart
     assert roots(node_home) == {key_id(DESK.public_key): "Almaty desk"}
+
+
+def test_a_newsroom_writes_the_trust_file_relays_read(
+    node_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JARSHY_KDF", "fast")
+    monkeypatch.setenv("JARSHY_PASSPHRASE", "tea river lamp otrar 1987")
+    for name in ("Almaty desk", "Field editor"):
+        assert main(["keys", "new", name]) == 0
+    capsys.readouterr()
+    assert main(["keys", "share", "--trust-file"]) == 0
+    text = capsys.readouterr().out
+    keys = parse_trust_file(text.encode(), "desk.trust")
+    assert [k.name for k in keys] == ["Almaty desk", "Field editor"]
+    assert all(k.key.fingerprint in text for k in keys)  # to read out loud
+    assert main(["keys", "share", "Field editor", "--trust-file"]) == 0
+    one = parse_trust_file(capsys.readouterr().out.encode(), "editor.trust")
+    assert [k.name for k in one] == ["Field editor"]
