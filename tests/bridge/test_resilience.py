@@ -7,9 +7,11 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from relay.crypto.keys import Identity
 from relay.trust import Status
-from tests.bridge.conftest import Broker, connected, gateway, mesh, needs_mosquitto
+from tests.bridge.conftest import MOSQUITTO, Broker, connected, gateway, mesh, needs_mosquitto
 from tests.daemon.conftest import Node
 from tests.helpers import news, until
 
@@ -94,3 +96,31 @@ async def test_a_gateway_offline_for_a_while_catches_up_and_a_new_one_gets_the_r
                 await until(lambda: held(gw_c, missed) == 20, timeout=30)  # retained, never seen
                 assert gw_c.daemon.bridge is not None
                 assert gw_c.daemon.bridge.core.stats.received == 20
+
+
+async def test_a_broker_not_up_yet_is_a_clear_error_and_the_outbox_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    broker = Broker(tmp_path / "broker")  # its port chosen, nothing listening yet
+    with mesh(0x2901, 1) as a, mesh(0x3901, 1) as b:
+        async with gateway(tmp_path / "a", a.addresses[0], broker.settings("gw-a")) as gw_a:
+            bridge = gw_a.daemon.bridge
+            assert bridge is not None
+            await until(lambda: bridge.last_error is not None)
+            assert bridge.state in ("down", "connecting")
+            assert bridge.last_error.startswith(f"lost or could not reach 127.0.0.1:{broker.port}")
+            author = gw_a.new_identity("Newsroom")
+            waiting = publish(gw_a, author, 3, "early")
+            assert (await gw_a.call("status"))["bridge"]["queued"] == 3  # the daemon answers
+            broker.start()
+            try:
+                roots = (author.public_key,)
+                async with gateway(
+                    tmp_path / "b", b.addresses[0], broker.settings("gw-b"), roots
+                ) as gw_b:
+                    await until(lambda: held(gw_b, waiting) == 3, timeout=30)
+                    assert bridge.state == "connected" and bridge.last_error is None
+            finally:
+                broker.stop()
