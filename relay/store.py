@@ -1,4 +1,4 @@
-"""SQLite persistence (WAL, synchronous=FULL): bulletins with their verdicts, roots, known keys.
+"""SQLite persistence (WAL): bulletins with their verdicts, roots, known keys.
 
 The exact bytes that were verified are stored with the trust decision (attack 13).  Every id ever
 stored with a verified signature is also kept in ``seen`` so that a replay of a deleted bulletin is
@@ -7,6 +7,16 @@ consume its id: other copies' signatures wait beside it in ``candidates``.  Untr
 (pending or unknown key) are listed in ``untrusted`` with their origin, priority and size, for the
 quotas of relay.holding.  A bulletin is written in one transaction; a kill -9 leaves either all
 of it or none of it.
+
+Durability (an SD card wears with every write; a radio node loses power without warning): the
+journal is a WAL with ``synchronous=NORMAL``, so a commit appends to the WAL and is not flushed
+to the card; the WAL is flushed at each checkpoint (about every ``WAL_AUTOCHECKPOINT`` pages)
+and when the store closes. A power cut never corrupts the store; it can lose the last commits
+since the last flush. What is acknowledged is flushed before the call returns: a commit that
+holds one of our own bulletins (source ``local``), an imported bundle's (``bundle``), a root or
+a key is made with ``synchronous=FULL`` (the WAL, with every commit before it, reaches the card).
+What can be lost is only what other radios sent us since the last flush: nothing was promised
+for it, and the sync engine asks neighbours for what the node lacks after it restarts.
 """
 
 from __future__ import annotations
@@ -83,6 +93,10 @@ sqlite3.register_adapter(bytes, bytes)
 _NULL: dict[None, None] = {}
 sqlite3.register_adapter(type(None), _NULL.get)
 
+DURABLE_SOURCES = frozenset({"local", "bundle"})  # bulletins acknowledged to a person
+WAL_AUTOCHECKPOINT = 1000  # pages (4 KB): checkpoint, and flush, when the WAL grows past this
+WAL_LIMIT = 4 << 20  # bytes the WAL file is truncated to after a checkpoint
+
 SEARCH_DECODES = 2000  # texts a search decodes first, at most (the background pass does the rest)
 
 
@@ -150,7 +164,13 @@ class Store:
         self.path = str(path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+        self.commits = 0  # transactions this store committed (writes on the card, at most)
+        self.durable_commits = 0  # of which flushed at once (acknowledged: see the docstring)
+        self._durable = False  # the open transaction holds something acknowledged
+        self._full = False  # the open transaction was begun with synchronous=FULL
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(bulletins)")}
@@ -167,27 +187,54 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write (joins an enclosing :meth:`batch` if there is one)."""
+    def transaction(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One atomic write (joins an enclosing :meth:`batch` if there is one); ``durable``: it
+        is acknowledged, flushed to the card when it commits (see the module docstring)."""
         if self.db.in_transaction:
+            self._durable = self._durable or durable
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self._begin(durable)
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.db.execute("COMMIT")
+        self._commit()
 
-    def _write(self) -> _Write:
+    def _begin(self, durable: bool) -> None:
+        if durable:  # the level can only change between transactions
+            self.db.execute("PRAGMA synchronous=FULL")
+        self._full = durable
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        """COMMIT; flushed at once if the transaction holds something acknowledged."""
+        self.db.execute("COMMIT")
+        self.commits += 1
+        if self._full:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.durable_commits += 1
+        elif self._durable:  # acknowledged, found inside a transaction begun without a flush
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # flushes the WAL, then the db
+            self.durable_commits += 1
+        self._full = self._durable = False
+
+    def _rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+        if self._full:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self._full = self._durable = False
+
+    def _write(self, durable: bool) -> _Write:
         """:meth:`transaction` for the relay path, without a generator per write."""
-        return _Write(self.db)
+        return _Write(self, durable)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group many writes into one commit (bundle import); all or nothing on a crash."""
-        with self.transaction():
+    def batch(self, durable: bool = True) -> Iterator[None]:
+        """Group many writes into one commit (bundle import); all or nothing on a crash. One
+        flush for the whole batch unless ``durable`` is False (nothing in it was promised)."""
+        with self.transaction(durable):
             yield
 
     # -- bulletins ---------------------------------------------------------------------------
@@ -226,7 +273,7 @@ class Store:
             severity = SEVERITIES.index(content.safety.severity)
         chain = " <- ".join(f"{link.name}" for link in verdict.chain) or None
         cursor = self._cursor
-        with self._write():
+        with self._write(source in DURABLE_SOURCES):
             if seen:
                 cursor.execute(_INSERT_SEEN, (bulletin.id, received_at))
                 if cursor.rowcount == 0:
@@ -401,19 +448,22 @@ class Store:
     # -- roots and keys ----------------------------------------------------------------------
 
     def add_root(self, key_id: bytes, public_key: bytes, name: str, now: float) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO roots VALUES (?,?,?,?)", (key_id, public_key, name, now)
-        )
+        with self.transaction(durable=True) as db:
+            db.execute(
+                "INSERT OR REPLACE INTO roots VALUES (?,?,?,?)", (key_id, public_key, name, now)
+            )
 
     def remove_root(self, key_id: bytes) -> bool:
-        return self.db.execute("DELETE FROM roots WHERE key_id=?", (key_id,)).rowcount > 0
+        with self.transaction(durable=True) as db:
+            return db.execute("DELETE FROM roots WHERE key_id=?", (key_id,)).rowcount > 0
 
     def roots(self) -> list[tuple[bytes, bytes, str]]:
         rows = self.db.execute("SELECT key_id, public_key, name FROM roots ORDER BY added_at")
         return [(bytes(a), bytes(b), str(c)) for a, b, c in rows]
 
     def add_key(self, key_id: bytes, public_key: bytes, now: float) -> None:
-        self.db.execute("INSERT OR IGNORE INTO keys VALUES (?,?,?)", (key_id, public_key, now))
+        with self.transaction(durable=True) as db:
+            db.execute("INSERT OR IGNORE INTO keys VALUES (?,?,?)", (key_id, public_key, now))
 
     def known_keys(self) -> list[tuple[bytes, bytes]]:
         return [
@@ -430,20 +480,28 @@ _COLUMNS = (
 class _Write:
     """One atomic write, or a part of the enclosing transaction (as :meth:`Store.transaction`)."""
 
-    __slots__ = ("db", "own")
+    __slots__ = ("durable", "own", "store")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, store: Store, durable: bool) -> None:
+        self.store = store
+        self.durable = durable
         self.own = False
 
     def __enter__(self) -> None:
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN IMMEDIATE")
+        store = self.store
+        if store.db.in_transaction:
+            store._durable = store._durable or self.durable
+        else:
+            store._begin(self.durable)
             self.own = True
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if self.own:
-            self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
+        if not self.own:
+            return
+        if kind is None:
+            self.store._commit()
+        else:
+            self.store._rollback()
 
 
 _LOOKUP = (

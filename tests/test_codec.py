@@ -399,3 +399,21 @@ def test_test_split_is_compressed() -> None:
     cyrillic = [r["text"] for r in rows if r["lang"] in ("ru", "kk")]
     ratios = sorted(len(encode_text(t)) / len(t.encode("utf-8")) for t in cyrillic)
     assert ratios[len(ratios) // 2] <= 0.35
+
+
+def test_ppm_tables_are_bounded_and_coding_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built PPM states are capped (they grew past 100 MB over a few hundred texts); dropping
+    them never changes what is coded."""
+    from relay.codec import _ppm_model
+
+    model = _ppm_model(16)
+    texts = [f"Вода будет {i} числа, район {i * 7}, улица Абая {i * 13}" for i in range(40)]
+    expected = [model.encode(t) for t in texts]
+    monkeypatch.setattr(model, "max_states", 64)
+    model._drop_tables()
+    dropped = model.dropped
+    for text, payload in zip(texts, expected, strict=True):
+        assert model.encode(text) == payload
+        assert model.decode(payload, 4096) == text
+        assert len(model._states) <= 64
+    assert model.dropped > dropped

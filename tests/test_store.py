@@ -121,3 +121,23 @@ def test_unread_texts_are_read_by_slices_and_the_flag_survives_a_restart(tmp_pat
     assert store.unread  # one left, found again at start
     assert store.read_texts(3) == 1 and not store.unread
     assert store.read_texts(3) == 0
+
+
+def test_acknowledged_writes_are_flushed_and_relayed_ones_wait(tmp_path: Path) -> None:
+    """Own bulletins, roots and keys commit with synchronous=FULL; what radios sent does not
+    (docs in relay.store: a power cut can lose only what was never acknowledged)."""
+    node = Ingest(Store(tmp_path / "s.sqlite3"))
+    store = node.store
+    node.add_root(ROOT.public_key, "Root", NOW)
+    assert store.durable_commits == 1
+    before = (store.commits, store.durable_commits)
+    node.ingest(news(ROOT, "heard over the air").raw, NOW, "radio")
+    assert (store.commits, store.durable_commits) == (before[0] + 1, before[1])
+    node.ingest(news(ROOT, "my own", created=T0 + 1).raw, NOW, "local")
+    assert (store.commits, store.durable_commits) == (before[0] + 2, before[1] + 1)
+    with store.batch(durable=False):  # a batch of relayed bulletins holding one of our own
+        node.ingest(news(ROOT, "relayed", created=T0 + 2).raw, NOW, "radio")
+        node.ingest(news(ROOT, "mine again", created=T0 + 3).raw, NOW, "local")
+    assert (store.commits, store.durable_commits) == (before[0] + 3, before[1] + 2)
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL between commits
+    assert len(store.query(Query())) == 4

@@ -44,6 +44,7 @@ _LO_TOTAL = 2048  # order -1, step 2: cp & 0x7FF
 _LUT_MAX_TOTAL = 1024  # tables up to this total get a direct slot -> symbol lookup
 _BYTES = [bytes([i]) for i in range(256)]
 _SPARE_TRANSITIONS = 1 << 16  # cached state transitions never seen in training, per model
+MAX_STATES = 1024  # built states kept per model; past this every built table is dropped (memory)
 # Upper bound on the bits one coding step can add to the state: x' < 2 * x * total.
 _STEP_BITS = 17  # 1 + bit_length(FREQ_LIMIT)
 _ORDER_MINUS_1_BITS = (1 + _HI_TOTAL.bit_length()) + (1 + _LO_TOTAL.bit_length())
@@ -133,9 +134,13 @@ class _State:
 class PPMModel:
     """Context counts built from a training text; immutable after construction.
 
-    Coding tables are derived lazily and cached; every cache is bounded by the model's size
-    (states by its contexts, transitions by its (context, symbol) pairs), whatever the input.
+    Coding tables are derived lazily and cached. The caches are bounded by ``max_states``: when
+    one more state would be built, every built state and table is dropped and rebuilt on use
+    (a few KB each, and a model has thousands of contexts: unbounded, five models' caches grew
+    past 100 MB on a node that composed a few hundred texts). What is coded never changes.
     """
+
+    max_states = MAX_STATES
 
     def __init__(self, training_text: str, order: int) -> None:
         self.order = order
@@ -155,6 +160,7 @@ class PPMModel:
         self._nodes: dict[tuple[str, str | None], _Node | None] = {}
         self._states: dict[str, _State] = {}
         self._spare_transitions = _SPARE_TRANSITIONS
+        self.dropped = 0  # times the built tables were dropped (they are rebuilt on use)
         self._root = self._state(self._longest_suffix(HIST_START))
         # Every symbol of any table a walk visits is a symbol of the order-0 context (each
         # training position is counted at every order): the order -1 step must not code one.
@@ -267,10 +273,19 @@ class PPMModel:
     def _state(self, ctx: str) -> _State:
         state = self._states.get(ctx)
         if state is None:
+            if len(self._states) >= self.max_states:
+                self._drop_tables()
             follow = frozenset(self._contexts.get(ctx, ((),))[0])
             state = _State(ctx, self._chain(ctx), follow)
             self._states[ctx] = state
         return state
+
+    def _drop_tables(self) -> None:
+        """Forget every built state and table; a coding in progress keeps the ones it holds."""
+        self._states, self._nodes = {}, {}
+        self._spare_transitions = _SPARE_TRANSITIONS
+        self.dropped += 1
+        self._root = self._state(self._longest_suffix(HIST_START))
 
     def _chain(self, ctx: str) -> tuple[_Node, ...]:
         """Coding tables visited, in order, after a history whose longest model context is ctx."""
