@@ -18,7 +18,9 @@ from typing import Any
 
 from relay import paths
 from relay.api_client import ApiClient, ApiError, NoDaemon
+from relay.cli.human import language, tr
 from relay.errors import UserError
+from relay.i18n import decimal
 from relay.wipe import WipeRefused, WipeReport, check_home, wipe_home
 
 STOP_TIMEOUT = 15.0  # seconds to wait for a running daemon to let go of the store
@@ -42,21 +44,20 @@ def wipe_command(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UserError("refusing to wipe without confirmation: pass --yes")
-        answer = input(f"Destroy every key, bulletin and setting in {home}? Type yes: ")
+            raise UserError(tr("wipe_need_yes"))
+        answer = input(tr("wipe_question", home=home))
         if answer.strip().lower() != "yes":
-            print("nothing wiped")
+            print(tr("wipe_nothing"))
             return 1
     report = wipe(home, socket)
-    print(
-        f"wiped {home}: {report.files} file(s), {report.bytes / 1e6:.1f} MB overwritten "
-        f"in {report.seconds:.2f} s"
-    )
+    lang = language()
+    print(tr("wipe_done", home=home, files=report.files, mb=decimal(report.bytes / 1e6, lang),
+             seconds=decimal(report.seconds, lang, 2)))  # fmt: skip
     for path, why in report.failed:
-        print(f"could not wipe {path}: {why}", file=sys.stderr)
+        print(tr("wipe_failed_path", path=path, why=why), file=sys.stderr)
     if report.failed:
         return 1
-    print("flash media may keep old copies: see docs/threat-model.md (full-disk encryption)")
+    print(tr("wipe_flash"))
     return 0
 
 
