@@ -106,7 +106,8 @@ class BridgeLink:
         first, longest = self.settings.backoff
         wait = first
         while True:
-            self._set_state("connecting")
+            if self.state != "down":  # retrying after a failure stays "down" (since it failed)
+                self._set_state("connecting")
             try:
                 async with self._client() as client:
                     wait = first
@@ -269,8 +270,10 @@ def describe(exc: aiomqtt.MqttError, settings: BridgeSettings) -> str:
         who = settings.username or "(no user name)"
         return f"the broker refused the login of {who}: {_LOGIN[code]}"
     text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+    if "CERTIFICATE_VERIFY_FAILED" in text:
         return f"TLS: the broker's certificate is not trusted ({text})"
+    if "SSL" in text or "certificate" in text.lower():
+        return f"TLS: {text}"  # e.g. the broker wants a client certificate
     if isinstance(exc, MqttConnectError):
         return f"the broker refused the connection: {text}"
     where = f"{settings.host}:{settings.port}"
