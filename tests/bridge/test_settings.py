@@ -48,3 +48,14 @@ def test_bad_meshtastic_settings_are_one_line_errors(
     write(tmp_path, table)
     with pytest.raises(UserError, match=error):
         load_settings(tmp_path, env={})
+
+
+async def test_a_bad_bridge_stops_the_daemon_start_before_anything_opens(tmp_path: Path) -> None:
+    from relay.daemon_open import DaemonLock, open_daemon
+    from relay.paths import Paths
+
+    paths = Paths.at(tmp_path / "home")
+    with pytest.raises(UserError, match="no password in the URL"):
+        await open_daemon(paths, "tcp:127.0.0.1:1", bridge="mqtts://gw:secret@broker/kz")
+    DaemonLock(paths.lock).acquire().release()  # no lock left behind
+    assert not paths.database.exists()  # nor a store
