@@ -23,24 +23,37 @@ from relay.wire.errors import WireError
 SOURCE = "bridge"  # the store's ``source`` of a bulletin that came over the bridge
 
 
-def offer_row(link: BridgeLink, row: StoredBulletin | None, wall: float) -> None:
-    """Offer one stored bulletin to the bridge if it may cross (see the module docstring)."""
+def crossing(row: StoredBulletin | None, wall: float) -> int | None:
+    """The priority of a stored bulletin that may cross (see the module docstring), else None."""
     if row is None or row.status is not Status.TRUSTED or row.source == SOURCE:
-        return
+        return None
     if is_expired(row.expires_at, wall):
-        return
+        return None
     try:
-        priority = priority_of(wire.parse(row.raw).textless().content)
+        return priority_of(wire.parse(row.raw).textless().content)
     except WireError:  # stored, so valid; a damaged row stays home
-        return
-    link.offer(row.raw, row.id, priority, row.expires_at)
+        return None
+
+
+def offer_row(link: BridgeLink, row: StoredBulletin | None, wall: float) -> None:
+    """Offer one stored bulletin to the bridge if it may cross."""
+    priority = crossing(row, wall)
+    if row is not None and priority is not None:
+        link.offer(row.raw, row.id, priority, row.expires_at)
 
 
 def offer_held(link: BridgeLink, store: Store, wall: float) -> None:
-    """At start: every trusted bulletin held that may cross (the broker may never have had it;
-    one it has is replaced by the same bytes, and subscribers drop it by id)."""
+    """At start: the trusted bulletins held that may cross, highest priority first, as many as
+    the outbox holds (the broker may never have had them; one it has is replaced by the same
+    bytes, and subscribers drop it by id)."""
+    ranked = []
     for row in store.by_status((Status.TRUSTED,)):
-        offer_row(link, row, wall)
+        priority = crossing(row, wall)
+        if priority is not None:
+            ranked.append((priority, row))
+    ranked.sort(key=lambda pair: -pair[0])  # stable: the store's order within a priority
+    for priority, row in ranked[: link.core.limits.outbox]:
+        link.offer(row.raw, row.id, priority, row.expires_at)
 
 
 def take_in(core: NodeCore, take: Take, now: float, wall: float) -> tuple[str, bool, Output]:

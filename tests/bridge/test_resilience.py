@@ -124,3 +124,21 @@ async def test_a_broker_not_up_yet_is_a_clear_error_and_the_outbox_waits_for_it(
                     assert bridge.state == "connected" and bridge.last_error is None
             finally:
                 broker.stop()
+
+
+async def test_a_node_that_becomes_a_gateway_publishes_what_it_already_holds(
+    broker: Broker, tmp_path: Path
+) -> None:
+    with mesh(0x2A01, 1) as a, mesh(0x3A01, 1) as b:
+        async with gateway(tmp_path / "a", a.addresses[0], None) as plain:
+            author = plain.new_identity("Newsroom")
+            before = publish(plain, author, 4, "held before the bridge")
+        async with gateway(tmp_path / "a", a.addresses[0], broker.settings("gw-a")) as gw_a:
+            bridge = gw_a.daemon.bridge
+            assert bridge is not None
+            await until(lambda: bridge.core.stats.sent == 4)
+            roots = (author.public_key,)
+            async with gateway(
+                tmp_path / "b", b.addresses[0], broker.settings("gw-b"), roots
+            ) as gw_b:
+                await until(lambda: held(gw_b, before) == 4, timeout=30)
