@@ -55,3 +55,16 @@ async def test_high_contrast_rows_say_their_verdict_in_words(fast_sim: DaemonPro
         }
         rows = [feed.render_line(y * feed.row_height).text for y in range(min(3, len(app.model)))]
         assert rows and all(any(word in row[:16] for word in words) for row in rows), rows
+
+
+def test_the_bulletin_screen_gives_local_times_and_the_expiry_in_words() -> None:
+    from tui.screens.bulletin import detail_text, heading_text
+
+    now = 1_796_461_380.0
+    b = {"kind": "safety", "severity": "extreme", "event": "fire", "author": "ab" * 8,
+         "created": now - 600, "received_at": now - 590, "expires_at": now + 3 * 3600,
+         "status": "trusted", "signer_name": "Almaty desk"}  # fmt: skip
+    kk = detail_text(b, "kk", now)
+    assert "3 сағаттан кейін" in kk and "жел." in kk and str(int(now)) not in kk
+    assert "через 3 часа" in detail_text(b, "ru", now)
+    assert heading_text(b, "kk").startswith("[b]қауіпсіздік дабылы[/b] · өте жоғары")

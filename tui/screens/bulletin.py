@@ -7,6 +7,7 @@ under a bar, wrapped lines included, so nothing in a bulletin can look like the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -16,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from relay.i18n import local_time, relative
 from relay.inert import inert_block, inert_line
 from tui.i18n import t
 from tui.screens.base import API_ERRORS, BaseScreen
@@ -40,13 +42,32 @@ def verdict_text(b: dict[str, Any], lang: str) -> str:
     )
 
 
-def heading_text(b: dict[str, Any]) -> str:
-    """Kind, severity and event (from the bulletin, so after the verdict and escaped)."""
-    head = f"[b]{safe(b.get('kind'))}[/b]"
-    for key in ("severity", "event"):
-        if b.get(key):
-            head += f" · {safe(b[key])}"
+KINDS = ("news", "safety", "correction", "retraction", "certificate", "revocation", "announcement")
+SEVERITY_WORDS = ("minor", "moderate", "severe", "extreme")
+
+
+def heading_text(b: dict[str, Any], lang: str = "en") -> str:
+    """Kind, severity and event (from the bulletin, so after the verdict and escaped); the kind
+    and severity in the UI language when they are words Jarshy knows."""
+    kind = b.get("kind")
+    head = f"[b]{t('kind_' + kind, lang) if kind in KINDS else safe(kind)}[/b]"
+    severity = b.get("severity")
+    if severity:
+        head += f" · {t('sev_' + severity, lang) if severity in SEVERITY_WORDS else safe(severity)}"
+    if b.get("event"):
+        head += f" · {safe(b['event'])}"
     return head
+
+
+def when(ts: Any, lang: str, now: float | None) -> str:
+    """A time from the bulletin as local text in the UI language ("5 дек. 14:03")."""
+    if not isinstance(ts, int | float) or isinstance(ts, bool) or not ts:
+        return "—"
+    zone = datetime.now().astimezone().tzinfo or UTC
+    try:
+        return local_time(float(ts), lang, zone, now)
+    except (OverflowError, OSError, ValueError):
+        return stamp(ts)
 
 
 def body_text(b: dict[str, Any], lang: str = "en") -> Text:
@@ -58,8 +79,9 @@ def body_text(b: dict[str, Any], lang: str = "en") -> Text:
     return Text("\n".join(inert_block(str(b.get("text") or ""))))
 
 
-def detail_text(b: dict[str, Any], lang: str) -> str:
-    """Everything else about the bulletin as Rich markup: author, key, chain, times, path."""
+def detail_text(b: dict[str, Any], lang: str, now: float | None = None) -> str:
+    """Everything else about the bulletin as Rich markup: author, key, chain, times (local, in
+    the UI language; the expiry also as a distance from ``now``), path."""
     lines = []
     author = safe(author_label(b, lang))
     if not b.get("signer_name"):
@@ -68,9 +90,12 @@ def detail_text(b: dict[str, Any], lang: str) -> str:
                  f"[b]{safe(key_id_groups(str(b.get('author') or '')))}[/b]")  # fmt: skip
     chain = safe(b["chain"]) if b.get("chain") else t("chain_none", lang)
     lines.append(f"[b]{t('chain', lang)}:[/b] {chain}")
-    lines.append(f"[b]{t('written', lang)}:[/b] {stamp(b.get('created'))} · "
-                 f"[b]{t('received', lang)}:[/b] {stamp(b.get('received_at'))}")  # fmt: skip
-    expires = stamp(b["expires_at"]) if b.get("expires_at") else t("never", lang)
+    lines.append(f"[b]{t('written', lang)}:[/b] {when(b.get('created'), lang, now)} · "
+                 f"[b]{t('received', lang)}:[/b] {when(b.get('received_at'), lang, now)}")  # fmt: skip
+    expires_at = b.get("expires_at")
+    expires = when(expires_at, lang, now) if expires_at else t("never", lang)
+    if expires_at and now is not None and isinstance(expires_at, int | float):
+        expires += f" · {relative(expires_at - now, lang)}"
     if b.get("expired"):
         expires += f" [b red]({t('expired', lang)})[/]"
     lines.append(f"[b]{t('expires', lang)}:[/b] {expires}")
@@ -147,9 +172,9 @@ class BulletinScreen(BaseScreen):
             detail.update(t("not_here", self.lang))
             return
         self.query_one("#verdict", Static).update(verdict_text(self.bulletin, self.lang))
-        self.query_one("#detail-head", Static).update(heading_text(self.bulletin))
+        self.query_one("#detail-head", Static).update(heading_text(self.bulletin, self.lang))
         self.query_one("#detail-text", Static).update(body_text(self.bulletin, self.lang))
-        detail.update(detail_text(self.bulletin, self.lang))
+        detail.update(detail_text(self.bulletin, self.lang, self.jarshy.clock()))
         links = self.query_one("#links", OptionList)
         links.clear_options()
         linked = [(t("corrects", self.lang), self.refers_to)] if self.refers_to else []
