@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from relay.cli.human import tr
 from relay.errors import UserError
 from relay.inert import inert_line
 
@@ -90,11 +91,11 @@ def channel_new(args: argparse.Namespace) -> int:
         import segno
 
         segno.make(url, error="l").terminal(compact=True)
-        print("Anyone with this URL can read and send on the channel: share it only in person.")
+        print(tr("ch_share_in_person"))
     if args.isolated:
-        print(f"Isolated: replaces the radio's channels; frequency slot {pinned} pinned.")
+        print(tr("ch_isolated", slot=pinned))
     else:
-        print("Adds the channel next to the radio's primary, which keeps the public frequency.")
+        print(tr("ch_adds"))
     return 0
 
 
@@ -149,11 +150,11 @@ def channel_join(args: argparse.Namespace) -> int:
         region = lora.region
     first = share.channels[0]
     name = inert_line(first.name)
-    how = "added next to the primary" if share.add else "as the primary"
-    print(f"joined channel {name!r} ({key_fingerprint(first.psk)}) {how} on {args.radio}")
-    print("the radio saves this and reboots about 7 s later: wait for it before the next command")
+    joined = "ch_joined_added" if share.add else "ch_joined_primary"
+    print(tr(joined, name=repr(name), fp=key_fingerprint(first.psk), radio=args.radio))
+    print(tr("ch_reboot"))
     if region == 0:
-        print("the radio's region is UNSET: run `jarshy radio provision --region ...` next")
+        print(tr("ch_region_unset"))
     return 0
 
 

@@ -10,6 +10,7 @@ import signal
 import threading
 from typing import Any
 
+from relay.cli.human import tr
 from relay.errors import UserError
 from relay.inert import inert_line
 
@@ -110,8 +111,9 @@ def run_emulate(args: argparse.Namespace) -> int:
     radio.start()
     owner = inert_line(state.owner.long_name)
     firmware = inert_line(state.metadata.firmware_version)
-    print(f"emulated radio !{node_num:08x} ({owner}, firmware {firmware}) on {where}", flush=True)
-    print("press Ctrl+C to stop", flush=True)
+    node = f"!{node_num:08x}"
+    print(tr("emu_started", node=node, owner=owner, firmware=firmware, where=where), flush=True)
+    print(tr("emu_stop"), flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
