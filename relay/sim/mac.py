@@ -281,7 +281,7 @@ class Mesh:
             if not rn.awake or rn.awake_since > start:
                 c.asleep += 1
                 continue
-            if rn.transmitted_during(start, end):
+            if rn.tx_end > start and rn.transmitted_during(start, end):
                 c.half_duplex += 1
                 continue
             limit = p - CAPTURE_DB
