@@ -6,10 +6,11 @@ simulated neighbours publish a varied demo feed (relay.demo_bulletins, drawn fro
 corpus): the simulated newsroom (trusted in simulated mode only, since its key is public), a
 field reporter and a civil protection office it certifies, in Russian, Kazakh and English, news,
 alerts of every severity with their areas and corrections; a stranger's rumours (unknown key).
-A visitor's radio sends forgeries (bulletins in the newsroom's name signed by another key) and a
+A visitor's radio sends forgeries (bulletins in the newsroom's name signed by another key), then a
 noisy neighbour's radio a flood of untrusted adverts: within the first minute the spam brake has
-the daemon's radio ignore both (see `jarshy status`), while another application's data on
-Jarshy's port (no Jarshy magic) is dropped by the link and never counted against its radio.  A
+the daemon's radio ignore both, the visitor first (see `jarshy status`), while another
+application's data on Jarshy's port (no Jarshy magic) is dropped by the link and never counted
+against its radio.  A
 resident's stock radio (:attr:`SimulatedMesh.phone_address`) shows what the phone app would of
 a mirroring daemon (`--mirror`).
 
@@ -65,7 +66,7 @@ OTHER_APP = b'{"app":"weather","t":-3}'  # someone else's data on our port: not 
 KEPT = 256  # packets each emulated radio remembers: the main job runs for days (memory flat)
 FIRST_MINUTE = 60.0  # the spam demo's own untrusted traffic only: the untrusted budget holds
 FLOOD_GAP = 0.4  # seconds between the noisy neighbour's packets
-FORGERY_GAP = 4.0  # seconds between the visitor's first forgeries
+FORGERY_GAP = 1.0  # seconds between the visitor's first forgeries
 EARLY_FORGERIES = 3  # the spam brake's forgery limit
 RETENTION = float(HOUR)  # expired demo bulletins kept this long (prune)
 NEWSROOM_RADIO, MARKET, ROOFTOP, VISITOR, PHONE, NOISY = (
@@ -185,17 +186,17 @@ class SimulatedMesh:
             log.exception("simulated publisher failed")
 
     async def _spam_demo(self) -> None:
-        """The spam brake's demo, in the first minute: the noisy neighbour's flood of untrusted
-        adverts, then the visitor's forgeries; the daemon's radio comes to ignore both."""
+        """The spam brake's demo, in the first minute: the visitor's forgeries, then the noisy
+        neighbour's flood of untrusted adverts; the daemon's radio comes to ignore both."""
         try:
             now = time.time()
-            for raw in flood(now):
-                self.transmit(self.flooder, raw)
-                await asyncio.sleep(FLOOD_GAP)
             burst = int(now // BURST * BURST)
             for which in range(EARLY_FORGERIES):
                 self.transmit(self.forger, forgery(burst + which, which))
                 await asyncio.sleep(FORGERY_GAP)
+            for raw in flood(now):
+                self.transmit(self.flooder, raw)
+                await asyncio.sleep(FLOOD_GAP)
         except Exception:  # the demo must never take the daemon down
             log.exception("simulated spam demo failed")
 
