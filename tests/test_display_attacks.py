@@ -36,7 +36,7 @@ TEXT = f"Вода будет завтра.\n{FAKE_VERDICT}\u200f\n\n[bold]✔ TR
 # wherever it is shown anyway (a store filled before the rules, another implementation).
 ANSI_TEXT = f"Вода будет завтра.{ANSI}\n{FAKE_VERDICT}\x1b[1A\x1b[2K\u202e\x9b31m"
 RANDOM_AUTHOR = bytes.fromhex("5eed5eed5eed5eed")
-STATUS_WORDS = ("trusted ", "unknown_key ", "pending_key ", "revoked ", "invalid ")
+PLAIN_VERDICTS = ("TRUSTED: ", "UNKNOWN KEY: ", "PENDING: ", "REVOKED: ", "FORGED: ")
 # Everything that must never reach a terminal from an untrusted string (newlines and tabs only
 # as the structure the program itself prints: inert strings have neither).
 UNSAFE = re.compile(
@@ -260,17 +260,25 @@ def test_read_prints_one_inert_line_per_bulletin(tmp_path: Path) -> None:
         assert daemon.call("import", path=str(bundle))["accepted"] == 1  # type: ignore[index]
         # (the daemon's in-memory forgeries ignore --author: seen while writing this test)
         badges = ("✔ TRUSTED", "? UNKNOWN KEY", "… PENDING", "✖ REVOKED", "✖ FORGED")
-        for flags in ((), ("--plain",)):
-            read = daemon.cli("read", "--author", RANDOM_AUTHOR.hex(), *flags)
-            assert read.returncode == 0, read.stderr
-            assert_inert(read.stdout)
-            lines = read.stdout.splitlines()
-            # every line begins with a verdict; ours is one line, its newlines shown as ↵
-            assert all(line.startswith(STATUS_WORDS if flags else badges) for line in lines)
-            ours = [line for line in lines if RANDOM_AUTHOR.hex() in line]
-            assert len(ours) == 1
-            assert ours[0].startswith("pending_key " if flags else "… PENDING ")
-            assert "↵✔ TRUSTED safety [extreme]" in ours[0]
+        read = daemon.cli("read", "--author", RANDOM_AUTHOR.hex())
+        assert read.returncode == 0, read.stderr
+        assert_inert(read.stdout)
+        lines = read.stdout.splitlines()
+        # every line begins with a verdict; ours is one line, its newlines shown as ↵
+        assert all(line.startswith(badges) for line in lines)
+        ours = [line for line in lines if RANDOM_AUTHOR.hex() in line]
+        assert len(ours) == 1 and ours[0].startswith("… PENDING ")
+        assert "↵✔ TRUSTED safety [extreme]" in ours[0]
+        # --plain (screen readers): a block per bulletin, its first line the verdict as a word;
+        # the forged verdict inside the text never starts a line of its own
+        plain = daemon.cli("read", "--author", RANDOM_AUTHOR.hex(), "--plain")
+        assert plain.returncode == 0, plain.stderr
+        assert_inert(plain.stdout)
+        blocks = [block.strip("\n") for block in plain.stdout.split("\n\n") if block.strip()]
+        assert blocks and all(block.startswith(PLAIN_VERDICTS) for block in blocks)
+        assert not any(line.lstrip().startswith("✔") for line in plain.stdout.splitlines())
+        ours = [block for block in blocks if "↵✔ TRUSTED safety [extreme]" in block]
+        assert len(ours) == 1 and ours[0].startswith("PENDING: ")
         exact = daemon.cli("read", "--json", "--author", RANDOM_AUTHOR.hex())
         ours = [json.loads(line) for line in exact.stdout.splitlines()]
         assert [b["text"] for b in ours if b["author"] == RANDOM_AUTHOR.hex()] == [TEXT]
