@@ -93,6 +93,7 @@ sqlite3.register_adapter(bytes, bytes)
 _NULL: dict[None, None] = {}
 sqlite3.register_adapter(type(None), _NULL.get)
 
+SYNCHRONOUS = "NORMAL"  # for commits nothing was promised for (bench/pi.py compares with FULL)
 DURABLE_SOURCES = frozenset({"local", "bundle"})  # bulletins acknowledged to a person
 WAL_AUTOCHECKPOINT = 1000  # pages (4 KB): checkpoint, and flush, when the WAL grows past this
 WAL_LIMIT = 4 << 20  # bytes the WAL file is truncated to after a checkpoint
@@ -164,7 +165,7 @@ class Store:
         self.path = str(path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         self.commits = 0  # transactions this store committed (writes on the card, at most)
@@ -213,7 +214,7 @@ class Store:
         self.db.execute("COMMIT")
         self.commits += 1
         if self._full:
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             self.durable_commits += 1
         elif self._durable:  # acknowledged, found inside a transaction begun without a flush
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # flushes the WAL, then the db
@@ -223,7 +224,7 @@ class Store:
     def _rollback(self) -> None:
         self.db.execute("ROLLBACK")
         if self._full:
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         self._full = self._durable = False
 
     def _write(self, durable: bool) -> _Write:

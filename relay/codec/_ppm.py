@@ -28,7 +28,7 @@ tests/test_ppm_decoder.py checks the decoder against a literal transcription of 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import accumulate
 from typing import Any
@@ -63,38 +63,32 @@ class PPMError(ValueError):
 
 
 class _Node:
-    """One coding table: a context's symbols that survive exclusion, plus its escape."""
+    """One coding table: a context's symbols that survive exclusion, plus its escape.
 
-    __slots__ = (
-        "chars",
-        "ends",
-        "entries",
-        "esc",
-        "freqs",
-        "index",
-        "lut",
-        "starts",
-        "sym_total",
-        "total",
-        "view",
-    )
+    Compact, as thousands are built: symbols as shared strings, frequencies and cumulative
+    frequencies as 16-bit arrays (every total is at most FREQ_LIMIT); a symbol's start is its
+    end less its frequency, and the encoder finds a symbol by bisection (symbols ascend)."""
+
+    __slots__ = ("chars", "ends", "esc", "freqs", "sym_total", "total", "view")
 
     def __init__(self, chars: list[str], freqs: list[int], esc: int) -> None:
-        self.chars = chars  # ascending; EOS ("") first when present
-        self.freqs = freqs
-        self.ends = list(accumulate(freqs))
-        self.starts = [0, *self.ends[:-1]]
+        self.chars = tuple(_share(ch) for ch in chars)  # ascending; EOS ("") first when present
+        self.freqs = array("H", freqs)
+        self.ends = array("H", accumulate(freqs))
         self.sym_total = self.ends[-1]
         self.esc = esc
         self.total = self.sym_total + esc
-        self.index = dict(zip(chars, range(len(chars)), strict=True))
-        self.entries = tuple(zip(freqs, self.starts, chars, strict=True))
         # Small tables: slot -> symbol index by one lookup instead of a binary search.
-        self.lut: bytes | None = None
+        lut: bytes | None = None
         if self.sym_total <= _LUT_MAX_TOTAL and len(chars) <= len(_BYTES):
-            self.lut = b"".join([_BYTES[i] * f for i, f in enumerate(freqs)])
+            lut = b"".join([_BYTES[i] * f for i, f in enumerate(freqs)])
         # What the decoder reads when this table is reached after an escape.
-        self.view = (self.total, self.sym_total, esc, self.lut, self.ends, self.entries)
+        self.view = (self.total, self.sym_total, esc, lut, self.ends, self.freqs, self.chars)
+
+    def find(self, ch: str) -> int:
+        """The index of symbol ``ch``, or -1 if the table does not hold it."""
+        i = bisect_left(self.chars, ch)
+        return i if i < len(self.chars) and self.chars[i] == ch else -1
 
 
 class _State:
@@ -120,8 +114,8 @@ class _State:
         if chain:
             first = chain[0]
             records: list[Any] = []
-            for freq, start, ch in first.entries:
-                records += (_share(freq), _share(start), _share(ch), None)
+            for freq, end, ch in zip(first.freqs, first.ends, first.chars, strict=True):
+                records += (_share(freq), _share(end - freq), ch, None)
             lut = array("H", [4 * i for i, f in enumerate(first.freqs) for _ in range(f)])
             self.fast = (_share(first.total), _share(first.sym_total), lut, records, self)
             self.esc = first.esc
@@ -176,9 +170,10 @@ class PPMModel:
         state = self._root
         for ch in (*text, EOS):
             for node in state.chain:
-                i = node.index.get(ch)
-                if i is not None:
-                    steps.append((node.starts[i], node.freqs[i], node.total))
+                i = node.find(ch)
+                if i >= 0:
+                    freq = node.freqs[i]
+                    steps.append((node.ends[i] - freq, freq, node.total))
                     break
                 steps.append((node.sym_total, node.esc, node.total))
             else:
@@ -223,12 +218,13 @@ class PPMModel:
                 append(ch)
                 continue
             x = state.esc * q + (r - sym_total)
-            for total, sym_total, esc, small_lut, ends, entries in state.lower:
+            for total, sym_total, esc, small_lut, ends, freqs, chars in state.lower:
                 q, r = divmod_(x, total)
                 if r < sym_total:
                     i = small_lut[r] if small_lut is not None else bisect_right(ends, r)
-                    freq, start, ch = entries[i]
-                    x = freq * q + (r - start)
+                    freq = freqs[i]
+                    x = freq * q + (r - (ends[i] - freq))
+                    ch = chars[i]
                     break
                 x = esc * q + (r - sym_total)
             else:  # order -1: EOS or any code point, in two steps

@@ -160,9 +160,10 @@ def escaped_ppm_payload(codec_id: int, text: str, escape_at: int) -> bytes:
     for position, ch in enumerate((*text, EOS)):
         forced = position == escape_at
         for node in state.chain:
-            i = node.index.get(ch)
-            if i is not None and not forced:
-                steps.append((node.starts[i], node.freqs[i], node.total))
+            i = node.find(ch)
+            if i >= 0 and not forced:
+                freq = node.freqs[i]
+                steps.append((node.ends[i] - freq, freq, node.total))
                 break
             steps.append((node.sym_total, node.esc, node.total))
         else:
