@@ -7,8 +7,26 @@ from pathlib import Path
 
 import pytest
 
-import relay.node.sim_node  # noqa: F401  (registers the simulator's "jarshy" engine)
+import relay.node.sim_node  # registers the simulator's "jarshy" engine
+import relay.shutdown
 from relay.crypto.keys import Identity
+
+_stuck_shutdowns: list[int] = []
+
+
+def _record_stuck_shutdown(code: int) -> None:
+    """A daemon run in process that hung in its shutdown: its watchdog would end pytest with
+    exit code 0 and every later test unrun, so the run fails at its end instead."""
+    _stuck_shutdowns.append(code)
+
+
+relay.shutdown.leave_process = _record_stuck_shutdown
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _stuck_shutdowns:
+        print(f"\n{len(_stuck_shutdowns)} in-process daemon(s) stuck in shutdown (see the log)")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
