@@ -24,74 +24,37 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from relay.read_text import read_text
+from relay.store.rows import (
+    COLUMNS,
+    INSERT_BULLETIN,
+    INSERT_SEEN,
+    LOOKUP,
+    SCHEMA,
+    TEXT_READ,
+    TEXT_UNREAD,
+    TEXT_UNREADABLE,
+    UNREAD_INDEX,
+    Query,
+    StoredBulletin,
+    row_of,
+    where_of,
+)
 from relay.trust import Status, Verdict
 from relay.wire.bulletin import Bulletin
 from relay.wire.fields import SEVERITIES, Kind
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS bulletins (
-    id BLOB PRIMARY KEY,
-    raw BLOB NOT NULL,
-    kind INTEGER NOT NULL,
-    author BLOB NOT NULL,
-    created INTEGER NOT NULL,
-    received_at REAL NOT NULL,
-    expires_at REAL,
-    lang TEXT NOT NULL,
-    text TEXT NOT NULL,
-    text_folded TEXT NOT NULL,
-    severity INTEGER,
-    ref BLOB,
-    status TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    signer_name TEXT,
-    claimed_name TEXT,
-    chain TEXT,
-    source TEXT NOT NULL,
-    hops INTEGER,
-    snr REAL,
-    text_state INTEGER NOT NULL DEFAULT 1,
-    text_error TEXT
-);
-CREATE INDEX IF NOT EXISTS bulletins_received ON bulletins (received_at DESC);
-CREATE INDEX IF NOT EXISTS bulletins_author ON bulletins (author);
-CREATE INDEX IF NOT EXISTS bulletins_ref ON bulletins (ref);
-CREATE TABLE IF NOT EXISTS seen (id BLOB PRIMARY KEY, first_seen REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS roots (
-    key_id BLOB PRIMARY KEY, public_key BLOB NOT NULL, name TEXT NOT NULL, added_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS keys (
-    key_id BLOB PRIMARY KEY, public_key BLOB NOT NULL, added_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS untrusted (
-    id BLOB PRIMARY KEY, origin TEXT NOT NULL, priority INTEGER NOT NULL, size INTEGER NOT NULL,
-    received_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS untrusted_origin ON untrusted (origin);
-CREATE INDEX IF NOT EXISTS untrusted_order ON untrusted (priority, received_at);
-CREATE TABLE IF NOT EXISTS candidates (
-    id BLOB NOT NULL, signature BLOB NOT NULL, PRIMARY KEY (id, signature)
-);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-# text_state: whether the text blob was decoded (docs/protocol.md §4, "When the text is checked")
-TEXT_UNREAD, TEXT_READ, TEXT_UNREADABLE = 0, 1, 2
-UNREAD_INDEX = (
-    "CREATE INDEX IF NOT EXISTS bulletins_unread ON bulletins (received_at) WHERE text_state = 0"
-)
-# Without an adapter for their exact type, sqlite3 looks up an adaptation protocol for every
-# bytes and None parameter (two failed attribute lookups each, about half a microsecond); these
-# identity adapters (C callables: bytes(b) is b, {}.get(None) is None) are found in one dict
-# lookup. Bound values are unchanged, for every connection of the process.
-sqlite3.register_adapter(bytes, bytes)
-_NULL: dict[None, None] = {}
-sqlite3.register_adapter(type(None), _NULL.get)
+__all__ = [
+    "SYNCHRONOUS",
+    "TEXT_READ",
+    "TEXT_UNREAD",
+    "TEXT_UNREADABLE",
+    "Query",
+    "Store",
+    "StoredBulletin",
+]
 
 SYNCHRONOUS = "NORMAL"  # for commits nothing was promised for (bench/pi.py compares with FULL)
 DURABLE_SOURCES = frozenset({"local", "bundle"})  # bulletins acknowledged to a person
@@ -99,63 +62,6 @@ WAL_AUTOCHECKPOINT = 1000  # pages (4 KB): checkpoint, and flush, when the WAL g
 WAL_LIMIT = 4 << 20  # bytes the WAL file is truncated to after a checkpoint
 
 SEARCH_DECODES = 2000  # texts a search decodes first, at most (the background pass does the rest)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBulletin:
-    """A row of the bulletins table, ready for the API and the UI."""
-
-    id: bytes
-    raw: bytes
-    kind: Kind
-    author: bytes
-    created: int
-    received_at: float
-    expires_at: float | None
-    lang: str
-    stored_text: str  # "" until the text is read (text_state TEXT_UNREAD)
-    severity: str | None
-    ref: bytes | None
-    status: Status
-    reason: str
-    signer_name: str | None
-    claimed_name: str | None
-    chain: str | None
-    source: str
-    hops: int | None
-    snr: float | None
-    text_state: int = TEXT_READ
-    stored_error: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The text, decoded now if no one read it before ("" if it does not decode)."""
-        if self.text_state == TEXT_UNREAD:
-            return read_text(self.raw)[0]
-        return self.stored_text
-
-    @property
-    def text_error(self) -> str | None:
-        """Why the text blob does not decode (``bad-text: ...``), or None."""
-        if self.text_state == TEXT_UNREAD:
-            return read_text(self.raw)[1]
-        return self.stored_error
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """Filters for :meth:`Store.query`; every field is optional."""
-
-    kinds: tuple[Kind, ...] = ()
-    min_severity: str | None = None
-    lang: str | None = None
-    statuses: tuple[Status, ...] = ()
-    author: bytes | None = None
-    since: float | None = None  # received_at >= since
-    before: float | None = None  # received_at < before (paging)
-    text: str | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 class Store:
@@ -247,7 +153,7 @@ class Store:
 
     def lookup(self, bulletin_id: bytes) -> tuple[bool, bool]:
         """(seen, held): :meth:`seen`, and whether a row of this id is held, in one statement."""
-        seen, held = self._cursor.execute(_LOOKUP, (bulletin_id,)).fetchone()
+        seen, held = self._cursor.execute(LOOKUP, (bulletin_id,)).fetchone()
         return bool(seen), bool(held)
 
     def put(
@@ -276,12 +182,12 @@ class Store:
         cursor = self._cursor
         with self._write(source in DURABLE_SOURCES):
             if seen:
-                cursor.execute(_INSERT_SEEN, (bulletin.id, received_at))
+                cursor.execute(INSERT_SEEN, (bulletin.id, received_at))
                 if cursor.rowcount == 0:
                     return False
             text = content.text if text_read else ""
             cursor.execute(
-                _INSERT_BULLETIN,
+                INSERT_BULLETIN,
                 (
                     bulletin.id, bulletin.raw, int(content.kind), content.author,
                     content.created, received_at, expires_at, content.lang, text, severity,
@@ -345,17 +251,17 @@ class Store:
     ) -> list[StoredBulletin]:
         """Up to ``limit`` of ``author``'s bulletins with ids above ``after``, in id order."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE author=? AND id > ? ORDER BY id LIMIT ?",
+            f"SELECT {COLUMNS} FROM bulletins WHERE author=? AND id > ? ORDER BY id LIMIT ?",
             (author, after, limit),
         )
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def page_after(self, after: bytes, limit: int) -> list[StoredBulletin]:
         """Up to ``limit`` rows with ids above ``after``, in id order (for re-judging all)."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            f"SELECT {COLUMNS} FROM bulletins WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
         )
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def meta(self, name: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
@@ -378,51 +284,51 @@ class Store:
         return cursor.rowcount > 0
 
     def get(self, bulletin_id: bytes) -> StoredBulletin | None:
-        row = self.db.execute(f"SELECT {_COLUMNS} FROM bulletins WHERE id=?", (bulletin_id,))
+        row = self.db.execute(f"SELECT {COLUMNS} FROM bulletins WHERE id=?", (bulletin_id,))
         found = row.fetchone()
-        return None if found is None else _row(found)
+        return None if found is None else row_of(found)
 
     def get_by_prefix(self, prefix_hex: str) -> list[StoredBulletin]:
         """Bulletins whose hex id starts with ``prefix_hex`` (for the CLI and the UI)."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE hex(id) LIKE ? LIMIT 5",
+            f"SELECT {COLUMNS} FROM bulletins WHERE hex(id) LIKE ? LIMIT 5",
             (prefix_hex.upper() + "%",),
         )
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def referring(self, bulletin_id: bytes) -> list[StoredBulletin]:
         """Corrections and retractions of ``bulletin_id`` by its own author (only they may)."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE ref=? AND author = "
+            f"SELECT {COLUMNS} FROM bulletins WHERE ref=? AND author = "
             "(SELECT author FROM bulletins WHERE id=?) ORDER BY created",
             (bulletin_id, bulletin_id),
         )
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def query(self, query: Query) -> list[StoredBulletin]:
         """Bulletins matching ``query``, newest received first."""
         if query.text:
             self.read_texts(SEARCH_DECODES)  # a search looks into texts: read the unread first
-        where, params = _where(query)
-        sql = f"SELECT {_COLUMNS} FROM bulletins {where} ORDER BY received_at DESC, id"
+        where, params = where_of(query)
+        sql = f"SELECT {COLUMNS} FROM bulletins {where} ORDER BY received_at DESC, id"
         sql += " LIMIT ? OFFSET ?"
         rows = self.db.execute(sql, (*params, max(0, min(query.limit, 1000)), query.offset))
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def count(self, query: Query) -> int:
         if query.text:
             self.read_texts(SEARCH_DECODES)
-        where, params = _where(query)
+        where, params = where_of(query)
         row = self.db.execute(f"SELECT count(*) FROM bulletins {where}", params).fetchone()
         return int(row[0])
 
     def by_status(self, statuses: tuple[Status, ...]) -> list[StoredBulletin]:
         marks = ",".join("?" * len(statuses))
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM bulletins WHERE status IN ({marks})",
+            f"SELECT {COLUMNS} FROM bulletins WHERE status IN ({marks})",
             tuple(str(s) for s in statuses),
         )
-        return [_row(r) for r in rows]
+        return [row_of(r) for r in rows]
 
     def key_bulletins(self) -> list[bytes]:
         """Raw bytes of every stored certificate, revocation and announcement, oldest first."""
@@ -472,12 +378,6 @@ class Store:
         ]
 
 
-_COLUMNS = (
-    "id, raw, kind, author, created, received_at, expires_at, lang, text, severity, ref, "
-    "status, reason, signer_name, claimed_name, chain, source, hops, snr, text_state, text_error"
-)
-
-
 class _Write:
     """One atomic write, or a part of the enclosing transaction (as :meth:`Store.transaction`)."""
 
@@ -503,58 +403,3 @@ class _Write:
             self.store._commit()
         else:
             self.store._rollback()
-
-
-_LOOKUP = (
-    "SELECT EXISTS (SELECT 1 FROM seen WHERE id = ?1), "
-    "EXISTS (SELECT 1 FROM bulletins WHERE id = ?1)"
-)
-_INSERT_SEEN = "INSERT OR IGNORE INTO seen (id, first_seen) VALUES (?, ?)"
-_INSERT_BULLETIN = (
-    f"INSERT OR IGNORE INTO bulletins ({_COLUMNS}, text_folded) VALUES "
-    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-
-
-def _row(row: tuple[Any, ...]) -> StoredBulletin:
-    (ident, raw, kind, author, created, received, expires, lang, text, severity, ref,
-     status, reason, signer, claimed, chain, source, hops, snr, text_state,
-     text_error) = row  # fmt: skip
-    return StoredBulletin(
-        id=bytes(ident), raw=bytes(raw), kind=Kind(kind), author=bytes(author), created=created,
-        received_at=received, expires_at=expires, lang=lang, stored_text=text,
-        severity=None if severity is None else SEVERITIES[severity],
-        ref=None if ref is None else bytes(ref), status=Status(status), reason=reason,
-        signer_name=signer, claimed_name=claimed, chain=chain, source=source, hops=hops, snr=snr,
-        text_state=text_state, stored_error=text_error,
-    )  # fmt: skip
-
-
-def _where(query: Query) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.kinds:
-        clauses.append(f"kind IN ({','.join('?' * len(query.kinds))})")
-        params.extend(int(k) for k in query.kinds)
-    if query.min_severity is not None:
-        clauses.append("severity >= ?")
-        params.append(SEVERITIES.index(query.min_severity))
-    if query.lang:
-        clauses.append("lang = ?")
-        params.append(query.lang)
-    if query.statuses:
-        clauses.append(f"status IN ({','.join('?' * len(query.statuses))})")
-        params.extend(str(s) for s in query.statuses)
-    if query.author is not None:
-        clauses.append("author = ?")
-        params.append(query.author)
-    if query.since is not None:
-        clauses.append("received_at >= ?")
-        params.append(query.since)
-    if query.before is not None:
-        clauses.append("received_at < ?")
-        params.append(query.before)
-    if query.text:
-        clauses.append("instr(text_folded, ?) > 0")
-        params.append(query.text.casefold())
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(params)
