@@ -1,4 +1,4 @@
-"""The one ingest pipeline every source uses: parse -> dedupe -> verify -> trust -> text -> store.
+"""The one ingest pipeline every source uses: parse -> dedupe -> verify -> trust -> store.
 
 Radio, local API, bundle import and the CLI all call :meth:`Ingest.ingest`; nothing else writes
 bulletins.  Invalid bulletins are counted and dropped, never stored or relayed.
@@ -13,8 +13,9 @@ Order of work, cheapest first, so that copies and forgeries cost little:
    bulletin is held as ``pending_key`` without consuming its id, and up to ``MAX_CANDIDATES``
    other copies' signatures wait beside it; when the key arrives each is checked and the first
    that verifies is kept;
-4. the text (``wire.open_text``: decompression and the kind rules);
-5. untrusted rows (pending or unknown key) are admitted within relay.holding's quotas.
+4. untrusted rows (pending or unknown key) are admitted within relay.holding's quotas;
+5. one write to the store (relay.store), the text blob kept compressed: it is decoded when
+   someone reads it (docs/protocol.md §4, "When the text is checked"), never here.
 
 Re-judging: a key bulletin changes the trust graph (relay.trust_graph) only if it chains to a
 root; then only the authors whose grants or revocation changed are re-judged, found through the
