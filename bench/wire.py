@@ -5,7 +5,9 @@ Every figure is a ratio against a baseline measured in the same run:
   * signed on-air bytes ÷ a real packed LXMF message of the same text (needs the `bench` extra);
   * text codec vs UTF-8, raw deflate and brotli (from bench/codec.py);
   * share of bulletins that fit one 231-byte packet, by length band;
-  * sign / verify / ingest rates ÷ raw PyNaCl verify rate on this machine;
+  * sign / verify / ingest rates ÷ raw PyNaCl verify rate on this machine (the relay path's
+    ingest and raw verify measured in three turns, the best of each: other load on a shared
+    machine slows one measurement more than another);
   * the ingest pipeline stage by stage (µs per bulletin, and ÷ one raw PyNaCl verify): header
     and field map, signature, text decoding, trust verdict, store put; plus ingest rates for
     duplicates and forgeries (rejected before their text is decoded);
@@ -47,6 +49,7 @@ from relay.wire.fragments import split  # noqa: E402
 TEST_SPLIT = ROOT / "tests" / "data" / "corpus" / "test.jsonl"
 CREATED = 1_767_225_600
 BANDS = ((0, 80), (81, 160), (161, 280), (281, 10_000))
+ROUNDS = 3  # the relay path and raw verify are measured in turns; the best of each is kept
 
 
 def load(path: Path = TEST_SPLIT) -> list[dict[str, str]]:
@@ -180,7 +183,11 @@ def _figures(bounded_states: int) -> dict[str, Any]:
     with codec_tables(bounded_states):  # compose as a node does, its tables bounded
         sign_rate = rate(lambda c: wire.sign(c, author), contents)
     verify_rate = rate(lambda b: wire.verify(wire.decode(b.raw), author.public_key), signed)
-    ingest_durable, ingest_batched = ingest_rates(author, contents)
+    ingest_durable, ingest_batched = 0.0, 0.0
+    for _ in range(ROUNDS):  # ingest and raw verify in turns, the best of each (other load)
+        durable, batched = ingest_rates(author, contents)
+        ingest_durable, ingest_batched = max(ingest_durable, durable), max(ingest_batched, batched)
+        raw_verify = max(raw_verify, rate(lambda s: verify_key.verify(s), raw_signed))
     first_page = feed_first_page(author, contents)
     duplicate, forged = reject_rates(author, contents)
     rates = {
