@@ -313,9 +313,8 @@ class WireTarget(Target):
         if wire.decode(data).content != bulletin.content:
             raise Violation("decode and parse + open_text disagree")
         self.outcomes["decoded"] += 1
-        if self.describe is not None and self.describe_lines is not None:
-            for line in self.describe_lines(self.describe(bulletin)):
-                _check_line(line, "inspect")
+        for line in self.describe_lines(self.describe(bulletin)):
+            _check_line(line, "inspect")
 
 
 class FragmentsTarget(Target):
@@ -512,12 +511,15 @@ def _check_line(line: str, where: str) -> None:
         raise Violation(f"{where}: U+{ord(ch):04X} reached the output: {line!r}")
 
 
+RENDER_NOW = 1_767_225_600.0  # a fixed "now" for the renderers' relative times (2026-01-01)
+RENDER_LANGS = ("en", "ru", "kk")
+
+
 def _inspect_renderers() -> tuple[Any, Any]:
-    try:
-        from relay.cli import bulletins
-    except ImportError:
-        return None, None
-    return getattr(bulletins, "describe", None), getattr(bulletins, "describe_lines", None)
+    from relay.cli.bulletins import describe
+    from relay.cli.inspect_view import describe_lines
+
+    return describe, lambda info, lang="en": describe_lines(info, RENDER_NOW, lang)
 
 
 class RenderTarget(Target):
@@ -525,11 +527,12 @@ class RenderTarget(Target):
 
     def __init__(self, pool: Pool) -> None:
         super().__init__(pool)
-        from relay.cli import daemon as cli_daemon
+        from relay.cli.human import SYMBOLS, badge
+        from relay.cli.read_view import fold, format_bulletin, plain_block
 
-        self.format = getattr(cli_daemon, "format_bulletin", None)
-        self.fold = getattr(cli_daemon, "fold", None)
-        self.badges: dict[str, str] = getattr(cli_daemon, "BADGES", {})
+        self.format, self.fold, self.plain_block = format_bulletin, fold, plain_block
+        self.badge = badge
+        self.statuses = tuple(SYMBOLS)
         self.describe, self.describe_lines = _inspect_renderers()
         try:
             from relay import inert
@@ -541,7 +544,7 @@ class RenderTarget(Target):
         def maybe() -> str | None:
             return hostile_text(rng, 24) if rng.random() < 0.5 else None
 
-        status = rng.choice([*self.badges, "weird", hostile_text(rng, 8)])
+        status = rng.choice([*self.statuses, "weird", hostile_text(rng, 8)])
         return {
             "status": status, "signer_name": maybe(), "claimed_name": maybe(),
             "author": hostile_text(rng, 20), "created": rng.randrange(2**32),
@@ -549,19 +552,24 @@ class RenderTarget(Target):
             "text": hostile_text(rng, rng.choice((8, 40, 40, 120, 120, 400))),
             "width": rng.randrange(0, 200) if rng.random() < 0.3 else 0,
             "max_len": rng.choice((None, 0, 1, 2, 5, 40, rng.randrange(400))),
-            "plain": rng.random() < 0.3,
+            "plain": rng.random() < 0.3, "lang_ui": rng.choice(RENDER_LANGS),
+            "expires_at": rng.choice((None, rng.randrange(2**32))),
         }  # fmt: skip
 
     def run(self, b: dict[str, Any]) -> None:
-        if self.format is not None:
-            line = self.format(b, plain=b["plain"])
-            _check_line(line, "format_bulletin")
-            badge = self.badges.get(b["status"])
-            if badge is not None and not b["plain"] and not line.startswith(badge):
-                raise Violation(f"format_bulletin does not start with the verdict: {line!r}")
-            if self.fold is not None:
-                for piece in self.fold(line, b["width"]):
-                    _check_line(piece, "fold")
+        lang = b["lang_ui"]
+        line = self.format(b, plain=b["plain"], lang=lang)
+        _check_line(line, "format_bulletin")
+        known = b["status"] in self.statuses
+        if known and not b["plain"] and not line.startswith(self.badge(b["status"], lang)):
+            raise Violation(f"format_bulletin does not start with the verdict: {line!r}")
+        for piece in self.fold(line, b["width"]):
+            _check_line(piece, "fold")
+        block = self.plain_block(b, RENDER_NOW, lang)
+        for piece in block:
+            _check_line(piece, "plain_block")
+        if known and not block[0].startswith(self.badge(b["status"], lang)[2:]):
+            raise Violation(f"plain_block does not start with the verdict word: {block[0]!r}")
         inert = self.inert
         if inert is not None:
             text, max_len = b["text"], b["max_len"]
@@ -576,7 +584,7 @@ class RenderTarget(Target):
             info = {"id": "00" * 8, "kind": b["kind"], "author": b["author"], "lang": b["lang"],
                     "text": b["text"], "name": b["signer_name"], "reason": b["claimed_name"],
                     "safety": {"event": b["severity"], "area": b["text"][:40]}}  # fmt: skip
-            for line in self.describe_lines(info):
+            for line in self.describe_lines(info, lang):
                 _check_line(line, "describe_lines")
         self.outcomes["rendered"] += 1
 
