@@ -15,14 +15,20 @@ Three parts, each against a baseline measured in the same run:
     with every codec, then signing) ÷ raw PyNaCl sign, on the corpus test split; and the peak RSS
     of a process that composes and reads ``--texts`` different texts (the codec's tables, bounded
     by relay.codec._ppm.MAX_STATES) ÷ 64 MB.
+  * **radio link** (``--link radio`` or ``both``): what an operator's relay runs. Two emulated
+    radios on one medium in a process of their own, daemon A on radio 1 publishing different
+    corpus texts every ``--interval`` s, and the measured relay daemon B (trusting A's key) on
+    radio 2, its API asked to ``read`` (decode) them every ``--read-every`` s; B's VmRSS each
+    second: start, peak, steady ÷ 64 MB, slope on the last two thirds, bulletins held, texts read.
 
-``python bench/pi.py [--minutes 3] [--interval 2] [--json]``
+``python bench/pi.py [--link sim|radio|both] [--minutes 3] [--interval 2] [--json]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -283,6 +289,157 @@ def show(result: dict[str, Any]) -> None:
           f"per model at most; {k['seconds']} s)")  # fmt: skip
 
 
+_RADIOS = """
+import json, signal, threading
+from relay.radio.emulator import EmulatedRadio
+from relay.radio.medium import InProcessMedium
+from relay.radio.state import RadioState
+from relay.radio.transports import TcpTransport
+air = InProcessMedium(time_scale=1.0, seed=1)
+radios = [EmulatedRadio(RadioState.create(n, long_name=f"R{n:x}"), medium=air)
+          for n in (0xA1, 0xB2)]
+tcps = [TcpTransport(r, port=0).start() for r in radios]
+for r in radios:
+    r.start()
+print(json.dumps([t.port for t in tcps]), flush=True)
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+stop.wait()
+for t, r in zip(tcps, radios):
+    t.close()
+    r.stop()
+air.close()
+"""
+_PASSPHRASE = "correct horse battery staple"
+
+
+def _jarshy(home: Path, *argv: str, timeout: float = 60) -> str:
+    """Run one ``jarshy`` command in ``home``; its stdout (raises with stderr on failure)."""
+    env = dict(os.environ, JARSHY_HOME=str(home), JARSHY_KDF="fast",
+               JARSHY_PASSPHRASE=_PASSPHRASE, PYTHONPATH=str(ROOT))  # fmt: skip
+    out = subprocess.run([sys.executable, "-m", "relay.cli", *argv], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"jarshy {argv[0]} {argv[1] if len(argv) > 1 else ''}: "
+                           f"{out.stderr.strip()[-300:]}")  # fmt: skip
+    return out.stdout
+
+
+def _start(command: list[str], home: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, JARSHY_HOME=str(home), JARSHY_KDF="fast",
+               JARSHY_PASSPHRASE=_PASSPHRASE, PYTHONPATH=str(ROOT))  # fmt: skip
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group, then SIGKILL what is left after 30 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _texts(limit: int = 200) -> list[str]:
+    corpus = ROOT / "tests" / "data" / "corpus" / "train.jsonl"
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line]
+    return [r["text"] for r in rows if len(r["text"]) <= limit]
+
+
+def radio_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """B's memory on a radio link, A publishing to it through two emulated radios."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="jarshy-pi-radio-") as tmp:
+        base = Path(tmp)
+        home_a, home_b = base / "a", base / "b"
+        home_a.mkdir()
+        home_b.mkdir()
+        sock_a, sock_b = home_a / "api.sock", home_b / "api.sock"
+        try:
+            _jarshy(home_a, "keys", "new", "bench-a")
+            share = _jarshy(home_a, "keys", "share", "bench-a").strip().splitlines()[-1].strip()
+            _jarshy(home_b, "trust", "add", share)
+            radios = subprocess.Popen([sys.executable, "-c", _RADIOS], cwd=ROOT,
+                                      env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                                      stdout=subprocess.PIPE, start_new_session=True)  # fmt: skip
+            procs.append(radios)  # type: ignore[arg-type]
+            assert radios.stdout is not None
+            port_a, port_b = json.loads(radios.stdout.readline())
+            daemon = [sys.executable, "-m", "relay.cli", "daemon", "--radio"]
+            procs.append(_start([*daemon, f"tcp:127.0.0.1:{port_a}", "--socket", str(sock_a)],
+                                home_a, base / "a.log"))  # fmt: skip
+            b = _start([*daemon, f"tcp:127.0.0.1:{port_b}", "--socket", str(sock_b)],
+                       home_b, base / "b.log")  # fmt: skip
+            procs.append(b)
+            asyncio.run(wait_for_api(sock_a, 90))
+            asyncio.run(wait_for_api(sock_b, 90))
+            texts = _texts()
+            samples: list[tuple[float, float]] = []
+            sent = failed = read = 0
+            next_send = next_read = 0.0
+            start = time.monotonic()
+            while (elapsed := time.monotonic() - start) <= args.minutes * 60:
+                samples.append((elapsed, proc_status(b.pid)["rss_mb"]))
+                if elapsed >= next_send:
+                    next_send += args.interval
+                    try:
+                        _jarshy(home_a, "send", "--text", texts[sent % len(texts)], "--socket",
+                                str(sock_a))  # fmt: skip
+                        sent += 1
+                    except (RuntimeError, subprocess.TimeoutExpired):
+                        failed += 1
+                if elapsed >= next_read:
+                    next_read += args.read_every
+                    out = _jarshy(home_b, "read", "--json", "--socket", str(sock_b))
+                    read = max(read, sum(1 for line in out.splitlines() if '"text"' in line))
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - start - elapsed)))
+            status = asyncio.run(ask(sock_b, "status"))
+            hwm = _vm_hwm(b.pid)
+        finally:
+            _stop(procs[::-1])
+    n = len(samples)
+    tail = [v for _, v in samples[-max(1, n // 3) :]]
+    steady = statistics.median(tail)
+    peak = max(hwm, max(v for _, v in samples))
+    return {
+        "minutes": args.minutes, "publish_interval_s": args.interval,
+        "start_rss_mb": round(samples[0][1], 1),
+        "peak_rss_mb": round(peak, 1), "peak_vs_budget": round(peak / BUDGET_MB, 3),
+        "steady_rss_mb": round(steady, 1), "steady_vs_budget": round(steady / BUDGET_MB, 3),
+        "slope_mb_per_hour": round(slope_per_hour(samples[n // 3 :]), 2),
+        "samples": n, "sent_by_a": sent, "send_failures": failed,
+        "bulletins_held": sum(int(v) for v in status.get("counts", {}).values()),
+        "texts_read_from_b": read,
+        "series_mb": [[round(t), round(v, 1)] for t, v in samples[:: max(1, n // 60)]],
+    }  # fmt: skip
+
+
+def _vm_hwm(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def show_radio(r: dict[str, Any]) -> None:
+    print(
+        f"relay daemon on a radio link: {r['minutes']:g} min, A sends every "
+        f"{r['publish_interval_s']:g} s ({r['sent_by_a']} sent, {r['send_failures']} failed)"
+    )
+    print(f"  B's RSS at start {r['start_rss_mb']} MB; peak {r['peak_rss_mb']} MB = "
+          f"{r['peak_vs_budget']}× the {BUDGET_MB:g} MB budget; steady {r['steady_rss_mb']} MB = "
+          f"{r['steady_vs_budget']}×; slope {r['slope_mb_per_hour']:+} MB/h; "
+          f"{r['bulletins_held']} bulletins held, {r['texts_read_from_b']} texts read")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="each daemon run (default 3)")
@@ -291,12 +448,22 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=150, help="texts for the codec's memory")
     parser.add_argument("--no-writes", action="store_true", help="skip the strace runs")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--link",
+        choices=("sim", "radio", "both"),
+        default="sim",
+        help="daemon on the simulated mesh (default), on a radio link, or both",
+    )
+    parser.add_argument("--read-every", type=float, default=10.0, help="radio: B read, seconds")
     args = parser.parse_args()
-    result = {
-        "budget_mb": BUDGET_MB,
-        "one_core": pinned(core_figures),
-        "codec_memory": codec_memory(args.texts),
-        "daemon": daemon_figures(args),
+    result: dict[str, Any] = {"budget_mb": BUDGET_MB}
+    if args.link in ("sim", "both"):
+        result["one_core"] = pinned(core_figures)
+        result["codec_memory"] = codec_memory(args.texts)
+        result["daemon"] = daemon_figures(args)
+    if args.link in ("radio", "both"):
+        result["radio_link"] = radio_figures(args)
+    result |= {
         "max_rss_of_this_process_mb": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
         ),
@@ -304,7 +471,10 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        show(result)
+        if "daemon" in result:
+            show(result)
+        if "radio_link" in result:
+            show_radio(result["radio_link"])
     return 0
 
 
