@@ -439,8 +439,14 @@ async def _close_link(link: RadioLink) -> None:
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the daemon's loops and wait for them; cancel again a task that swallowed it
+    (Python 3.11's ``wait_for`` can lose a cancellation that meets its inner future's end)."""
     for task in tasks:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        while not task.done():
+            await asyncio.wait({task}, timeout=1.0)
+            if not task.done():
+                task.cancel()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a daemon task ended with %r", task.exception())
