@@ -13,13 +13,16 @@ from relay.cli.common import (
     unlock_identity,
     write_bytes,
 )
+from relay.cli.human import tr
 from relay.crypto.keys import encode_share, fingerprint, key_id
 from relay.crypto.keystore import (
     Keystore,
+    WeakPassphrase,
     check_identity_name,
     check_new_passphrase,
     get_passphrase,
 )
+from relay.crypto.passphrase import MIN_LENGTH, weakness
 from relay.errors import UserError
 from relay.inert import inert_line, quoted
 from relay.ingest import Outcome
@@ -90,9 +93,12 @@ def keys_new(args: argparse.Namespace) -> int:
     weak_ok = args.force_weak_passphrase
 
     def judged(passphrase: str) -> None:  # a weak one is refused before it is typed twice
+        reason = None if weak_ok else weakness(passphrase, name)
+        if reason is not None:
+            raise WeakPassphrase(tr("ky_weak", reason=_weakness_words(reason), min=MIN_LENGTH))
         check_new_passphrase(passphrase, name, weak_ok)
 
-    passphrase = get_passphrase(f"New passphrase for {name}: ", confirm=True, check=judged)
+    passphrase = get_passphrase(tr("ky_new_prompt", name=name), confirm=True, check=judged)
     identity = keystore.create(name, passphrase, allow_weak=weak_ok)
     announcement = Content(
         kind=Kind.ANNOUNCEMENT,
@@ -110,36 +116,47 @@ def keys_new(args: argparse.Namespace) -> int:
         node.learn_key(identity.public_key, now())
         node.add_root(identity.public_key, identity.name, now())
         node.ingest(signed.raw, now(), source="local")
-    print(f"created {inert_line(identity.name)}")
-    print(f"fingerprint {identity.fingerprint}")
+    print(tr("ky_created", name=inert_line(identity.name)))
+    print(tr("ky_fingerprint", fp=identity.fingerprint))
     print(share)
-    print(
-        "next: give this share string to your readers and relays (`jarshy keys share --qr` "
-        "prints it again with a QR code). Each reader runs `jarshy trust add STRING`, each relay "
-        "`jarshy radio provision ... --trust STRING`; read the fingerprint above out loud to "
-        "them, in person or by voice, and have them check it before they trust the key. Your "
-        "own bulletins show as trusted on this node."
-    )
+    print(tr("ky_next"))
     return 0
+
+
+def _weakness_words(reason: str) -> str:
+    """relay.crypto.passphrase's reason (English) in the CLI's language; as given if unknown."""
+    words = reason.split()
+    if reason.startswith("it is ") and reason.endswith(" long") and words[2].isdigit():
+        return tr("ky_weak_length", n=int(words[2]))
+    if reason.startswith("it uses only ") and words[3].isdigit():
+        return tr("ky_weak_distinct", n=int(words[3]))
+    key = _WEAKNESS_KEYS.get(reason)
+    return tr(key) if key else reason
+
+
+_WEAKNESS_KEYS = {
+    "it is only digits, like a date or a phone number": "ky_weak_digits",
+    "it is a run of letters, digits or keys in a row": "ky_weak_run",
+    "it is one of the most common passwords": "ky_weak_common",
+    "it is a short piece repeated": "ky_weak_repeated",
+    "it is the key's own name": "ky_weak_name",
+}
 
 
 def keys_duress(args: argparse.Namespace) -> int:
     keystore = Keystore()
     if args.clear:
-        print("duress passphrase forgotten" if keystore.clear_duress() else "none was set")
+        print(tr("ky_duress_forgotten" if keystore.clear_duress() else "ky_duress_none"))
         return 0
-    keystore.set_duress(get_passphrase("Duress passphrase: ", confirm=True))
-    print(
-        "duress passphrase set: entered at any unlock prompt (CLI, UI, API), it wipes this "
-        "node's keys, store and settings instead of unlocking; see docs/keys.md"
-    )
+    keystore.set_duress(get_passphrase(tr("ky_duress_prompt"), confirm=True))
+    print(tr("ky_duress_set"))
     return 0
 
 
 def keys_list(args: argparse.Namespace) -> int:
     infos = Keystore().list()
     if not infos:
-        print("no identities; create one with `jarshy keys new NAME`")
+        print(tr("ky_no_identities"))
     for info in infos:
         print(f"{inert_line(info.name)}\t{info.key_id.hex()}\t{info.fingerprint}")
     return 0
@@ -153,7 +170,7 @@ def keys_export(args: argparse.Namespace) -> int:
 
         infos = [keystore.public(args.name)] if args.name else keystore.list()
         if not infos:
-            raise UserError("no identity yet: create one with `jarshy keys new NAME`")
+            raise UserError(tr("ky_no_identity_yet"))
         keys = [SharedKey(i.public_key, i.name, i.fingerprint) for i in infos]
         print(write_trust_file(keys, "Published by: " + ", ".join(i.name for i in infos)), end="")
         return 0
@@ -171,30 +188,29 @@ def parse_kinds(text: str, may_certify: bool) -> int:
     for word in filter(None, (part.strip().lower() for part in text.split(","))):
         kind = KIND_BY_NAME.get(word)
         if kind is None or kind not in (Kind.NEWS, Kind.SAFETY, Kind.CORRECTION, Kind.RETRACTION):
-            raise UserError(f"unknown kind {word!r}: use news, safety, correction, retraction")
+            raise UserError(tr("ky_unknown_kind", word=repr(word)))
         mask |= 1 << int(kind)
     if not mask:
-        raise UserError("--kinds names no kind")
+        raise UserError(tr("ky_no_kinds"))
     return mask | (CERTIFY_BIT if may_certify else 0)
 
 
 def _publish_locally(signed: wire.Bulletin, out: str | None, what: str) -> None:
+    """Ingest a certificate or revocation here (``what``: "cert" or "rev") and say so."""
     with open_node() as node:
         result = node.ingest(signed.raw, now(), source="local")
     if result.outcome is Outcome.REJECTED:
-        raise UserError(f"{what} was rejected by this node: {inert_line(result.reason)}")
+        raise UserError(tr(f"ky_{what}_rejected", reason=inert_line(result.reason)))
     if out:
         write_bytes(out, signed.raw)
-    print(
-        f"{what} {signed.id.hex()} ({len(signed.raw)} bytes)"
-        + (f" written to {out}" if out else "")
-    )
+    made = tr(f"ky_{what}_made", id=signed.id.hex(), size=len(signed.raw))
+    print(made + (tr("ky_written_to", path=inert_line(out)) if out else ""))
 
 
 def keys_certify(args: argparse.Namespace) -> int:
     shared = read_share(args.share)
     if not 1 <= args.days <= 400:
-        raise UserError("--days must be 1..400")
+        raise UserError(tr("ky_days"))
     kinds = parse_kinds(args.kinds, args.may_certify)
     identity = unlock_identity(args.identity)
     content = Content(
@@ -206,8 +222,8 @@ def keys_certify(args: argparse.Namespace) -> int:
         name=args.name,
         kinds=kinds,
     )
-    _publish_locally(wire.sign(content, identity), args.out, "certificate")
-    print(f"certified {inert_line(args.name)} ({shared.fingerprint})")
+    _publish_locally(wire.sign(content, identity), args.out, "cert")
+    print(tr("ky_certified", name=inert_line(args.name), fp=shared.fingerprint))
     return 0
 
 
@@ -226,7 +242,7 @@ def keys_revoke(args: argparse.Namespace) -> int:
         revoked=revoked,
         reason=args.reason,
     )
-    _publish_locally(wire.sign(content, identity), args.out, "revocation")
+    _publish_locally(wire.sign(content, identity), args.out, "rev")
     return 0
 
 
@@ -254,18 +270,18 @@ def trust_add(args: argparse.Namespace) -> int:
     name = args.name or shared.name or fingerprint(shared.public_key)
     answer = ask_daemon("trust.add", share=args.share.strip(), name=name)
     if answer is not None:
-        count, where = int(answer["changed"]), " (by the running daemon)"
+        count, key = int(answer["changed"]), "ky_trusting_daemon"
     else:
         with open_node() as node:
-            count, where = len(node.add_root(shared.public_key, name, now())), ""
-    print(f"trusting {inert_line(name)} ({shared.fingerprint}); {count} verdict(s) changed{where}")
+            count, key = len(node.add_root(shared.public_key, name, now())), "ky_trusting"
+    print(tr(key, name=inert_line(name), fp=shared.fingerprint, n=count))
     return 0
 
 
 def trust_list(args: argparse.Namespace) -> int:
     roots = _root_rows()
     if not roots:
-        print("no trusted roots; add one with `jarshy trust add SHARE`")
+        print(tr("ky_no_roots"))
     for kid_hex, fp, name in roots:
         print(f"{inert_line(name)}\t{kid_hex}\t{fp}")
     return 0
@@ -288,14 +304,14 @@ def trust_remove(args: argparse.Namespace) -> int:
         if kid_hex.startswith(wanted) or fp.lower() == wanted or name.lower() == wanted
     ]
     if len(matches) != 1:
-        found = "no" if not matches else "several"
-        raise UserError(f"{found} trusted roots match {quoted(args.key)}; see `jarshy trust list`")
+        found = "ky_match_none" if not matches else "ky_match_several"
+        raise UserError(tr(found, key=quoted(args.key)))
     kid_hex, name = matches[0]
     answer = ask_daemon("trust.remove", key_id=kid_hex)
     if answer is not None:
-        count, where = int(answer["changed"]), " (by the running daemon)"
+        count, key = int(answer["changed"]), "ky_untrusting_daemon"
     else:
         with open_node() as node:
-            count, where = len(node.remove_root(bytes.fromhex(kid_hex), now())), ""
-    print(f"no longer trusting {inert_line(name)}; {count} verdict(s) changed{where}")
+            count, key = len(node.remove_root(bytes.fromhex(kid_hex), now())), "ky_untrusting"
+    print(tr(key, name=inert_line(name), n=count))
     return 0

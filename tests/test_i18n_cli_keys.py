@@ -1,0 +1,71 @@
+"""`jarshy keys ...` speaks the person's language: the next step after `keys new`, the refusal of
+a weak passphrase, the empty lists; English stays as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relay.cli import main
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("lang", "word"),
+    [("ru", "отпечаток"), ("kk", "саусақ ізін")],
+)
+def test_keys_new_tells_the_next_step_in_the_language(
+    jarshy_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    lang: str, word: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("JARSHY_LANG", lang)
+    code, out, _ = run(["keys", "new", "Desk"], capsys)
+    assert code == 0
+    assert word in out and "jarshy trust add STRING" in out  # commands stay as typed
+    assert "out loud" not in out and "next:" not in out and "created" not in out
+    assert "jarshy:" in out and "Desk" in out  # the share string and name are still printed
+
+
+def test_a_weak_passphrase_is_refused_in_kazakh_with_the_reason(
+    jarshy_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JARSHY_LANG", "kk")
+    monkeypatch.setenv("JARSHY_PASSPHRASE", "12345678")
+    code, _, err = run(["keys", "new", "Desk"], capsys)
+    assert code != 0
+    assert "әлсіз құпия сөйлем қабылданбады: ұзындығы небәрі 8 таңба" in err
+    assert "--force-weak-passphrase" in err and "refusing" not in err
+    assert "\n" not in err.strip()  # one line
+    assert not list((jarshy_home / "keys").glob("*.key"))  # nothing was made
+    monkeypatch.setenv("JARSHY_PASSPHRASE", "qwertyuiop")
+    code, _, err = run(["keys", "new", "Desk"], capsys)
+    assert code != 0 and "қатар тұрған әріптер" in err
+
+
+def test_english_is_unchanged_and_empty_lists_are_translated(
+    jarshy_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JARSHY_LANG", "en")
+    monkeypatch.setenv("JARSHY_PASSPHRASE", "abcdefghij")
+    _, _, err = run(["keys", "new", "Desk"], capsys)
+    assert "refusing a weak passphrase: it is a run of letters, digits or keys in a row." in err
+    monkeypatch.setenv("JARSHY_LANG", "ru")
+    _, out, _ = run(["keys", "list"], capsys)
+    assert out.startswith("ключей нет;") and "`jarshy keys new NAME`" in out
+    _, out, _ = run(["trust", "list"], capsys)
+    assert out.startswith("доверенных ключей нет;")
+
+
+def test_an_unknown_root_is_told_in_russian_and_the_name_stays_inert(
+    jarshy_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JARSHY_LANG", "ru")
+    code, _, err = run(["trust", "remove", "x\x1b[2Jy"], capsys)
+    assert code != 0
+    assert "ни один доверенный ключ не подходит" in err and "\x1b" not in err
