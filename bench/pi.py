@@ -383,7 +383,7 @@ def radio_figures(args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(wait_for_api(sock_b, 90))
             texts = _texts()
             samples: list[tuple[float, float]] = []
-            sent = failed = read = 0
+            sent = failed = read = trusted = 0
             next_send = next_read = 0.0
             start = time.monotonic()
             while (elapsed := time.monotonic() - start) <= args.minutes * 60:
@@ -399,7 +399,10 @@ def radio_figures(args: argparse.Namespace) -> dict[str, Any]:
                 if elapsed >= next_read:
                     next_read += args.read_every
                     out = _jarshy(home_b, "read", "--json", "--socket", str(sock_b))
-                    read = max(read, sum(1 for line in out.splitlines() if '"text"' in line))
+                    held = [json.loads(line) for line in out.splitlines() if line.strip()]
+                    texts_read = [h for h in held if h.get("text")]
+                    read = max(read, len(texts_read))
+                    trusted = max(trusted, sum(h.get("status") == "trusted" for h in texts_read))
                 time.sleep(max(0.0, 1.0 - (time.monotonic() - start - elapsed)))
             status = asyncio.run(ask(sock_b, "status"))
             hwm = _vm_hwm(b.pid)
@@ -417,7 +420,7 @@ def radio_figures(args: argparse.Namespace) -> dict[str, Any]:
         "slope_mb_per_hour": round(slope_per_hour(samples[n // 3 :]), 2),
         "samples": n, "sent_by_a": sent, "send_failures": failed,
         "bulletins_held": sum(int(v) for v in status.get("counts", {}).values()),
-        "texts_read_from_b": read,
+        "texts_read_from_b": read, "trusted_texts_read": trusted,
         "series_mb": [[round(t), round(v, 1)] for t, v in samples[:: max(1, n // 60)]],
     }  # fmt: skip
 
@@ -437,7 +440,8 @@ def show_radio(r: dict[str, Any]) -> None:
     print(f"  B's RSS at start {r['start_rss_mb']} MB; peak {r['peak_rss_mb']} MB = "
           f"{r['peak_vs_budget']}× the {BUDGET_MB:g} MB budget; steady {r['steady_rss_mb']} MB = "
           f"{r['steady_vs_budget']}×; slope {r['slope_mb_per_hour']:+} MB/h; "
-          f"{r['bulletins_held']} bulletins held, {r['texts_read_from_b']} texts read")  # fmt: skip
+          f"{r['bulletins_held']} bulletins held, {r['texts_read_from_b']} texts read "
+          f"({r['trusted_texts_read']} trusted)")  # fmt: skip
 
 
 def main() -> int:
