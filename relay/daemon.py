@@ -21,12 +21,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from relay.api import ApiServer
 from relay.bridge.core import Take
 from relay.bridge.gateway import offer_held, offer_row, take_in
-from relay.bridge.link import BridgeLink
 from relay.bridge.settings import BridgeSettings
 from relay.crypto.keys import Identity
 from relay.crypto.keystore import Keystore
@@ -53,6 +52,9 @@ from relay.store import Store
 from relay.sync.events import PacketReceived, SendPacket
 from relay.transmit import About, Transmitter
 from relay.wire.fragments import carried_id
+
+if TYPE_CHECKING:
+    from relay.bridge.link import BridgeLink
 
 log = logging.getLogger("jarshy.daemon")
 
@@ -123,8 +125,10 @@ class Daemon:
         self.link.ack_relayed = True
         self.link.on_text = self._on_text
         self.mirror = Mirror(seed, enabled=mirror)  # the phone-app mirror (relay.daemon_mirror)
-        self.bridge = None  # the MQTT bridge between meshes (docs/bridge.md)
-        if bridge is not None:
+        self.bridge: BridgeLink | None = None  # the MQTT bridge between meshes (docs/bridge.md)
+        if bridge is not None:  # imported only here: the MQTT client costs a Pi ~12 MB
+            from relay.bridge.link import BridgeLink
+
             self.bridge = BridgeLink(bridge, self._from_bridge, wall=self.clocks.wall,
                                      monotonic=self.clocks.monotonic, seed=seed,
                                      heard=self._on_packet, batch=store.batch)  # fmt: skip
@@ -397,6 +401,10 @@ class Daemon:
             rounds += 1
             if rounds % 120 == 0:  # every 10 minutes
                 self.core.expire_untrusted(self.wall())
+                if self.simulate:  # the demo feed's store stays bounded however long it runs
+                    from relay.simulated import prune
+
+                    prune(self.store, self.wall())
             self.transmitter.radio_changed()
             self.api.publish("mesh", self.status())
 

@@ -9,8 +9,9 @@ untrusted quotas count against.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from relay.bridge.core import Take
-from relay.bridge.link import BridgeLink
 from relay.ingest import Outcome
 from relay.lifetime import is_expired
 from relay.node.core import NodeCore, Output
@@ -19,6 +20,9 @@ from relay.sync.judge import priority_of
 from relay.trust import Status
 from relay.wire import bulletin as wire
 from relay.wire.errors import WireError
+
+if TYPE_CHECKING:  # the link (and its MQTT client) is imported only when a bridge is set
+    from relay.bridge.link import BridgeLink
 
 SOURCE = "bridge"  # the store's ``source`` of a bulletin that came over the bridge
 

@@ -31,13 +31,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from relay.bridge.channel_crypto import ChannelKey
 from relay.bridge.core import valid_name
-from relay.bridge.meshtastic_link import MeshtasticSettings
-from relay.bridge.meshtastic_mqtt import DEFAULT_ROOT, check_root, parse_node_id
 from relay.errors import UserError
+
+if TYPE_CHECKING:  # imported by _meshtastic() only when stock radios are bridged (AES, protobuf)
+    from relay.bridge.meshtastic_link import MeshtasticSettings
 
 CONFIG_NAME = "bridge.toml"
 GATEWAY_ID_NAME = "bridge-gateway"  # a generated gateway name, kept for the next start
@@ -148,6 +149,10 @@ def _meshtastic(table: object, env: Mapping[str, str]) -> MeshtasticSettings | N
     """The ``[meshtastic]`` table of bridge.toml (None without one); UserError if bad."""
     if table is None:
         return None
+    from relay.bridge.channel_crypto import ChannelKey
+    from relay.bridge.meshtastic_link import MeshtasticSettings
+    from relay.bridge.meshtastic_mqtt import DEFAULT_ROOT, check_root, parse_node_id
+
     if not isinstance(table, dict):
         raise UserError("bridge.toml: [meshtastic] must be a table")
     unknown = sorted(set(table) - _MESHTASTIC_KEYS)

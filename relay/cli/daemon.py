@@ -54,6 +54,12 @@ def register(sub: Any) -> None:
         help="re-broadcast trusted bulletins as plain text for the Meshtastic phone app "
         "(also JARSHY_MIRROR=1; docs/operators.md)",
     )
+    daemon.add_argument(
+        "--bridge",
+        metavar="URL",
+        help="join other meshes through an MQTT broker: mqtts://USER@HOST[:PORT]/NET "
+        "(also JARSHY_BRIDGE or bridge.toml; password from JARSHY_BRIDGE_PASSWORD; docs/bridge.md)",
+    )
     daemon.add_argument("--verbose", action="store_true")
     daemon.set_defaults(handler=daemon_command)
 
@@ -101,7 +107,9 @@ def daemon_command(args: argparse.Namespace) -> int:
         where = paths.Paths(where.home, Path(args.socket))
 
     async def run() -> int:
-        daemon = await open_daemon(where, args.radio, simulate=args.simulate, mirror=args.mirror)
+        daemon = await open_daemon(
+            where, args.radio, simulate=args.simulate, mirror=args.mirror, bridge=args.bridge
+        )
         return await daemon.run()
 
     try:

@@ -59,3 +59,33 @@ async def test_a_bad_bridge_stops_the_daemon_start_before_anything_opens(tmp_pat
         await open_daemon(paths, "tcp:127.0.0.1:1", bridge="mqtts://gw:secret@broker/kz")
     DaemonLock(paths.lock).acquire().release()  # no lock left behind
     assert not paths.database.exists()  # nor a store
+
+
+def test_jarshy_daemon_bridge_flag_reaches_the_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jarshy daemon --bridge URL` is checked like JARSHY_BRIDGE: a password in the URL (it would
+    show in `ps`) is one line on stderr and a failed start, before a store or lock exists."""
+    from relay.cli import main
+    from relay.paths import Paths
+
+    monkeypatch.setenv("JARSHY_HOME", str(tmp_path / "home"))
+    code = main(["daemon", "--simulate", "--bridge", "mqtts://gw:secret@broker/kz"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.count("\n") == 1 and "no password in the URL" in err
+    assert "secret" not in err
+    assert not Paths.at(tmp_path / "home").database.exists()
+
+
+def test_a_daemon_without_a_bridge_imports_no_mqtt_client() -> None:
+    """A relay with no bridge does not pay for the MQTT client and AES (≈ 12 MB on a Pi)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, relay.cli.daemon, relay.daemon_open; "
+        "print(sorted(m for m in ('aiomqtt', 'paho', 'cryptography') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
