@@ -53,7 +53,9 @@ class MeshtasticBridge:
         self.copies = 0
         self.refused: Counter[str] = Counter()
         self.outgoing: deque[Downlink] = deque(maxlen=DOWNLINK_QUEUE)
-        self._random = random.Random(settings.seed)
+        # Packet ids count up from a random start (as Router.cpp's generatePacketId rolls its
+        # counter): with our node number they are the AES-CTR nonce, which must never repeat.
+        self._next_id = random.Random(settings.seed).randint(1, 0xFFFFFFFF)
 
     @property
     def filter(self) -> str:
@@ -77,9 +79,8 @@ class MeshtasticBridge:
         count = 0
         for root in settings.downlink_roots:
             for frame in split(raw):
-                packet_id = self._random.randint(
-                    1, 0xFFFFFFFF
-                )  # with node: the nonce, never reused
+                packet_id = self._next_id
+                self._next_id = self._next_id % 0xFFFFFFFF + 1  # 1..2**32-1, then round again
                 self.outgoing.append(
                     encode_downlink(
                         frame, settings.channel, sender=settings.node, packet_id=packet_id,

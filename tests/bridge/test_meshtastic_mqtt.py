@@ -643,3 +643,25 @@ async def test_a_stock_radios_uplink_crosses_to_another_island_through_a_real_br
             assert refused(decode_uplink(*echoes[0], JARSHY, root=BISHKEK)) is Refusal.ECHO
     finally:
         broker.stop()
+
+
+def test_downlink_packet_ids_never_repeat_across_the_counters_wrap() -> None:
+    """With the gateway's node number a packet id is the AES-CTR nonce: ids count up from a random
+    start (firmware Router.cpp, generatePacketId) and wrap past 2**32-1 to 1, never to 0."""
+    from meshtastic.protobuf import mqtt_pb2
+
+    from relay.bridge.channel_crypto import ChannelKey
+    from relay.bridge.meshtastic_link import MeshtasticBridge, MeshtasticSettings
+
+    settings = MeshtasticSettings(ChannelKey.from_base64("Jarshy", base64.b64encode(bytes(16)).decode()),
+                                  root="msh/KZ", downlink_roots=("msh/EU",), seed=1)  # fmt: skip
+    bridge = MeshtasticBridge(settings, lambda packet: None)
+    bridge._next_id = 0xFFFFFFFF - 2  # near the wrap
+    for n in range(6):
+        bridge.downlink(bytes([n]) * 100)  # one frame each
+    ids = []
+    for message in bridge.outgoing:
+        envelope = mqtt_pb2.ServiceEnvelope()
+        envelope.ParseFromString(message.payload)
+        ids.append(envelope.packet.id)
+    assert ids == [0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFF, 1, 2, 3]
