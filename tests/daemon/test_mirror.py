@@ -47,7 +47,9 @@ async def test_trusted_bulletins_reach_the_phone_app_and_codes_verify(tmp_path: 
             async def both() -> list[AppMessage] | None:
                 got = list(app.messages)
                 codes = {c for m in got for c in codes_in(m.text)}
-                last = [m for m in got if m.text.endswith(tuple(f"{n}/{n}" for n in range(2, 9)))]
+                ends = tuple(f"{n}/{n}" for n in range(2, 9))
+                news = mirror_code(news_id)  # the long news's last part, not any message's
+                last = [m for m in got if news in m.text and m.text.endswith(ends)]
                 return got if want <= codes and last else None
 
             got = await node.wait_for(both, timeout=90, every=0.2)
