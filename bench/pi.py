@@ -398,7 +398,8 @@ def radio_figures(args: argparse.Namespace) -> dict[str, Any]:
                         failed += 1
                 if elapsed >= next_read:
                     next_read += args.read_every
-                    out = _jarshy(home_b, "read", "--json", "--socket", str(sock_b))
+                    every = ("--json", "--limit", "100000", "--socket", str(sock_b))
+                    out = _jarshy(home_b, "read", *every)
                     held = [json.loads(line) for line in out.splitlines() if line.strip()]
                     texts_read = [h for h in held if h.get("text")]
                     read = max(read, len(texts_read))
