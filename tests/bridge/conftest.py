@@ -29,14 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from relay.bridge.settings import BridgeSettings
-from relay.crypto.keystore import KDF_PRESETS, Keystore
-from relay.daemon_open import open_daemon
-from relay.paths import Paths
 from relay.radio.emulator import EmulatedRadio
 from relay.radio.medium import InProcessMedium
 from relay.radio.state import RadioState
 from relay.radio.transports import TcpTransport
-from tests.daemon.conftest import PASSPHRASE, ROOT, Node
+from tests.daemon.conftest import Node, running
 
 MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
@@ -177,26 +174,8 @@ async def gateway(
 ) -> AsyncIterator[Node]:
     """A daemon on ``radio`` joined to a broker by ``bridge`` (none: a plain node), trusting
     ``roots`` (public keys); run until the block ends, then it must stop cleanly."""
-    paths = Paths.at(home, home / "api.sock")
-    keystore = Keystore(paths.made().keystore, kdf=KDF_PRESETS["fast"])
-    daemon = await open_daemon(paths, radio, keystore=keystore, bridge=bridge)
-    for key in roots:
-        daemon.ingest.add_root(key, "Newsroom", daemon.wall())
-    task = asyncio.create_task(daemon.run(signals=False))
-    started = asyncio.create_task(daemon.started.wait())
-    await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    if not started.done():
-        started.cancel()
-        await task
-        raise AssertionError("the daemon stopped before it started")
-    env = dict(os.environ)
-    env.update(JARSHY_HOME=str(home), JARSHY_SOCKET=str(paths.socket), JARSHY_KDF="fast",
-               JARSHY_PASSPHRASE=PASSPHRASE, PYTHONPATH=str(ROOT))  # fmt: skip
-    try:
-        yield Node(daemon, home, paths.socket, env)
-    finally:
-        daemon.stop.set()
-        assert await asyncio.wait_for(task, 30) == 0
+    async with running(home, radio, bridge=bridge, roots=roots) as node:
+        yield node
 
 
 async def connected(node: Node) -> None:

@@ -142,15 +142,23 @@ class Node:
 
 @asynccontextmanager
 async def running(
-    home: Path, radio: str | None = None, sim_interval: float = 1.0, mirror: bool = False
+    home: Path,
+    radio: str | None = None,
+    sim_interval: float = 1.0,
+    mirror: bool = False,
+    bridge: Any = None,
+    roots: tuple[bytes, ...] = (),
 ) -> AsyncIterator[Node]:
-    """A daemon built on ``home`` (simulated mesh unless ``radio``), run until the block ends;
-    it must then stop cleanly (exit code 0, its tasks and the shutdown watchdog done)."""
+    """A daemon built on ``home`` (simulated mesh unless ``radio``; joined to a broker by
+    ``bridge``; trusting ``roots``, public keys), run until the block ends; it must then stop
+    cleanly (exit code 0, its tasks and the shutdown watchdog done)."""
     paths = Paths.at(home, home / "api.sock")
     keystore = Keystore(paths.made().keystore, kdf=KDF_PRESETS["fast"])
     daemon = await open_daemon(
-        paths, radio, keystore=keystore, sim_interval=sim_interval, mirror=mirror
+        paths, radio, keystore=keystore, sim_interval=sim_interval, mirror=mirror, bridge=bridge
     )
+    for key in roots:
+        daemon.ingest.add_root(key, "Newsroom", daemon.wall())
     task = asyncio.create_task(daemon.run(signals=False))
     started = asyncio.create_task(daemon.started.wait())
     await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED, timeout=30)
