@@ -1,13 +1,20 @@
-"""`jarshy keys ...` speaks the person's language: the next step after `keys new`, the refusal of
-a weak passphrase, the empty lists; English stays as it was."""
+"""`jarshy keys ...`, `jarshy radio provision` and `jarshy installer ...` speak the person's
+language: the next step after `keys new`, the refusal of a weak passphrase, the empty lists, a
+provisioning run against an emulated radio; English stays as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from relay.cli import main
+from relay.provision.channel import make_url
+from tests.provision.conftest import radio  # noqa: F401  (the emulated-radio fixture)
+
+URL = make_url("Jarshy", bytes(range(32)), region="KZ_863", tx_power=14, add=True)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -69,3 +76,23 @@ def test_an_unknown_root_is_told_in_russian_and_the_name_stays_inert(
     code, _, err = run(["trust", "remove", "x\x1b[2Jy"], capsys)
     assert code != 0
     assert "ни один доверенный ключ не подходит" in err and "\x1b" not in err
+
+
+def test_radio_provision_speaks_kazakh_and_warns_a_relay_that_trusts_nobody(
+    radio: Callable[..., Any], jarshy_home: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("JARSHY_LANG", "kk")
+    monkeypatch.delenv("JARSHY_SOCKET", raising=False)
+    r = radio(role="CLIENT", region="UNSET")
+    argv = ["radio", "provision", "--profile", "portable-relay", "--region", "KZ_863",
+            "--radio", r.address, "--reboot-wait", "0", "--channel-url", URL]  # fmt: skip
+    code, out, err = run([*argv, "--dry-run"], capsys)
+    assert code == 0, err
+    assert code == 0 and "сынақ іске қосу: ештеңе жазылмады" in out
+    assert "dry run" not in out and r.admin.commits == 0
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and r.admin.commits == 1
+    assert "KZ_863 аймағындағы portable-relay бойынша бапталды" in out
+    assert "НАЗАР АУДАРЫҢЫЗ: бұл ретранслятор бірде-бір редакция кілтіне сенбейді" in out
+    assert "WARNING" not in out and "provisioned" not in out

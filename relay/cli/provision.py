@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from relay.cli.human import tr
 from relay.errors import UserError
 from relay.inert import inert_line
 
@@ -106,11 +107,11 @@ def info_command(args: argparse.Namespace) -> int:
             )
         )
     for remark in remarks:
-        print(f"note: {inert_line(remark)}")
+        print(tr("pv_note", text=inert_line(remark)))
     for problem in problems:
-        print(f"WARNING: {inert_line(problem)}")
+        print(tr("pv_warning", text=inert_line(problem)))
     if not problems:
-        print("no warnings")
+        print(tr("pv_no_warnings"))
     return 1 if problems else 0
 
 
@@ -129,58 +130,56 @@ def provision_command(args: argparse.Namespace) -> int:
     desired = desired_settings(profile, region, args.antenna_gain_dbi, isolated=args.isolated)
     share = parse_url(args.channel_url) if args.channel_url else None
     wait = default_reboot_wait() if args.reboot_wait is None else max(args.reboot_wait, 0.0)
-    where = f"{profile.name} in {region.name}" + (" (isolated)" if args.isolated else "")
+    where = tr(
+        "pv_where_isolated" if args.isolated else "pv_where",
+        profile=inert_line(profile.name), region=region.name,
+    )  # fmt: skip
     with open_radio(args.radio) as iface:
         refusal = region_refusal(region.name, firmware_of(iface))
         if refusal is not None:
-            raise UserError(f"refusing {region.name}: {refusal} (nothing was written)")
+            raise UserError(tr("pv_region_refused", region=region.name, why=refusal))
         resolve_channels(desired, share, iface, isolated=args.isolated)
         changes = diff(desired, read_settings(iface, desired))
         if not changes:
-            print(f"the radio already matches {where}: nothing to change")
+            print(tr("pv_matches", where=where))
             _print_plan(iface)
             trust_newsrooms(trusted, relays=profile.relays, dry_run=args.dry_run)
             return 0
-        print(f"{len(changes)} setting(s) differ from {where}:")
+        print(tr("pv_differ", n=len(changes), where=where))
         for change in changes:
             print(f"  {inert_line(str(change))}")
         if args.dry_run:
-            print("dry run: nothing written")
+            print(tr("pv_dry_run"))
             trust_newsrooms(trusted, relays=profile.relays, dry_run=True)
             return 0
         marker = Marker.of(iface)
         write(iface, desired, changes)
-        print(f"written; waiting up to {wait:g} s for the radio to reboot (7 s after a commit)")
+        print(tr("pv_waiting", seconds=f"{wait:g}"))
         restarted = wait_for_reboot(iface, marker, wait)
     with reconnect(args.radio) as iface:  # read back what the radio saved, over a new connection
         left = diff(desired, read_settings(iface, desired))
         after = Marker.of(iface)
         if restarted:
-            count = ""
             if marker.reboot_count is not None and after.reboot_count is not None:
-                count = f", reboot count {marker.reboot_count} -> {after.reboot_count}"
-            print(f"the radio restarted{count}; read back over a new connection")
+                print(
+                    tr("pv_restarted_count", before=marker.reboot_count, after=after.reboot_count)
+                )
+            else:
+                print(tr("pv_restarted"))
         else:
-            print(
-                f"the radio did not restart within {wait:g} s: read back its running settings "
-                "(a real radio saves and reboots; if this one did not, power-cycle it and run "
-                "this again to check)"
-            )
+            print(tr("pv_no_restart", seconds=f"{wait:g}"))
         if not left:
             _print_plan(iface)
     if left:
         for change in left:
-            print(f"  NOT APPLIED {inert_line(str(change))}")
-        raise UserError(f"{len(left)} setting(s) did not take; see above", exit_code=1)
-    print(f"provisioned {where}: {len(changes)} change(s), read back")
+            print(tr("pv_not_applied", change=inert_line(str(change))))
+        raise UserError(tr("pv_did_not_take", n=len(left)), exit_code=1)
+    print(tr("pv_provisioned", where=where, n=len(changes)))
     trust_newsrooms(trusted, relays=profile.relays, dry_run=False)
     if region.note:
-        print(f"note: {region.note}")
+        print(tr("pv_note", text=inert_line(region.note)))
     if profile.mirror:
-        print(
-            "mirror: this profile re-broadcasts trusted bulletins for the Meshtastic phone app; "
-            "run this node's daemon with --mirror (or JARSHY_MIRROR=1)"
-        )
+        print(tr("pv_mirror"))
     return 0
 
 
@@ -194,24 +193,21 @@ def _print_plan(iface: Any) -> None:
     channels = radio_channels(iface)
     index = jarshy_index(channels, JARSHY_CHANNEL)
     if index is not None:
-        kind = "primary: an isolated mesh" if index == 0 else "secondary, public primary kept"
+        kind = "pv_channel_primary" if index == 0 else "pv_channel_secondary"
         key = key_fingerprint(bytes(channels[index].settings.psk))
-        print(f"Jarshy channel: index {index} ({kind}), key {key}")
+        print(tr(kind, index=index, key=key))
     plan = frequency_of(iface)
     if plan is None:
         return
     if plan.on_public_slot:
-        print(f"frequency: {plan.describe()}, the public default slot: stock radios relay Jarshy")
+        print(tr("pv_on_public_slot", plan=plan.describe()))
     else:
         print(
-            f"frequency: {plan.describe()}, off the public default {plan.public_mhz:.3f} MHz "
-            f"(slot {plan.public_slot}): stock radios on the default channel do not hear it"
-        )
+            tr("pv_off_public_slot", plan=plan.describe(), mhz=f"{plan.public_mhz:.3f}",
+               slot=plan.public_slot)
+        )  # fmt: skip
     if plan.slots == 1 and index == 0:
-        print(
-            "note: this region has one frequency slot, so an isolated mesh shares it with the "
-            "public mesh (stock radios hear Jarshy's packets and relay them undecrypted)"
-        )
+        print(tr("pv_one_slot"))
 
 
 def trusted_keys(
@@ -237,7 +233,7 @@ def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -
 
     if dry_run:
         for item in trusted:
-            print(f"dry run: would trust {inert_line(item.name)} ({item.key.fingerprint})")
+            print(tr("pv_would_trust", name=inert_line(item.name), fp=item.key.fingerprint))
         return
     hello = ask_daemon("hello") if trusted else None
     through_daemon = hello is not None and not hello.get("simulated")  # else: not its store
@@ -247,9 +243,9 @@ def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -
             with open_node() as node:
                 node.add_root(item.key.public_key, item.name, now())
         print(
-            f"trusting {inert_line(item.name)} ({item.key.fingerprint}) from "
-            f"{inert_line(item.source)}: check this fingerprint with the newsroom"
-        )
+            tr("pv_trusting", name=inert_line(item.name), fp=item.key.fingerprint,
+               source=inert_line(item.source))
+        )  # fmt: skip
     if not relays:
         return
     where = Paths.from_env()
@@ -262,10 +258,6 @@ def trust_newsrooms(trusted: list[TrustedKey], *, relays: bool, dry_run: bool) -
     else:
         count = 0
     if count == 0:
-        print(
-            "WARNING: this relay trusts no newsroom key, so it stores and forwards no news: "
-            "run this again with --trust SHARE (the newsroom's `jarshy keys share`) or "
-            "--trust-file FILE (docs/operators.md)"
-        )
+        print(tr("pv_trusts_nobody"))
     elif not trusted:
-        print(f"this node trusts {count} key(s) (`jarshy trust list`)")
+        print(tr("pv_trusts_count", n=count))
