@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from relay.cli import main
+from relay.installer import manifest, verify_bundle
 from relay.provision.channel import make_url
+from tests.installer.test_bundle_checks import fake_wheel
 from tests.provision.conftest import radio  # noqa: F401  (the emulated-radio fixture)
 
 URL = make_url("Jarshy", bytes(range(32)), region="KZ_863", tx_power=14, add=True)
@@ -96,3 +98,20 @@ def test_radio_provision_speaks_kazakh_and_warns_a_relay_that_trusts_nobody(
     assert "KZ_863 аймағындағы portable-relay бойынша бапталды" in out
     assert "НАЗАР АУДАРЫҢЫЗ: бұл ретранслятор бірде-бір редакция кілтіне сенбейді" in out
     assert "WARNING" not in out and "provisioned" not in out
+
+
+def test_installer_verify_speaks_russian_and_refuses_a_changed_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheels = [fake_wheel(tmp_path / "src", "jarshy", "0.1.0")]
+    here = verify_bundle.target_key()
+    bundle = tmp_path / "bundle"
+    manifest.write(bundle, manifest.Contents("jarshy", "0.1.0", [], "test", {here: wheels}, None))
+    monkeypatch.setenv("JARSHY_LANG", "ru")
+    code, out, _ = run(["installer", "verify", str(bundle)], capsys)
+    assert code == 0
+    assert "проверено: Jarshy 0.1.0" in out and f"устанавливается на: {here}" in out
+    assert "verified" not in out and "installs on" not in out
+    (bundle / "install.sh").write_text("echo changed\n")
+    code, out, _ = run(["installer", "verify", str(bundle)], capsys)
+    assert code == 1 and "отклонено: install.sh" in out and "проверено" not in out

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from relay.cli.human import tr
 from relay.errors import UserError
 from relay.inert import inert_line
 from relay.installer import build as bundle_build
@@ -72,7 +73,7 @@ def register(sub: Any) -> None:
 
 def build_command(args: argparse.Namespace) -> int:
     if args.here and (args.machine or args.python):
-        raise UserError("--here builds for this machine only: leave out --machine and --python")
+        raise UserError(tr("in_here_only"))
     chosen = (
         [bundle_targets.this_target()]
         if args.here
@@ -81,26 +82,26 @@ def build_command(args: argparse.Namespace) -> int:
     built = bundle_build.build(args.out, chosen, extras=args.extras or [], tar=args.tar)
     summary(built.out, built.manifest)
     if built.tar is not None:
-        print(f"one file: {built.tar}")
+        print(tr("in_one_file", path=built.tar))
     return 0
 
 
 def verify_command(args: argparse.Namespace) -> int:
     found = verify_bundle.problems(args.bundle)
     for line in found:
-        print(f"refused: {line}")
+        print(tr("in_refused", problem=inert_line(line)))
     if found:
         return 1
     manifest = verify_bundle.load_manifest(args.bundle)
-    print(f"verified: Jarshy {manifest['version']}, {len(manifest['files'])} files match")
-    print(f"fingerprint {verify_bundle.fingerprint(args.bundle)} (sha256 of manifest.json)")
-    print(
-        f"built {inert_line(str(manifest.get('built')))}: {inert_line(str(manifest.get('source')))}"
-    )
+    version, count = inert_line(str(manifest["version"])), len(manifest["files"])
+    print(tr("in_verified", version=version, n=count))
+    print(tr("in_fingerprint", fp=verify_bundle.fingerprint(args.bundle)))
+    built, source = (inert_line(str(manifest.get(k))) for k in ("built", "source"))
+    print(tr("in_built", built=built, source=source))
     for key in manifest["targets"]:
-        print(f"installs on: {inert_line(str(key))}")
+        print(tr("in_installs_on", target=inert_line(str(key))))
     for line in manifest.get("missing") or []:
-        print(f"missing: {inert_line(str(line))}")
+        print(tr("in_missing", what=inert_line(str(line))))
     return 0
 
 
@@ -113,8 +114,8 @@ def share_command(args: argparse.Namespace) -> int:
 def summary(out: Path, manifest: dict[str, Any]) -> None:
     """What was written, per target, and the next steps."""
     for key, size in bundle_manifest.sizes_by_target(manifest).items():
-        print(f"{key}: {size / 1e6:.1f} MB of wheels")
+        print(tr("in_wheels", target=key, mb=f"{size / 1e6:.1f}"))
     total = sum(int(entry["size"]) for entry in manifest["files"].values())
-    print(f"bundle: {out} ({total / 1e6:.1f} MB, {len(manifest['files'])} files)")
-    print(f"fingerprint {verify_bundle.fingerprint(out)} (sha256 of manifest.json; publish it)")
-    print(f"install with no network: sh {out / 'install.sh'}   (docs/install-offline.md)")
+    print(tr("in_bundle", path=out, mb=f"{total / 1e6:.1f}", n=len(manifest["files"])))
+    print(tr("in_fingerprint_publish", fp=verify_bundle.fingerprint(out)))
+    print(tr("in_install_with", script=out / "install.sh"))
