@@ -115,3 +115,21 @@ def test_installer_verify_speaks_russian_and_refuses_a_changed_file(
     (bundle / "install.sh").write_text("echo changed\n")
     code, out, _ = run(["installer", "verify", str(bundle)], capsys)
     assert code == 1 and "отклонено: install.sh" in out and "проверено" not in out
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_reason_to_refuse_a_passphrase_is_translated(
+    lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relay.cli.keys import _weakness_words
+    from relay.crypto.passphrase import weakness
+
+    monkeypatch.setenv("JARSHY_LANG", lang)
+    samples = ["x", "short1", "aaaabbbbaa", "0123498765", "qwertyuiop", "password1!",
+               "xyzqxyzqxyzq", "Newsdesk Newsdesk"]  # fmt: skip
+    reasons = {weakness(sample, "Newsdesk") for sample in samples}
+    assert None not in reasons and len(reasons) == len(samples)  # each sample a reason of its own
+    for reason in reasons:
+        assert reason is not None
+        words = _weakness_words(reason)
+        assert words != reason and not words.startswith("it "), (lang, reason)

@@ -127,9 +127,11 @@ def _weakness_words(reason: str) -> str:
     """relay.crypto.passphrase's reason (English) in the CLI's language; as given if unknown."""
     words = reason.split()
     if reason.startswith("it is ") and reason.endswith(" long") and words[2].isdigit():
-        return tr("ky_weak_length", n=int(words[2]))
+        n = int(words[2])
+        return tr("ky_weak_length_one" if n == 1 else "ky_weak_length", n=n)
     if reason.startswith("it uses only ") and words[3].isdigit():
-        return tr("ky_weak_distinct", n=int(words[3]))
+        n = int(words[3])
+        return tr("ky_weak_distinct_one" if n == 1 else "ky_weak_distinct", n=n)
     key = _WEAKNESS_KEYS.get(reason)
     return tr(key) if key else reason
 
